@@ -1,0 +1,27 @@
+# distilbo: distill a BERT question-answering teacher into smaller students chosen by
+# multi-objective Bayesian optimization. Stages live in workflow/rules/*.smk; logic in src/distilbo.
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+# Long round chains recurse deeply in Snakemake's DAG code (it fails near 120 rounds by default).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/teacher.smk"
+
+
+rule all:
+    input:
+        rules.prepare_data.output,
+        rules.teacher_logits.output,
+    default_target: True

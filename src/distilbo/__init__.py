@@ -1,0 +1,11 @@
+"""distilbo: distill a BERT question-answering teacher into smaller students chosen by
+multi-objective Bayesian optimization."""
+
+__version__ = "0.1.0"
+
+
+def answer(model_dir: str, question: str, context: str, **kwargs):
+    """Answer one question with a saved model (see `distilbo.answer.answer`)."""
+    from distilbo.answer import answer as _answer
+
+    return _answer(model_dir, question, context, **kwargs)

@@ -1,0 +1,62 @@
+"""The data stage: questions per split and their tokenized windows, written as Parquet."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import pandas as pd
+
+from distilbo import squad
+from distilbo.atomic import write_parquet
+
+log = logging.getLogger("distilbo.data")
+
+
+def load_tokenizer(source: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(squad.resolve_model_source(source))
+    if not tokenizer.is_fast:
+        raise squad.DataError(f"tokenizer of {source!r} is not a fast tokenizer (offsets are needed)")
+    return tokenizer
+
+
+def load_splits(data: Mapping) -> dict[str, pd.DataFrame]:
+    """train / eval / transfer questions as the config's data section describes them."""
+    labeled = squad.check_answers(squad.load_questions(data["labeled"], data["labeled_split"]),
+                                  data["labeled"], data["on_bad_answer"])
+    if data.get("eval"):
+        train = labeled
+        evaluation = squad.check_answers(squad.load_questions(data["eval"], data["eval_split"]),
+                                         data["eval"], data["on_bad_answer"])
+    else:
+        train, evaluation = squad.split_by_article(labeled, data["eval_articles"], data["eval_fraction"],
+                                                   data["split_seed"], data["labeled"])
+    transfer = (squad.load_questions(data["unlabeled"], data["unlabeled_split"], labeled=False)
+                if data.get("unlabeled") else pd.DataFrame(columns=squad.QUESTION_COLUMNS))
+    splits = {"train": train, "eval": evaluation, "transfer": transfer}
+    limits = data.get("max_questions") or {}
+    return {name: df.head(limits[name]) if limits.get(name) is not None else df for name, df in splits.items()}
+
+
+def prepare_data(data: Mapping, tokenizer_source: str, question_paths: Mapping[str, str],
+                 feature_paths: Mapping[str, str]) -> None:
+    splits = load_splits(data)
+    tokenizer = load_tokenizer(tokenizer_source)
+    cfg = squad.WindowConfig(data["max_seq_length"], data["doc_stride"], data["max_query_length"])
+    for name, questions in splits.items():
+        windows = squad.build_windows(tokenizer, questions, cfg) if len(questions) else _empty_windows()
+        write_parquet(questions, question_paths[name])
+        write_parquet(windows, feature_paths[name])
+        log.info("%s: %d questions (%d unanswerable) from %d articles -> %d windows of <= %d tokens",
+                 name, len(questions), int(questions["is_impossible"].sum()) if name != "transfer" else 0,
+                 questions["title"].nunique(), len(windows), cfg.max_seq_length)
+        if name != "transfer":
+            log.info("%s: %d answerable question(s) lost their answer to truncation",
+                     name, squad.lost_answers(questions, windows))
+
+
+def _empty_windows() -> pd.DataFrame:
+    return pd.DataFrame(columns=["feature_id", "example_id", "input_ids", "token_type_ids", "offset_start",
+                                 "offset_end", "start_position", "end_position"])
