@@ -24,4 +24,5 @@ rule all:
     input:
         rules.prepare_data.output,
         rules.teacher_logits.output,
+        rules.finetune_teacher.output.metrics,
     default_target: True

