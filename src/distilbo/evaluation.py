@@ -21,12 +21,23 @@ class EvalSet:
     n_best: int = 20
     max_answer_length: int = 30
     null_score_diff_threshold: float = 0.0
+    max_seq_length: int = 384
+    doc_stride: int = 128
+    max_query_length: int = 64
 
     @classmethod
-    def load(cls, questions_path: str, windows_path: str, scoring_cfg: Mapping | None = None) -> "EvalSet":
+    def load(cls, questions_path: str, windows_path: str, scoring_cfg: Mapping | None = None,
+             window_cfg: Mapping | None = None) -> "EvalSet":
+        """window_cfg: the data stage's max_seq_length, doc_stride, max_query_length."""
         windows = pd.read_parquet(windows_path)
         return cls(pd.read_parquet(questions_path), windows, WindowSet.from_frames(windows, labeled=True),
-                   **dict(scoring_cfg or {}))
+                   **dict(scoring_cfg or {}), **dict(window_cfg or {}))
+
+    @property
+    def settings(self) -> dict:
+        """What `distilbo.answer` needs to reproduce these predictions (saved with each model)."""
+        return {k: getattr(self, k) for k in ("max_seq_length", "doc_stride", "max_query_length", "n_best",
+                                              "max_answer_length", "null_score_diff_threshold")}
 
     def answers(self, model: torch.nn.Module) -> pd.DataFrame:
         starts, ends = predict_logits(model, self.data)

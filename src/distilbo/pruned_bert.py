@@ -16,7 +16,10 @@ from transformers import BertConfig, BertForQuestionAnswering
 class PrunedBertConfig(BertConfig):
     """BertConfig plus `heads_per_layer` (heads kept in each layer) and `attention_head_size`."""
 
-    model_type = "pruned_bert"
+    # "bert", not a type of its own: AutoConfig and AutoTokenizer then read the saved config.json
+    # as a BertConfig (keeping heads_per_layer and attention_head_size) without asking to run
+    # remote code; only the model class travels in auto_map.
+    model_type = "bert"
 
     def __init__(self, heads_per_layer=None, attention_head_size=None, **kwargs):
         super().__init__(**kwargs)

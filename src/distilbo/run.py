@@ -14,7 +14,6 @@ from distilbo.atomic import atomic_path, write_json, write_parquet
 from distilbo.batches import WindowSet
 from distilbo.distill import TrainConfig, TrainingFailed, measure_latency, train
 from distilbo.evaluation import EvalSet
-from distilbo.pruned_bert import PrunedBertConfig
 from distilbo.students import num_parameters
 
 log = logging.getLogger("distilbo.run")
@@ -22,10 +21,12 @@ log = logging.getLogger("distilbo.run")
 CURVE_COLUMNS = ["step", "epoch", "lr", "loss", "loss_soft", "loss_hard", "exact", "f1", "HasAns_exact", "NoAns_exact"]
 
 
-def save_model(model: torch.nn.Module, tokenizer, path: str | Path) -> None:
-    """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map)."""
-    if isinstance(model.config, PrunedBertConfig):
-        model.config.register_for_auto_class()
+def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None) -> None:
+    """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
+    `settings` (windows and answer extraction) go into config.json for `distilbo.answer`."""
+    if settings:
+        model.config.distilbo = dict(settings)
+    if getattr(model.config, "heads_per_layer", None):
         type(model).register_for_auto_class("AutoModelForQuestionAnswering")
     with atomic_path(path, is_dir=True) as tmp:
         model.save_pretrained(tmp)
@@ -49,7 +50,7 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     metrics["train_seconds"] = time.perf_counter() - started
     scores, predictions = evalset.score(model)
     metrics.update(scores, status="ok", latency_ms=measure_latency(model, evalset.data))
-    save_model(model, tokenizer, out["model"])
+    save_model(model, tokenizer, out["model"], evalset.settings)
     write_parquet(curve.reindex(columns=CURVE_COLUMNS), out["curve"])
     write_parquet(predictions, out["predictions"])
     write_json(metrics, out["metrics"])

@@ -32,12 +32,13 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
     return AutoModelForQuestionAnswering.from_pretrained(path), tokenizer
 
 
-def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, data_paths: Mapping[str, str], out: dict[str, str]) -> dict:
+def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, data_paths: Mapping[str, str],
+             out: dict[str, str]) -> dict:
     """Fine-tune the teacher on the training windows (hard labels), or with finetune: false
     evaluate it as it is; either way write the run's artifacts to `out`."""
     train_cfg = dict(teacher_cfg["train"])
     model, tokenizer = load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"), train_cfg.get("seed", 0))
-    evalset = EvalSet.load(data_paths["eval_questions"], data_paths["eval_features"], scoring_cfg)
+    evalset = EvalSet.load(data_paths["eval_questions"], data_paths["eval_features"], scoring_cfg, window_cfg)
     data = WindowSet.from_frames(pd.read_parquet(data_paths["train_features"]), labeled=True)
     cfg = TrainConfig.from_dict(dict(train_cfg, alpha_ce=0.0)) if teacher_cfg["finetune"] else None
     log.info("teacher %s: %s on %d windows, eval on %d questions", teacher_cfg["init"],

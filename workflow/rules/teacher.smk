@@ -14,6 +14,7 @@ rule finetune_teacher:
     params:
         teacher=config["teacher"],
         scoring=config["scoring"],
+        windows={k: config["data"][k] for k in ("max_seq_length", "doc_stride", "max_query_length")},
     log:
         result("logs/finetune_teacher.log"),
     threads: workflow.cores

@@ -6,4 +6,4 @@ from distilbo.teacher import finetune
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-finetune(snakemake.params.teacher, snakemake.params.scoring, dict(snakemake.input), dict(snakemake.output))
+finetune(snakemake.params.teacher, snakemake.params.scoring, snakemake.params.windows, dict(snakemake.input), dict(snakemake.output))

@@ -1,0 +1,139 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
+from distilbo.distill import TrainConfig, TrainingFailed, distillation_loss, train
+
+
+def _windows(n=24, seed=0, vocab=1000, teacher=True):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(8, 20, n)
+    ids = [np.r_[101, rng.integers(1000, 1000 + vocab, L - 2), 102].astype(np.int32) for L in lengths]
+    starts = np.array([rng.integers(0, L - 3) for L in lengths])
+    ends = np.minimum(starts + rng.integers(0, 3, n), lengths - 2)
+    t = [rng.normal(size=L).astype(np.float32) for L in lengths] if teacher else None
+    return WindowSet(ids, [np.zeros(L, np.int8) for L in lengths], starts, ends, np.ones(n, bool), t,
+                     [x[::-1].copy() for x in t] if teacher else None)
+
+
+def test_batches_are_length_grouped_and_cover_every_window():
+    lengths = np.random.default_rng(0).integers(10, 250, 1000)
+    batches = length_grouped_batches(lengths, 16, np.random.default_rng(1))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert lengths.sum() / padded > 0.9  # little padding
+    again = length_grouped_batches(lengths, 16, np.random.default_rng(1))
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+
+
+def _hand_kl(s, t, T):
+    p = np.exp(t / T) / np.exp(t / T).sum()
+    q = np.exp(s / T) / np.exp(s / T).sum()
+    return float((p * np.log(p / q)).sum()) * T * T
+
+
+def _hand_ce(s, gold):
+    return float(-(s[gold] - np.log(np.exp(s).sum())))
+
+
+def test_loss_matches_a_hand_computation():
+    ws = _windows(3, teacher=True)
+    ws.labeled[:] = [True, False, True]  # the middle window is unlabeled transfer data
+    b = collate(ws, np.arange(3))
+    torch.manual_seed(0)
+    start = torch.randn(b["input_ids"].shape)
+    end = torch.randn(b["input_ids"].shape)
+    alpha, T = 0.7, 2.5
+    got = distillation_loss(start, end, b, alpha, T)
+    L = ws.lengths
+    soft = np.mean([0.5 * (_hand_kl(start[i, :L[i]].numpy(), ws.teacher_start[i], T)
+                           + _hand_kl(end[i, :L[i]].numpy(), ws.teacher_end[i], T)) for i in range(3)])
+    hard = np.mean([0.5 * (_hand_ce(start[i, :L[i]].numpy(), ws.start_positions[i])
+                           + _hand_ce(end[i, :L[i]].numpy(), ws.end_positions[i])) for i in (0, 2)])
+    assert got.soft.item() == pytest.approx(soft, rel=1e-4)
+    assert got.hard.item() == pytest.approx(hard, rel=1e-4)
+    assert got.total.item() == pytest.approx(alpha * soft + (1 - alpha) * hard, rel=1e-4)
+
+
+def test_unlabeled_windows_contribute_the_soft_term_only():
+    ws = _windows(2)
+    ws.labeled[:] = False
+    b = collate(ws, np.arange(2))
+    start, end = torch.randn(b["input_ids"].shape), torch.randn(b["input_ids"].shape)
+    got = distillation_loss(start, end, b, 0.5, 1.0)
+    assert got.hard.item() == 0.0 and got.total.item() == pytest.approx(0.5 * got.soft.item())
+    # padding does not count: changing logits beyond a window's length leaves the loss unchanged
+    L = int(ws.lengths.min())
+    start2 = start.clone()
+    start2[int(np.argmin(ws.lengths)), L:] = 50.0
+    assert distillation_loss(start2, end, b, 0.5, 1.0).total.item() == pytest.approx(got.total.item())
+
+
+def test_student_equal_to_teacher_has_zero_soft_loss():
+    ws = _windows(2)
+    b = collate(ws, np.arange(2))
+    got = distillation_loss(b["teacher_start"], b["teacher_end"], b, 1.0, 3.0)
+    assert abs(got.total.item()) < 1e-5
+    assert (b["teacher_start"][b["attention_mask"] == 0] == MASKED_LOGIT).all()
+
+
+@pytest.fixture
+def tiny_qa(tiny_bert_config):
+    from transformers import BertForQuestionAnswering
+    torch.manual_seed(0)
+    return BertForQuestionAnswering(tiny_bert_config)
+
+
+def test_training_lowers_the_loss(tiny_qa):
+    ws = _windows(32)
+    cfg = TrainConfig(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0, eval_every=10)
+    before = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
+    curve = train(tiny_qa, ws, cfg, evaluate=lambda m: {"exact": 1.0})
+    after = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
+    assert after < 0.8 * before
+    assert curve["step"].tolist() == [10, 20, 30, 40] and (curve["lr"].diff().dropna() <= 0).all()
+
+
+def _logits(model, ws):
+    b = collate(ws, np.arange(len(ws)))
+    model.eval()
+    with torch.no_grad():
+        out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], token_type_ids=b["token_type_ids"])
+    model.train()
+    return out.start_logits, out.end_logits
+
+
+def test_divergence_raises_training_failed(tiny_qa):
+    ws = _windows(8)
+    ws.teacher_start[0][:] = np.nan  # poisoned soft targets: the loss becomes NaN at once
+    with pytest.raises(TrainingFailed, match="nan"):
+        train(tiny_qa, ws, TrainConfig(max_steps=20, batch_size=8, alpha_ce=0.5))
+
+
+def test_bad_shapes_still_raise(tiny_qa):
+    ws = _windows(4)
+    ws.start_positions[0] = 10_000  # a bug, not a failure to record
+    with pytest.raises((IndexError, RuntimeError)) as err:
+        train(tiny_qa, ws, TrainConfig(max_steps=1, batch_size=4))
+    assert not isinstance(err.value, TrainingFailed)
+
+
+def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
+    from types import SimpleNamespace
+
+    from distilbo import run
+
+    ws = _windows(8)
+    ws.teacher_start[3][:] = np.inf
+    out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
+    never = SimpleNamespace(metrics=lambda m: pytest.fail("a failed run is not evaluated"))
+    cfg = TrainConfig(max_steps=5, batch_size=8, alpha_ce=0.5)
+    metrics = run.run_training(tiny_qa, tokenizer, ws, never, cfg, out)
+    saved = json.loads((tmp_path / "metrics").read_text())
+    assert saved["status"] == metrics["status"] == "failed" and "loss became" in saved["reason"]
+    assert pd.read_parquet(tmp_path / "curve").empty and (tmp_path / "model" / "FAILED").exists()
