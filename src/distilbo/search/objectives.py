@@ -1,0 +1,68 @@
+"""Objectives: a metric, its direction, an optional threshold (a constraint), and its source:
+observed (a GP surrogate) or computed (an exact function of the parameters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    direction: str = "maximize"
+    threshold: float | None = None
+    source: str = "observed"
+    function: Callable[[pd.DataFrame], np.ndarray] | None = None  # for source == "computed"
+
+    def __post_init__(self):
+        if self.direction not in ("maximize", "minimize"):
+            raise ValueError(f"objective {self.name}: direction must be maximize or minimize, got {self.direction!r}")
+        if self.source not in ("observed", "computed"):
+            raise ValueError(f"objective {self.name}: source must be observed or computed, got {self.source!r}")
+        if self.source == "computed" and self.function is None:
+            raise ValueError(f"objective {self.name}: a computed objective needs a function of the parameters")
+
+    @property
+    def sign(self) -> float:
+        """Multiplier to a minimization problem."""
+        return -1.0 if self.direction == "maximize" else 1.0
+
+    def to_min(self, values) -> np.ndarray:
+        return self.sign * np.asarray(values, dtype=float)
+
+    def meets(self, values) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        if self.threshold is None:
+            return np.isfinite(v)
+        return v >= self.threshold if self.direction == "maximize" else v <= self.threshold
+
+
+def objectives_from_config(spec: Mapping[str, Mapping], functions: Mapping[str, Callable] | None = None) -> list[Objective]:
+    functions = functions or {}
+    objectives = []
+    for name, s in spec.items():
+        source = s.get("source", "observed")
+        if source == "computed" and name not in functions:
+            raise ValueError(f"search.objectives.{name}: source computed, but distilbo computes only {sorted(functions)}")
+        objectives.append(Objective(name, s.get("direction", "maximize"), s.get("threshold"), source,
+                                    functions.get(name) if source == "computed" else None))
+    if len(objectives) < 2:
+        raise ValueError(f"search.objectives: need at least 2 objectives, got {len(objectives)}")
+    return objectives
+
+
+def feasible(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
+    """Trials that succeeded and meet every threshold."""
+    ok = history["status"].eq("ok").to_numpy(copy=True) if "status" in history else np.ones(len(history), bool)
+    for o in objectives:
+        ok &= o.meets(history[o.name].to_numpy(dtype=float)) if o.name in history else False
+    return ok
+
+
+def objective_matrix(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
+    """Objective values as a minimization matrix [trials, objectives]."""
+    return np.column_stack([o.to_min(history[o.name]) for o in objectives]) if len(history) else np.empty((0, len(objectives)))

@@ -1,0 +1,46 @@
+"""Ask/tell use of the optimizer outside the workflow (a notebook, another tool)."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import pandas as pd
+
+from distilbo.search.objectives import Objective
+from distilbo.search.pareto import hypervolume_trace, pareto_front
+from distilbo.search.space import SearchSpace
+from distilbo.search.suggest import suggest
+
+
+class Optimizer:
+    """opt = Optimizer(space_spec, objectives); opt.ask(q) -> DataFrame; opt.tell(params, metrics)."""
+
+    def __init__(self, space: Mapping[str, Mapping] | SearchSpace, objectives: list[Objective], seed: int = 0,
+                 n_initial: int | None = None, baseline: Mapping | None = None):
+        self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
+        self.objectives, self.seed, self.n_initial, self.baseline = objectives, seed, n_initial, baseline
+        self.history = pd.DataFrame(columns=self.space.names + [o.name for o in objectives] + ["status", "round"])
+        self.round = 0
+
+    def ask(self, q: int = 1) -> pd.DataFrame:
+        table = suggest(self.space, self.objectives, self.history, q, seed=self.seed + self.round,
+                        n_initial=self.n_initial, baseline=self.baseline)
+        self.round += 1
+        return table
+
+    def tell(self, params: Mapping | pd.DataFrame, metrics: Mapping | pd.DataFrame, status: str | list = "ok") -> None:
+        p = pd.DataFrame([params]) if isinstance(params, Mapping) else params.reset_index(drop=True)
+        m = pd.DataFrame([metrics]) if isinstance(metrics, Mapping) else metrics.reset_index(drop=True)
+        rows = pd.concat([p[self.space.names], m[[o.name for o in self.objectives if o.name in m]]], axis=1)
+        for o in self.objectives:
+            if o.name not in rows:
+                rows[o.name] = o.function(rows) if o.function else float("nan")
+        rows["status"] = status
+        rows["round"] = self.round - 1
+        self.history = pd.concat([self.history, rows], ignore_index=True) if len(self.history) else rows
+
+    def frontier(self) -> pd.DataFrame:
+        return pareto_front(self.history, self.objectives)
+
+    def trace(self) -> pd.DataFrame:
+        return hypervolume_trace(self.history, self.objectives)

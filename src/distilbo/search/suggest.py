@@ -1,0 +1,164 @@
+"""suggest(): the next q trials from the history of past ones.
+
+Until `n_initial` trials exist: a scrambled Sobol design (the baseline first, when given). Then:
+a candidate pool from pymoo's NSGA-II run on the surrogate means (plus Sobol points and
+perturbations of the current front), and q picks by Monte Carlo expected hypervolume improvement
+over joint GP posterior draws, weighted by the probability that the trial succeeds; points past a
+threshold improve nothing, so each pick is also weighted by its chance to meet the thresholds.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.problem import Problem
+from pymoo.optimize import minimize
+
+from distilbo.search.acquisition import greedy_batch
+from distilbo.search.objectives import Objective, feasible, objective_matrix
+from distilbo.search.pareto import non_dominated, reference_point
+from distilbo.search.space import SearchSpace
+from distilbo.search.surrogate import FeasibilityModel, fit_gp, joint_samples, posterior
+
+N_SAMPLES = 64
+POOL = 384
+
+
+def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
+            n_initial: int | None = None, baseline: Mapping | None = None) -> pd.DataFrame:
+    """q new, distinct parameter sets, each with predicted means/stds and its acquisition value."""
+    history = _normalized(history, space, objectives)
+    n_initial = max(n_initial if n_initial is not None else 2 * space.dim + 2, 2)
+    ok = history["status"].eq("ok").to_numpy()
+    if len(history) < n_initial or ok.sum() < 2:
+        return _initial(space, objectives, history, q, seed, baseline)
+    return _model_based(space, objectives, history, q, seed)
+
+
+def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: list[Objective]) -> pd.DataFrame:
+    cols = space.names + [o.name for o in objectives] + ["status"]
+    if history is None or len(history) == 0:
+        return pd.DataFrame(columns=cols)
+    missing = [c for c in space.names + ["status"] if c not in history]
+    if missing:
+        raise ValueError(f"history: missing column(s) {missing}")
+    return history.reset_index(drop=True)
+
+
+def _initial(space, objectives, history, q, seed, baseline) -> pd.DataFrame:
+    design = space.sample(len(history) + q + 1, seed)
+    if baseline is not None:
+        space.validate(baseline, "search.baseline")
+        design = pd.concat([pd.DataFrame([{n: baseline[n] for n in space.names}]), design], ignore_index=True)
+    X = space.encode(design)
+    taken = space.encode(history[space.names]) if len(history) else np.empty((0, space.dim))
+    keep = _new_rows(X, taken)
+    picks = design.iloc[keep[:q]].reset_index(drop=True)
+    picks["origin"] = ["baseline" if baseline is not None and i == 0 else "initial" for i in keep[:q]]
+    picks["acquisition"] = np.nan
+    return _with_computed(picks, objectives)
+
+
+def _new_rows(X: np.ndarray, taken: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Indices of rows of X that match neither `taken` nor an earlier row of X."""
+    keep, seen = [], [t for t in taken]
+    for i, x in enumerate(X):
+        if not any(np.max(np.abs(x - t)) < tol for t in seen):
+            keep.append(i)
+            seen.append(x)
+    return np.array(keep, dtype=int)
+
+
+def _with_computed(table: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
+    for o in objectives:
+        if o.source == "computed":
+            table[f"pred_mean_{o.name}"] = np.asarray(o.function(table), dtype=float)
+            table[f"pred_std_{o.name}"] = 0.0
+    return table
+
+
+class _SurrogateProblem(Problem):
+    """The objectives as pymoo sees them: surrogate means (observed) or exact values (computed)."""
+
+    def __init__(self, predict):
+        self.predict = predict
+        super().__init__(n_var=predict.dim, n_obj=predict.n_obj, xl=0.0, xu=1.0)
+
+    def _evaluate(self, X, out, *args, **kwargs):
+        out["F"] = self.predict.means(X)
+
+
+class _Predictor:
+    def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int):
+        self.space, self.objectives = space, objectives
+        self.dim, self.n_obj = space.dim, len(objectives)
+        X = space.encode(history[space.names])
+        ok = history["status"].eq("ok").to_numpy()
+        self.gps = {}
+        for o in objectives:
+            if o.source == "observed":
+                y = o.to_min(history.loc[ok, o.name])
+                finite = np.isfinite(y)
+                self.gps[o.name] = fit_gp(X[ok][finite], y[finite], seed)
+        self.feasibility = FeasibilityModel(X, ok, seed)
+
+    def computed(self, o: Objective, X: np.ndarray) -> np.ndarray:
+        return o.to_min(o.function(self.space.decode(X)))
+
+    def means(self, X: np.ndarray) -> np.ndarray:
+        X = self.space.round_trip(X)
+        return np.column_stack([posterior(self.gps[o.name], X)[0] if o.source == "observed" else self.computed(o, X)
+                                for o in self.objectives])
+
+
+def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken: np.ndarray,
+          rng: np.random.Generator, seed: int) -> np.ndarray:
+    res = minimize(_SurrogateProblem(predictor), NSGA2(pop_size=40), ("n_gen", 25), seed=seed, verbose=False)
+    parts = [np.atleast_2d(res.X), rng.random((POOL // 2, space.dim))]
+    if len(front_X):
+        local = front_X[rng.integers(0, len(front_X), POOL // 4)] + rng.normal(0, 0.05, (POOL // 4, space.dim))
+        parts.append(np.clip(local, 0, 1))
+    X = space.round_trip(np.vstack(parts))
+    return X[_new_rows(X, taken)][:POOL]
+
+
+def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    predictor = _Predictor(space, objectives, history, seed)
+    feas = feasible(history, objectives)
+    F_obs = objective_matrix(history[feas], objectives)
+    front_idx = non_dominated(F_obs)
+    X_hist = space.encode(history[space.names])
+    pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
+    ref = reference_point(history, objectives)
+    samples, means, stds = _draws(predictor, pool, rng)
+    weight = predictor.feasibility(pool)
+    fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
+    picks, acq = greedy_batch(samples, F_obs[front_idx], ref, weight, q, fallback)
+    table = space.decode(pool[picks])
+    for j, o in enumerate(objectives):
+        table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
+        table[f"pred_std_{o.name}"] = stds[picks, j]
+    table["p_success"] = weight[picks]
+    table["acquisition"] = acq
+    table["origin"] = "model"
+    return table
+
+
+def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator):
+    """[S, N, m] minimization draws, with per-candidate means and stds."""
+    S, N = N_SAMPLES, len(pool)
+    samples = np.empty((S, N, predictor.n_obj))
+    means, stds = np.empty((N, predictor.n_obj)), np.zeros((N, predictor.n_obj))
+    for j, o in enumerate(predictor.objectives):
+        if o.source == "computed":
+            means[:, j] = predictor.computed(o, pool)
+            samples[:, :, j] = means[None, :, j]
+        else:
+            gp = predictor.gps[o.name]
+            means[:, j], stds[:, j] = posterior(gp, pool)
+            samples[:, :, j] = joint_samples(gp, pool, S, rng)
+    return samples, means, stds

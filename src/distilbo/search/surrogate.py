@@ -1,0 +1,59 @@
+"""Surrogates: one GP per observed objective (scikit-optimize's GaussianProcessRegressor, Matern
+kernel with noise) and a feasibility model that learns where trials fail."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.stats import norm
+from skopt.learning import GaussianProcessRegressor
+from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+
+def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegressor:
+    """A GP on the unit cube: ARD Matern 5/2 times a constant, plus white noise; y standardized."""
+    d = X.shape[1]
+    kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, 0.5), length_scale_bounds=(1e-2, 1e2), nu=2.5)
+              + WhiteKernel(1e-2, (1e-6, 1e0)))
+    # noise="gaussian": skopt zeroes the fitted white noise after fitting, so predictions are of the
+    # latent function (what a trial's true value would be), not of one more noisy observation.
+    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed,
+                                  noise="gaussian")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings at the bounds are expected with few points
+        gp.fit(X, y)
+    return gp
+
+
+def posterior(gp: GaussianProcessRegressor, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean, std = gp.predict(X, return_std=True)
+    return mean, np.maximum(std, 1e-12)
+
+
+def joint_samples(gp: GaussianProcessRegressor, X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n draws of the GP's latent function (noise excluded) jointly at the rows of X: [n, len(X)]."""
+    mean, cov = gp.predict(X, return_cov=True)
+    cov = 0.5 * (cov + cov.T) + 1e-9 * np.eye(len(X)) * max(1.0, float(np.mean(np.diag(cov))))
+    try:
+        L = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(cov)
+        L = v * np.sqrt(np.clip(w, 0, None))
+    return mean[None, :] + rng.standard_normal((n, len(X))) @ L.T
+
+
+class FeasibilityModel:
+    """P(trial succeeds) at x: a GP regression on +1 (ok) / -1 (failed) labels squashed through
+    the normal CDF; 1 everywhere until a failure has been seen."""
+
+    def __init__(self, X: np.ndarray, ok: np.ndarray, seed: int = 0):
+        self.gp = None
+        if len(X) and not ok.all():
+            self.gp = fit_gp(X, np.where(ok, 1.0, -1.0), seed)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        if self.gp is None:
+            return np.ones(len(X))
+        mean, std = posterior(self.gp, X)
+        return norm.cdf(mean / np.sqrt(1.0 + std**2))

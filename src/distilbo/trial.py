@@ -1,0 +1,66 @@
+"""One distillation trial: a student of the given shape and hyperparameters, built from the
+fine-tuned teacher (or its pretrained init) and trained on the cached soft targets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import pandas as pd
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+from distilbo.batches import WindowSet
+from distilbo.distill import TrainConfig
+from distilbo.evaluation import EvalSet
+from distilbo.run import run_training
+from distilbo.students import StudentShape, build_student
+from distilbo.teacher import load_initial
+
+log = logging.getLogger("distilbo.trial")
+
+# Trial parameters that are training settings (the rest describe the student's shape).
+TRAIN_PARAMS = ("alpha_ce", "temperature", "learning_rate", "warmup_steps", "weight_decay", "adam_epsilon",
+                "batch_size", "max_steps", "epochs", "seed")
+
+
+def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:
+    """Training windows (labeled) and transfer windows (unlabeled), each with the teacher's logits."""
+    sets = [WindowSet.from_frames(pd.read_parquet(paths["train_features"]), labeled=True,
+                                  logits=pd.read_parquet(paths["train_logits"]))]
+    if use_transfer and paths.get("transfer_features"):
+        transfer = pd.read_parquet(paths["transfer_features"])
+        if len(transfer):
+            sets.append(WindowSet.from_frames(transfer, labeled=False, logits=pd.read_parquet(paths["transfer_logits"])))
+    return WindowSet.concat(sets)
+
+
+def source_model(student_cfg: Mapping, teacher_dir: str, teacher_cfg: Mapping):
+    """The model whose weights a student starts from: the fine-tuned teacher, or the pretrained init."""
+    if student_cfg.get("base", "teacher") == "teacher":
+        return AutoModelForQuestionAnswering.from_pretrained(teacher_dir, trust_remote_code=True)
+    if student_cfg["base"] == "init":
+        return load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"))[0]
+    return load_initial(student_cfg["base"])[0]
+
+
+def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
+                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str]) -> dict:
+    """Train one student; `params` holds its shape and hyperparameters (trial parameters override
+    student.train defaults). Writes the run's artifacts and returns its metrics."""
+    train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
+    shape = StudentShape.from_params(params)
+    teacher = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
+    student = build_student(teacher, shape)
+    del teacher
+    tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
+    data = load_training_data(paths, student_cfg.get("use_transfer", True))
+    evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
+    log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
+    cfg = TrainConfig.from_dict(train)
+    extra = {"role": "student", **{k: _plain(v) for k, v in params.items()}}
+    return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra)
+
+
+def _plain(value):
+    """numpy scalars to Python numbers, for metrics.json."""
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,143 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from distilbo.search import Optimizer, SearchSpace, hypervolume, hypervolume_trace, pareto_front, suggest
+from distilbo.search.acquisition import hvi, hvi_2d
+from distilbo.search.objectives import Objective
+from distilbo.search.pareto import non_dominated
+from distilbo.search.space import SpaceError
+
+SPEC = {"lr": {"type": "real", "low": 1e-5, "high": 1e-2, "log": True},
+        "alpha": {"type": "real", "low": 0.0, "high": 1.0},
+        "layers": {"type": "int", "low": 1, "high": 6},
+        "act": {"type": "categorical", "choices": ["gelu", "relu"]}}
+
+
+def test_space_round_trip_and_snapping():
+    space = SearchSpace(SPEC)
+    table = pd.DataFrame({"lr": [1e-5, 1e-3], "alpha": [0.25, 1.0], "layers": [1, 4], "act": ["relu", "gelu"]})
+    X = space.encode(table)
+    assert X.shape == (2, 4) and X.min() >= 0 and X.max() <= 1
+    assert X[1, 0] == pytest.approx(2 / 3)  # log scale: 1e-3 is two thirds of the way from 1e-5 to 1e-2
+    back = space.decode(X)
+    assert back["layers"].tolist() == [1, 4] and back["act"].tolist() == ["relu", "gelu"]
+    np.testing.assert_allclose(back["lr"], table["lr"])
+    snapped = space.decode(space.round_trip(np.full((1, 4), 0.55)))
+    assert snapped["layers"].iat[0] in range(1, 7)
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ({"lr": {"type": "real", "low": 0, "high": 1, "log": True}}, "search.space.lr"),
+    ({"n": {"type": "int", "low": 1}}, "search.space.n: missing key 'high'"),
+    ({"x": {"type": "float", "low": 0, "high": 1}}, "search.space.x: type must be"),
+])
+def test_space_errors_name_the_parameter(spec, needle):
+    with pytest.raises(SpaceError, match=needle.replace(".", r"\.")):
+        SearchSpace(spec)
+
+
+def test_validate_names_the_parameter():
+    with pytest.raises(SpaceError, match="layers=9"):
+        SearchSpace(SPEC).validate({"lr": 1e-3, "alpha": 0.5, "layers": 9, "act": "gelu"})
+
+
+def _brute_front(F):
+    return sorted(i for i in range(len(F)) if not any(np.all(F[j] <= F[i]) and np.any(F[j] < F[i]) for j in range(len(F))))
+
+
+def test_non_dominated_and_hypervolume_against_hand_results():
+    F = np.random.default_rng(0).random((60, 2))
+    assert non_dominated(F).tolist() == _brute_front(F)
+    assert hypervolume(np.array([[0.2, 0.6], [0.5, 0.3]]), np.array([1.0, 1.0])) == pytest.approx(0.8 * 0.4 + 0.5 * 0.3)
+    assert hypervolume(np.array([[1.5, 0.1]]), np.array([1.0, 1.0])) == 0.0
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_improvement_matches_pymoo(m):
+    rng = np.random.default_rng(m)
+    front = rng.random((8, m))
+    front = front[non_dominated(front)]
+    ref = np.full(m, 1.1)
+    Y = rng.random((20, m)) * 1.2
+    expected = [hypervolume(np.vstack([front, y]), ref) - hypervolume(front, ref) for y in Y]
+    np.testing.assert_allclose(hvi(front, ref, Y), expected, atol=1e-12)
+    if m == 2:
+        np.testing.assert_allclose(hvi_2d(front, ref, Y), expected, atol=1e-12)
+
+
+OBJS = [Objective("exact", "maximize", threshold=40.0), Objective("size", "minimize", source="computed",
+                                                                   function=lambda d: d["layers"].to_numpy(float) * 10)]
+
+
+def _history(n, seed=0, fail=None):
+    space = SearchSpace(SPEC)
+    h = space.sample(n, seed)
+    h["exact"] = 30 + 40 * h["alpha"] + 3 * h["layers"] - 5 * np.abs(np.log10(h["lr"]) + 3.5)
+    h["size"] = h["layers"] * 10.0
+    h["status"] = "ok"
+    if fail is not None:
+        h.loc[fail(h), "status"] = "failed"
+        h.loc[fail(h), "exact"] = np.nan
+    h["round"] = np.arange(n) // 4
+    return h
+
+
+def test_pareto_front_applies_thresholds_and_status():
+    h = _history(30)
+    h.loc[0, "status"] = "failed"
+    front = pareto_front(h, OBJS)
+    assert (front["exact"] >= 40).all() and 0 not in front.index
+    F = np.column_stack([-front["exact"], front["size"]])
+    assert len(non_dominated(F)) == len(front)
+    trace = hypervolume_trace(h, OBJS)
+    assert trace["hypervolume"].is_monotonic_increasing and trace["trials"].iloc[-1] == 30
+
+
+def test_initial_design_starts_with_the_baseline_and_continues_without_repeats():
+    space = SearchSpace(SPEC)
+    base = {"lr": 1e-4, "alpha": 0.5, "layers": 6, "act": "gelu"}
+    first = suggest(space, OBJS, None, q=3, seed=1, n_initial=8, baseline=base)
+    assert first.loc[0, space.names].to_dict() == base and first["origin"].tolist() == ["baseline", "initial", "initial"]
+    hist = first[space.names].assign(exact=50.0, size=first["layers"] * 10.0, status="ok")
+    second = suggest(space, OBJS, hist, q=3, seed=1, n_initial=8, baseline=base)
+    both = space.encode(pd.concat([first[space.names], second[space.names]]))
+    assert len(np.unique(both.round(9), axis=0)) == 6
+    assert (second["pred_mean_size"] == second["layers"] * 10).all()
+
+
+def test_model_based_suggestions_are_deterministic_distinct_and_annotated():
+    space = SearchSpace(SPEC)
+    h = _history(16)
+    a = suggest(space, OBJS, h, q=4, seed=7, n_initial=8)
+    b = suggest(space, OBJS, h, q=4, seed=7, n_initial=8)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["origin"] == "model").all() and len(a) == 4
+    X = space.encode(pd.concat([h[space.names], a[space.names]]))
+    assert len(np.unique(X.round(9), axis=0)) == len(X)
+    assert {"pred_mean_exact", "pred_std_exact", "pred_mean_size", "pred_std_size", "acquisition", "p_success"} <= set(a)
+    assert (a["pred_std_size"] == 0).all() and (a["pred_std_exact"] > 0).all()
+    np.testing.assert_allclose(a["pred_mean_size"], a["layers"] * 10.0)
+
+
+def test_the_optimizer_learns_to_avoid_failing_regions():
+    space = SearchSpace(SPEC)
+    h = _history(24, fail=lambda d: d["lr"] > 1e-3)  # large learning rates diverge
+    assert (h["status"] == "failed").sum() >= 4
+    s = suggest(space, OBJS, h, q=6, seed=0, n_initial=8)
+    assert (s["lr"] <= 1e-3).mean() >= 5 / 6
+    assert s["p_success"].min() >= 0 and s["p_success"].max() <= 1
+
+
+def test_optimizer_ask_tell_improves_a_toy_problem():
+    spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
+    objs = [Objective("f1", "minimize", source="computed", function=lambda d: d["x"].to_numpy(float)),
+            Objective("f2", "minimize")]
+    opt = Optimizer(spec, objs, seed=0, n_initial=6)
+    for _ in range(5):
+        batch = opt.ask(3)
+        f2 = (1 + batch["y"]) * (1 - np.sqrt(batch["x"] / (1 + batch["y"])))
+        opt.tell(batch[["x", "y"]], pd.DataFrame({"f2": f2}))
+    trace = opt.trace()
+    assert len(opt.history) == 15 and trace["hypervolume"].iloc[-1] > trace["hypervolume"].iloc[1]
+    assert (opt.frontier()["y"] < 0.3).mean() > 0.5  # the front lies at y = 0
