@@ -18,11 +18,12 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/frontier.smk"
 
 
 rule all:
     input:
-        rules.prepare_data.output,
-        rules.teacher_logits.output,
         rules.finetune_teacher.output.metrics,
+        rules.frontier.output,
     default_target: True

@@ -47,6 +47,10 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
                   window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str]) -> dict:
     """Train one student; `params` holds its shape and hyperparameters (trial parameters override
     student.train defaults). Writes the run's artifacts and returns its metrics."""
+    unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
+                         f"({sorted(StudentShape.__dataclass_fields__)}) nor training settings ({list(TRAIN_PARAMS)})")
     train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
     shape = StudentShape.from_params(params)
     teacher = source_model(student_cfg, paths["teacher_model"], teacher_cfg)

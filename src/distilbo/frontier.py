@@ -1,0 +1,146 @@
+"""The study's result: the Pareto set of feasible trials, the scenario picks against the baseline
+(as the reference study's Table 1), and the picked models exported with a model card."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from distilbo.atomic import atomic_path, write_parquet
+from distilbo.search.objectives import Objective, feasible
+from distilbo.search.pareto import pareto_front
+
+log = logging.getLogger("distilbo.frontier")
+
+SCENARIOS = {
+    "retain_size_maximize_quality": "the best quality at the baseline's size or less (within size_tolerance)",
+    "minimize_size_maximize_quality": "the best quality among trials smaller than the baseline and at least as good",
+    "minimize_size_retain_quality": "the smallest trial within quality_tolerance of the baseline's quality",
+}
+
+
+def baseline_row(history: pd.DataFrame) -> pd.Series | None:
+    rows = history[history["origin"].eq("baseline") & history["status"].eq("ok")] if "origin" in history else []
+    return rows.iloc[0] if len(rows) else None
+
+
+def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
+                   size_tolerance: float, quality_tolerance: float) -> pd.DataFrame:
+    """One row per scenario: the picked trial and its differences against the baseline."""
+    base = baseline_row(history)
+    if base is None:
+        raise ValueError("no successful baseline trial in the history: the scenarios compare against it")
+    ok = history[feasible(history, objectives)]
+    b_size, b_q = float(base[size]), float(base[quality])
+    candidates = {
+        "retain_size_maximize_quality": ok[ok[size] <= b_size * (1 + size_tolerance)],
+        "minimize_size_maximize_quality": ok[(ok[size] < b_size) & (ok[quality] >= b_q)],
+        "minimize_size_retain_quality": ok[ok[quality] >= b_q - quality_tolerance],
+    }
+    rows = []
+    for name, c in candidates.items():
+        order = ([quality, size], [False, True]) if name != "minimize_size_retain_quality" else ([size, quality], [True, False])
+        pick = c.sort_values(order[0], ascending=order[1], kind="stable").head(1)
+        row = {"scenario": name, "definition": SCENARIOS[name], "found": len(pick) == 1}
+        if len(pick):
+            p = pick.iloc[0]
+            row.update(p.to_dict())
+            row["size_vs_baseline_pct"] = 100 * (float(p[size]) - b_size) / b_size
+            row["quality_vs_baseline"] = float(p[quality]) - b_q
+        rows.append(row)
+    baseline = {"scenario": "baseline", "definition": "the baseline configuration", "found": True, **base.to_dict(),
+                "size_vs_baseline_pct": 0.0, "quality_vs_baseline": 0.0}
+    return pd.DataFrame([baseline] + rows)
+
+
+def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
+                   results_dir: str, teacher_metrics: Mapping | None = None, param_names: list[str] | None = None) -> None:
+    history = pd.read_parquet(history_path)
+    front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
+    write_parquet(front, out["frontier"])
+    scenarios = pick_scenarios(history, objectives, frontier_cfg["quality"], frontier_cfg["size"],
+                               frontier_cfg["size_tolerance"], frontier_cfg["quality_tolerance"])
+    write_parquet(scenarios, out["scenarios"])
+    log.info("frontier: %d of %d trials\n%s", len(front), len(history),
+             scenarios[["scenario", "found", frontier_cfg["size"], frontier_cfg["quality"], "size_vs_baseline_pct",
+                        "quality_vs_baseline"]].to_string())
+    with atomic_path(out["models"], is_dir=True) as tmp:
+        if frontier_cfg.get("export", True):
+            for _, row in scenarios[scenarios["found"]].iterrows():
+                export_model(row, Path(results_dir), tmp / row["scenario"], teacher_metrics, param_names or [])
+
+
+def trial_dir(results_dir: Path, row) -> Path:
+    return results_dir / "search" / f"round-{int(row['round'])}" / f"trial-{int(row['trial'])}"
+
+
+def export_model(row: pd.Series, results_dir: Path, dest: Path, teacher_metrics: Mapping | None,
+                 param_names: list[str]) -> None:
+    src = trial_dir(results_dir, row)
+    shutil.copytree(src / "model", dest)
+    metrics = json.loads((src / "metrics.json").read_text())
+    (dest / "README.md").write_text(model_card(row, metrics, teacher_metrics, param_names))
+
+
+USAGE = '''```python
+import torch
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+path = "{path}"
+tokenizer = AutoTokenizer.from_pretrained(path)
+model = AutoModelForQuestionAnswering.from_pretrained(path, trust_remote_code=True).eval()
+question, context = "Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare."
+inputs = tokenizer(question, context, return_tensors="pt", truncation="only_second", max_length=384)
+with torch.no_grad():
+    out = model(**inputs)
+start, end = out.start_logits[0].argmax(), out.end_logits[0].argmax()
+print(tokenizer.decode(inputs["input_ids"][0][start : end + 1]) if end >= start > 0 else "(no answer)")
+```'''
+
+
+def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str]) -> str:
+    scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in ("exact", "f1", "HasAns_exact", "HasAns_f1",
+                                                              "NoAns_exact", "best_exact", "best_f1") if k in metrics)
+    params = "\n".join(f"| {k} | {metrics.get(k, row.get(k))} |" for k in param_names)
+    teacher = (f"The teacher scored exact {teacher_metrics['exact']:.2f} / f1 {teacher_metrics['f1']:.2f} on the same "
+               f"questions." if teacher_metrics and "exact" in teacher_metrics else "")
+    return f"""---
+library_name: transformers
+pipeline_tag: question-answering
+tags: [distilbo, distillation, squad_v2]
+---
+# distilbo student: {row['scenario']}
+
+Picked by the scenario *{row['scenario']}* ({row['definition']}) from a distilbo study:
+round {int(row['round'])}, trial {int(row['trial'])}. {metrics['num_parameters']:,} parameters
+({row['size_vs_baseline_pct']:+.2f}% against the baseline), exact {row['quality_vs_baseline']:+.2f} against it.
+
+## How it was distilled
+A student built from the teacher (a subset of its layers, attention heads removed per layer, weights
+copied from the teacher) and trained on the teacher's cached start/end logits:
+loss = alpha_ce * T^2 * KL(teacher/T || student/T) + (1 - alpha_ce) * cross-entropy on the gold spans.
+The student's architecture and hyperparameters were chosen by distilbo's multi-objective Bayesian
+optimizer (size against answer quality). {teacher}
+
+| parameter | value |
+| --- | --- |
+{params}
+
+## Scores (SQuAD 2.0 official metrics, the study's eval split)
+| metric | value |
+| --- | --- |
+{scores}
+| latency at batch 1, CPU (ms per window) | {metrics.get('latency_ms', float('nan')):.1f} |
+
+## Use it (transformers alone; transformers 5 has no question-answering pipeline)
+{USAGE.format(path="path/to/this/directory")}
+
+With distilbo installed, `distilbo.answer(path, question, context)` gives the same answers as the
+study's scoring (windows with doc stride, n-best spans, the no-answer threshold).
+"""
