@@ -20,10 +20,21 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/frontier.smk"
+include: "workflow/rules/report.smk"
+
+
+# Cheap bookkeeping jobs run on the submitting host, not as cluster jobs.
+localrules:
+    all,
+    suggest,
+    observe,
+    frontier,
+    report,
 
 
 rule all:
     input:
         rules.finetune_teacher.output.metrics,
         rules.frontier.output,
+        rules.report.output.page,
     default_target: True

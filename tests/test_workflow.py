@@ -47,6 +47,63 @@ def test_smoke_study_writes_every_stage(smoke):
     assert "lost their answer to truncation" in log
 
 
+def test_search_rounds_and_frontier(smoke):
+    obs = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
+    assert obs[["round", "trial"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert obs.loc[0, "origin"] == "baseline" and obs.loc[0, "n_layers"] == 2 and obs.loc[0, "n_heads"] == 4
+    assert {"status", "exact", "f1", "num_parameters", "latency_ms", "alpha_ce", "learning_rate"} <= set(obs)
+    r0 = pd.read_parquet(smoke / "search" / "round-0" / "observations.parquet")
+    pd.testing.assert_frame_equal(obs.iloc[:2], r0)
+    front = pd.read_parquet(smoke / "frontier" / "frontier.parquet")
+    assert 1 <= len(front) <= 4
+    scenarios = pd.read_parquet(smoke / "frontier" / "scenarios.parquet")
+    assert scenarios["scenario"].tolist()[0] == "baseline" and len(scenarios) == 4
+
+
+LOAD_WITHOUT_DISTILBO = """
+import sys
+sys.modules["distilbo"] = None  # as if distilbo were not installed
+import torch
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+path = sys.argv[1]
+tokenizer = AutoTokenizer.from_pretrained(path)
+model = AutoModelForQuestionAnswering.from_pretrained(path, trust_remote_code=True).eval()
+inputs = tokenizer("Who?", "Someone did it.", return_tensors="pt")
+print(model(**inputs).start_logits.shape[-1])
+"""
+
+
+def test_exported_models_load_without_distilbo(smoke):
+    exported = sorted((smoke / "frontier" / "models").iterdir())
+    assert exported, "no model exported"
+    for d in exported:
+        card = (d / "README.md").read_text()
+        assert "AutoModelForQuestionAnswering" in card and "| exact |" in card
+        res = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_DISTILBO, str(d)], capture_output=True, text=True,
+                             env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL)
+        assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_raising_rounds_runs_exactly_one_more_round(smoke):
+    res = snakemake("-n", results=smoke, config=["search={'rounds': 3}"])
+    counts = _job_counts(res.stdout + res.stderr)
+    assert counts.get("suggest") == 1 and counts.get("distill") == 2 and counts.get("observe") == 1
+    assert "finetune_teacher" not in counts and "prepare_data" not in counts
+
+
+def _job_counts(text):
+    counts, inside = {}, False
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            inside = True
+        elif inside and len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+        elif inside and parts and parts[0] == "total":
+            break
+    return counts
+
+
 def test_second_call_does_nothing(smoke):
     res = snakemake(results=smoke)
     assert "Nothing to be done" in res.stdout + res.stderr
@@ -91,3 +148,47 @@ def test_answer_command_line(smoke):
                          capture_output=True, text=True, check=True)
     out = json.loads(res.stdout)
     assert set(out) == {"answer", "best_span", "na_score"} and out["best_span"] in "A force is any interaction that changes motion."
+
+
+FAILING = ["search={'baseline': {'n_layers': 2, 'n_heads': 4, 'alpha_ce': 0.5, 'temperature': 2.0, "
+           "'learning_rate': 1.0e6}, 'space': {'learning_rate': {'type': 'real', 'low': 1.0e-4, 'high': 1.0e6, "
+           "'log': True}, 'n_layers': {'type': 'int', 'low': 1, 'high': 2}}}"]
+
+
+def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
+    """SIGKILL mid-trial, then a plain re-run finishes the study and recomputes only what was
+    unfinished; a diverging trial (learning rate 1e6: NaN loss) is recorded as failed."""
+    import os
+    import signal
+    import time
+
+    cmd = SNAKEMAKE + ["--config", f"results={tmp_path}", *FAILING]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not list((tmp_path / "logs" / "distill").glob("*.log")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    assert proc.poll() is None, "the study ended before a trial started"
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p: p.stat().st_mtime_ns for p in tmp_path.glob("data/*.parquet")}
+    done_before[tmp_path / "teacher" / "metrics.json"] = (tmp_path / "teacher" / "metrics.json").stat().st_mtime_ns
+    assert not (tmp_path / "frontier" / "frontier.parquet").exists()
+
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in done_before} == done_before
+    assert "prepare_data" not in _job_counts(res.stdout + res.stderr)
+    obs = pd.read_parquet(tmp_path / "search" / "round-1" / "observations.parquet")
+    baseline = obs[obs["origin"] == "baseline"].iloc[0]
+    assert baseline["status"] == "failed" and "nan" in baseline["reason"]
+    assert (tmp_path / "frontier" / "scenarios.parquet").exists()
+
+
+def test_paper_config_validates_and_builds_the_whole_dag():
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    counts = _job_counts(res.stdout + res.stderr)
+    assert counts["distill"] == 480 and counts["suggest"] == 24 and counts["observe"] == 24
+    assert counts["finetune_teacher"] == 1 and counts["frontier"] == 1

@@ -24,6 +24,7 @@ class EvalSet:
     max_seq_length: int = 384
     doc_stride: int = 128
     max_query_length: int = 64
+    last: tuple[dict, pd.DataFrame] | None = None
 
     @classmethod
     def load(cls, questions_path: str, windows_path: str, scoring_cfg: Mapping | None = None,
@@ -45,7 +46,10 @@ class EvalSet:
                                        self.n_best, self.max_answer_length, self.null_score_diff_threshold)
 
     def score(self, model: torch.nn.Module) -> tuple[dict, pd.DataFrame]:
-        return scoring.score_predictions(self.questions, self.answers(model))
+        """Metrics and the per-question table; also kept as `last` so that the end of a run can
+        reuse its final evaluation instead of running the eval split twice."""
+        self.last = scoring.score_predictions(self.questions, self.answers(model))
+        return self.last
 
     def metrics(self, model: torch.nn.Module) -> dict:
         return self.score(model)[0]

@@ -58,7 +58,6 @@ rule distill:
     resources:
         mem_mb=6000,
         runtime=120,
-        gpu=1,
     script:
         "../scripts/distill.py"
 

@@ -21,7 +21,6 @@ rule finetune_teacher:
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=1,
     script:
         "../scripts/finetune_teacher.py"
 
@@ -40,6 +39,5 @@ rule teacher_logits:
     resources:
         mem_mb=8000,
         runtime=120,
-        gpu=1,
     script:
         "../scripts/teacher_logits.py"

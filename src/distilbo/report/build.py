@@ -1,0 +1,164 @@
+"""Build the report from the study's tables: figures, CSV tables and index.html."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from distilbo.atomic import atomic_path
+from distilbo.report import figures
+from distilbo.report.importance import importance
+from distilbo.search.objectives import Objective, feasible
+from distilbo.search.pareto import hypervolume_trace, pareto_front
+from distilbo.search.space import SearchSpace
+
+ERROR_KINDS = ["correct", "mostly_correct", "mostly_wrong", "label_has_answer", "label_has_no_answer"]
+
+
+def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
+            teacher: Mapping, baseline: pd.Series | None) -> dict:
+    ok = history["status"].eq("ok")
+    feas = feasible(history, objectives)
+    out = {"teacher": f"{teacher.get('init', 'teacher')}: exact {teacher.get('exact', float('nan')):.2f}, "
+                      f"f1 {teacher.get('f1', float('nan')):.2f}, {teacher.get('num_parameters', 0) / 1e6:.2f}M parameters",
+           "trials": len(history), "succeeded": int(ok.sum()), "failed": int((~ok).sum()),
+           "below_threshold": int((ok & ~feas).sum()), "frontier_size": len(front)}
+    if baseline is not None:
+        others = history[ok & ~history["origin"].eq("baseline")]
+        smaller = others[size] < baseline[size]
+        better = others[quality] > baseline[quality]
+        n = max(len(others), 1)
+        out.update(baseline=f"{baseline[quality]:.2f} {quality}, {baseline[size] / 1e6:.2f}M parameters",
+                   smaller_or_better=f"{(smaller | better).sum()} of {len(others)} ({(smaller | better).sum() / n:.0%})",
+                   smaller_and_better=int((smaller & better).sum()))
+    return out
+
+
+def error_tables(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shares of answer kinds per article, and a few example questions of each wrong kind."""
+    counts = pd.crosstab(predictions["title"], predictions["category"]).reindex(columns=ERROR_KINDS, fill_value=0)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    wrong = predictions[predictions["category"] != "correct"]
+    examples = wrong.groupby("category", group_keys=False).head(3)
+    return shares, examples
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" alt="{path.stem}">'
+
+
+def _table(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
+    return df.to_html(index=False, border=0, classes="t", float_format=lambda v: floatfmt.format(v), na_rep="")
+
+
+def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
+                 out_dir: str) -> Path:
+    """Write out_dir/index.html, out_dir/figures/*.png and out_dir/tables/*.csv."""
+    out = Path(out_dir)
+    history = pd.read_parquet(inputs["history"])
+    scenarios = pd.read_parquet(inputs["scenarios"])
+    teacher = json.loads(Path(inputs["teacher_metrics"]).read_text())
+    quality, size = frontier_cfg["quality"], frontier_cfg["size"]
+    space = SearchSpace(search["space"])
+    front = pareto_front(history, objectives)
+    base_rows = history[history["origin"].eq("baseline") & history["status"].eq("ok")]
+    baseline = base_rows.iloc[0] if len(base_rows) else None
+    threshold = next((o.threshold for o in objectives if o.name == quality), None)
+    with atomic_path(out, is_dir=True) as tmp:
+        (tmp / "figures").mkdir()
+        (tmp / "tables").mkdir()
+        sections = _sections(tmp, inputs, history, front, scenarios, teacher, baseline, space, objectives,
+                             quality, size, threshold)
+        facts = summary(history, front, objectives, quality, size, teacher, baseline)
+        (tmp / "index.html").write_text(_page(facts, sections))
+    return out / "index.html"
+
+
+def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, space, objectives, quality, size,
+              threshold) -> list[tuple[str, str]]:
+    fig, tab = tmp / "figures", tmp / "tables"
+    history.to_csv(tab / "trials.csv", index=False)
+    front.to_csv(tab / "frontier.csv", index=False)
+    scenarios.to_csv(tab / "scenarios.csv", index=False)
+    sections = []
+    failed = history[~history["status"].eq("ok")]
+    failed_list = "".join(f"<li>round {r}, trial {t}: {html.escape(str(why))}</li>"
+                          for r, t, why in failed[["round", "trial", "reason"]].itertuples(index=False))
+    sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
+                                                                   teacher, fig / "frontier.png"))
+                     + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")))
+    shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial"]
+    picks = scenarios[[c for c in shown + space.names if c in scenarios]]
+    sections.append(("Scenarios against the baseline", _table(picks)))
+    trace = hypervolume_trace(history, objectives)
+    trace.to_csv(tab / "hypervolume.csv", index=False)
+    sections.append(("Hypervolume per round", _img(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))
+    imp = pd.concat([importance(history, space, o.name) for o in objectives], ignore_index=True)
+    imp.to_csv(tab / "importance.csv", index=False)
+    sections.append(("Parameter importance", "<p>Random-forest importance (share of the forest's variance reduction), "
+                     "mean and standard deviation over 20 bootstrap resamples of the successful trials.</p>"
+                     + _img(figures.importance_figure(imp, fig / "importance.png"))))
+    sections.append(("Parallel coordinates", _img(_parallel(history, front, baseline, space, quality, fig))))
+    sections.append(("Training curves", _img(figures.curves_figure(_curves(inputs, scenarios), fig / "curves.png"))))
+    sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
+    return sections
+
+
+def _parallel(history, front, baseline, space, quality, fig) -> Path:
+    ranges = {n: (d.low, d.high, getattr(d, "prior", "") == "log-uniform") if hasattr(d, "low") else (0, 1, False)
+              for n, d in zip(space.names, space.space.dimensions)}
+    params = [n for n in space.names if hasattr(space.space.dimensions[space.names.index(n)], "low")]
+    groups = {"Frontier": front}
+    if baseline is not None:
+        groups["At or above the baseline's quality"] = history[history["status"].eq("ok")
+                                                                & (history[quality] >= baseline[quality])]
+    return figures.parallel_figure(groups, params, ranges, quality, fig / "parallel.png")
+
+
+def _curves(inputs, scenarios) -> dict[str, pd.DataFrame]:
+    curves = {}
+    for _, row in scenarios[scenarios["found"]].iterrows():
+        key = f"round-{int(row['round'])}/trial-{int(row['trial'])}"
+        label = "baseline" if row["scenario"] == "baseline" else row["scenario"].replace("_", " ")
+        if key in inputs["curves"] and label not in curves:
+            curves[label] = pd.read_parquet(inputs["curves"][key])
+    return curves
+
+
+def _errors(inputs, history, objectives, quality, fig, tab) -> str:
+    ok = history[feasible(history, objectives)]
+    if not len(ok):
+        return "<p>No successful trial meets the thresholds.</p>"
+    best = ok.sort_values(quality, ascending=False).iloc[0]
+    key = f"round-{int(best['round'])}/trial-{int(best['trial'])}"
+    predictions = pd.read_parquet(inputs["predictions"][key])
+    shares, examples = error_tables(predictions)
+    shares.to_csv(tab / "errors_by_article.csv")
+    wrong = predictions["category"].ne("correct").sum()
+    kinds = predictions["category"].value_counts().reindex(ERROR_KINDS[1:], fill_value=0)
+    text = (f"<p>Best model: {key} ({quality} {best[quality]:.2f}). {wrong} of {len(predictions)} questions wrong: "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in kinds.items()) + ".</p>")
+    ex = examples.assign(gold=examples["gold_answers"].map(lambda g: " | ".join(g) if len(g) else "(no answer)"),
+                         prediction=examples["prediction"].replace("", "(no answer)"))
+    ex = ex.merge(pd.read_parquet(inputs["eval_questions"])[["id", "question"]], on="id", how="left")
+    return text + _img(figures.errors_figure(shares, fig / "errors.png")) + _table(ex[["category", "title", "question", "gold", "prediction"]])
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{border-bottom:2px solid #1d3557}h2{margin-top:2em;color:#1d3557}img{max-width:100%;border:1px solid #ddd}
+table.t{border-collapse:collapse;font-size:13px;margin:1em 0}table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}"""
+
+
+def _page(facts: Mapping, sections: list[tuple[str, str]]) -> str:
+    dl = "".join(f"<dt>{html.escape(k.replace('_', ' '))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
+    body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>distilbo report</title><style>{STYLE}</style>"
+            f"</head><body><h1>distilbo study report</h1><section><h2>Summary</h2><dl>{dl}</dl></section>{body}</body></html>")

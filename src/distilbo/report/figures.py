@@ -1,0 +1,143 @@
+"""The report's figures, one function each, saved as PNG at readable sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DPI = 110
+ERROR_COLORS = {"correct": "#2a9d8f", "mostly_correct": "#8ab17d", "mostly_wrong": "#e76f51",
+                "label_has_answer": "#f4a261", "label_has_no_answer": "#9b5de5"}
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def frontier_figure(history: pd.DataFrame, front: pd.DataFrame, quality: str, size: str, threshold: float | None,
+                    baseline: Mapping | None, teacher: Mapping | None, path: Path) -> Path:
+    """Every successful trial as a point (size vs quality); the Pareto set joined as a staircase;
+    trials below the threshold pale; baseline and teacher marked."""
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    ok = history[history["status"].eq("ok")]
+    below = ok[quality] < threshold if threshold is not None else np.zeros(len(ok), bool)
+    ax.scatter(ok.loc[~below, size] / 1e6, ok.loc[~below, quality], s=28, color="#457b9d", alpha=0.8, label="trial")
+    if below.any():
+        ax.scatter(ok.loc[below, size] / 1e6, ok.loc[below, quality], s=22, color="#457b9d", alpha=0.2,
+                   label=f"below threshold ({quality} < {threshold:g})")
+        ax.axhline(threshold, color="grey", lw=0.8, ls=":")
+    if len(front):
+        f = front.sort_values(size)
+        ax.step(f[size] / 1e6, f[quality], where="post", color="#e63946", lw=1.5, alpha=0.7)
+        ax.scatter(f[size] / 1e6, f[quality], s=70, color="#e63946", edgecolor="black", zorder=3,
+                   label=f"Pareto frontier ({len(f)})")
+    if baseline is not None:
+        ax.scatter([baseline[size] / 1e6], [baseline[quality]], marker="D", s=110, facecolor="none",
+                   edgecolor="black", lw=2, zorder=4, label="baseline")
+    if teacher is not None and quality in teacher:
+        ax.scatter([teacher["num_parameters"] / 1e6], [teacher[quality]], marker="*", s=220, color="#ffb703",
+                   edgecolor="black", zorder=4, label="teacher")
+    ax.set_xlabel("parameters (millions)")
+    ax.set_ylabel(quality)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title("Every trial: size against answer quality")
+    return _save(fig, path)
+
+
+def hypervolume_figure(trace: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(trace["round"], trace["hypervolume"], marker="o", color="#1d3557")
+    for r, hv, n in zip(trace["round"], trace["hypervolume"], trace["frontier_size"]):
+        ax.annotate(str(n), (r, hv), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+    ax.set_xlabel("round")
+    ax.set_ylabel("hypervolume")
+    ax.set_title("Hypervolume of the feasible trials so far (labels: frontier size)")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def importance_figure(table: pd.DataFrame, path: Path) -> Path:
+    metrics = list(dict.fromkeys(table["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 0.45 * table["parameter"].nunique() + 1.5),
+                             squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        t = table[table["metric"] == metric].sort_values("importance")
+        ax.barh(t["parameter"], t["importance"], xerr=t["std"], color="#457b9d", ecolor="black", capsize=3)
+        ax.set_title(metric)
+        ax.set_xlabel("share of variance reduction")
+        ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def parallel_figure(groups: Mapping[str, pd.DataFrame], params: list[str], ranges: Mapping[str, tuple], quality: str,
+                    path: Path) -> Path:
+    """Parallel coordinates, one panel per group; each axis scaled to the searched range."""
+    fig, axes = plt.subplots(len(groups), 1, figsize=(max(8, 1.1 * len(params)), 3.6 * len(groups)), squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    for ax, (title, rows) in zip(axes[:, 0], groups.items()):
+        ax.set_title(f"{title} ({len(rows)} trials; colour: {quality})")
+        if len(rows):
+            q = rows[quality].to_numpy(float)
+            span = (q.max() - q.min()) or 1.0
+            for (_, row), value in zip(rows.iterrows(), q):
+                y = [_scaled(row[p], ranges[p]) for p in params]
+                ax.plot(range(len(params)), y, color=cmap((value - q.min()) / span), alpha=0.8, lw=1.6)
+        ax.set_xticks(range(len(params)))
+        ax.set_xticklabels([f"{p}\n{_fmt(ranges[p][0])}..{_fmt(ranges[p][1])}" for p in params], fontsize=8)
+        ax.set_yticks([0, 1])
+        ax.set_yticklabels(["low", "high"])
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(axis="x", alpha=0.5)
+    return _save(fig, path)
+
+
+def _scaled(value, bounds) -> float:
+    low, high, log = bounds
+    if log:
+        return (np.log(value) - np.log(low)) / (np.log(high) - np.log(low))
+    return (value - low) / (high - low) if high > low else 0.5
+
+
+def _fmt(v) -> str:
+    return f"{v:.0e}" if isinstance(v, float) and 0 < abs(v) < 1e-2 else f"{v:g}"
+
+
+def curves_figure(curves: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    panels = ["loss", "exact", "HasAns_exact", "NoAns_exact"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    for name, curve in curves.items():
+        for ax, col in zip(axes, panels):
+            if len(curve) and col in curve:
+                ax.plot(curve["step"], curve[col], marker="o", ms=3, label=name)
+    for ax, col in zip(axes, panels):
+        ax.set_title(col)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def errors_figure(by_article: pd.DataFrame, path: Path) -> Path:
+    """Share of each answer kind per article (articles sorted by share correct)."""
+    t = by_article.sort_values("correct")
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.6))
+    left = np.zeros(len(t))
+    for kind, color in ERROR_COLORS.items():
+        if kind in t:
+            ax.barh(t.index, t[kind], left=left, color=color, label=kind.replace("_", " "))
+            left += t[kind].to_numpy()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the article's questions")
+    ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    return _save(fig, path)
