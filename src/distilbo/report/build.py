@@ -54,8 +54,12 @@ def _img(path: Path) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{path.stem}">'
 
 
-def _table(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
-    return df.to_html(index=False, border=0, classes="t", float_format=lambda v: floatfmt.format(v), na_rep="")
+def _table(df: pd.DataFrame) -> str:
+    df = df.copy()
+    for col in df.columns:
+        if col in ("num_parameters", "size") and pd.api.types.is_numeric_dtype(df[col]):
+            df[col] = df[col].map(lambda v: f"{v / 1e6:.2f}M" if pd.notna(v) else "")
+    return df.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:.4g}", na_rep="")
 
 
 def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
@@ -161,4 +165,10 @@ def _page(facts: Mapping, sections: list[tuple[str, str]]) -> str:
     dl = "".join(f"<dt>{html.escape(k.replace('_', ' '))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
     body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>distilbo report</title><style>{STYLE}</style>"
-            f"</head><body><h1>distilbo study report</h1><section><h2>Summary</h2><dl>{dl}</dl></section>{body}</body></html>")
+            f"<script>{CHECK_IMAGES}</script></head><body><h1>distilbo study report</h1>"
+            f"<section><h2>Summary</h2><dl>{dl}</dl></section>{body}</body></html>")
+
+
+# Records on <body> how many images loaded, so a headless browser can tell a broken page.
+CHECK_IMAGES = ("window.addEventListener('load',()=>{const im=[...document.images];"
+                "document.body.dataset.imagesLoaded=im.filter(i=>i.complete&&i.naturalWidth>0).length+'/'+im.length;});")

@@ -1,0 +1,108 @@
+"""The report on realistic synthetic study tables (no model, no workflow)."""
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distilbo.frontier import pick_scenarios
+from distilbo.report.build import ERROR_KINDS, build_report, error_tables
+from distilbo.search.objectives import Objective
+
+SPACE = {"n_layers": {"type": "int", "low": 1, "high": 6}, "n_heads": {"type": "int", "low": 1, "high": 12},
+         "alpha_ce": {"type": "real", "low": 0.0, "high": 1.0},
+         "learning_rate": {"type": "real", "low": 1e-5, "high": 1e-3, "log": True}}
+OBJS = [Objective("exact", "maximize", threshold=50.0), Objective("num_parameters", "minimize")]
+
+
+def synthetic_study(tmp_path, n_rounds=4, q=5, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in range(n_rounds):
+        for t in range(q):
+            layers, heads = int(rng.integers(1, 7)), int(rng.integers(1, 13))
+            params = dict(n_layers=layers, n_heads=heads, alpha_ce=float(rng.random()),
+                          learning_rate=float(10 ** rng.uniform(-5, -3)))
+            if r == 0 and t == 0:
+                params = dict(n_layers=6, n_heads=12, alpha_ce=0.5, learning_rate=1e-4)
+            size = 12e6 + params["n_layers"] * (1.2e6 + params["n_heads"] * 0.05e6)
+            exact = 45 + 2.5 * params["n_layers"] + 3 * params["alpha_ce"] + rng.normal(0, 1)
+            failed = r == 2 and t == 1
+            rows.append(dict(round=r, trial=t, origin="baseline" if (r, t) == (0, 0) else "model",
+                             status="failed" if failed else "ok", reason="loss became nan" if failed else "",
+                             exact=np.nan if failed else exact, f1=np.nan if failed else exact + 2,
+                             num_parameters=size, **params))
+    history = pd.DataFrame(rows)
+    paths = {"history": tmp_path / "obs.parquet", "scenarios": tmp_path / "scen.parquet",
+             "teacher_metrics": tmp_path / "teacher.json", "eval_questions": tmp_path / "eval.parquet",
+             "curves": {}, "predictions": {}}
+    history.to_parquet(paths["history"])
+    pick_scenarios(history, OBJS, "exact", "num_parameters", 0.01, 0.5).to_parquet(paths["scenarios"])
+    paths["teacher_metrics"].write_text(json.dumps({"init": "minilm", "exact": 62.0, "f1": 65.0, "num_parameters": 22.6e6}))
+    ids = [f"q{i}" for i in range(60)]
+    pd.DataFrame({"id": ids, "question": [f"question {i}?" for i in ids]}).to_parquet(paths["eval_questions"])
+    for r, t in history[["round", "trial"]].itertuples(index=False):
+        key = f"round-{r}/trial-{t}"
+        curve = pd.DataFrame({"step": [50, 100, 150], "loss": [3.0, 2.0, 1.5], "exact": [50, 55, 58],
+                              "HasAns_exact": [0, 20, 30], "NoAns_exact": [100, 90, 85]})
+        cats = rng.choice(ERROR_KINDS, size=60, p=[0.55, 0.1, 0.15, 0.1, 0.1])
+        preds = pd.DataFrame({"id": ids, "title": rng.choice(["Force", "Warsaw", "Normans"], 60),
+                              "prediction": np.where(cats == "label_has_answer", "", "some answer"),
+                              "gold_answers": [["gold"] if c != "label_has_no_answer" else [] for c in cats],
+                              "category": cats})
+        paths["curves"][key] = tmp_path / f"curve-{r}-{t}.parquet"
+        paths["predictions"][key] = tmp_path / f"pred-{r}-{t}.parquet"
+        curve.to_parquet(paths["curves"][key])
+        preds.to_parquet(paths["predictions"][key])
+    return history, paths
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    history, paths = synthetic_study(tmp)
+    page = build_report(paths, {"space": SPACE}, {"quality": "exact", "size": "num_parameters"}, OBJS, tmp / "report")
+    return history, page
+
+
+def test_page_has_every_section_with_content(built):
+    _, page = built
+    text = page.read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", text)
+    assert titles == ["Summary", "The frontier", "Scenarios against the baseline", "Hypervolume per round",
+                      "Parameter importance", "Parallel coordinates", "Training curves", "Error analysis of the best model"]
+    assert text.count('src="data:image/png;base64,') == 6  # self-contained: figures embedded
+    assert "round 2, trial 1: loss became nan" in text  # failed trials listed
+    for name in ["frontier", "hypervolume", "importance", "parallel", "curves", "errors"]:
+        assert (page.parent / "figures" / f"{name}.png").stat().st_size > 5000
+
+
+def test_frontier_table_is_the_pareto_set(built):
+    history, page = built
+    front = pd.read_csv(page.parent / "tables" / "frontier.csv")
+    ok = history[history["status"].eq("ok") & (history["exact"] >= 50)]
+    brute = {(r, t) for r, t, e, s in ok[["round", "trial", "exact", "num_parameters"]].itertuples(index=False)
+             if not ((ok["exact"] >= e) & (ok["num_parameters"] <= s) & ((ok["exact"] > e) | (ok["num_parameters"] < s))).any()}
+    assert set(map(tuple, front[["round", "trial"]].to_numpy())) == brute
+
+
+def test_summary_counts(built):
+    history, page = built
+    text = page.read_text()
+    below = int((history["status"].eq("ok") & (history["exact"] < 50)).sum())
+    assert f"<dt>failed</dt><dd>1</dd>" in text and f"<dt>below threshold</dt><dd>{below}</dd>" in text
+
+
+def test_error_kinds_add_up_to_the_wrong_answers():
+    rng = np.random.default_rng(3)
+    cats = rng.choice(ERROR_KINDS, size=200)
+    preds = pd.DataFrame({"id": range(200), "title": rng.choice(list("ABCD"), 200), "category": cats,
+                          "prediction": "x", "gold_answers": [["x"]] * 200})
+    shares, examples = error_tables(preds)
+    counts = preds.groupby("title").size()
+    wrong_shares = shares[ERROR_KINDS[1:]].sum(axis=1)
+    expected = preds[preds["category"] != "correct"].groupby("title").size() / counts
+    pd.testing.assert_series_equal(wrong_shares, expected, check_names=False)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    assert set(examples["category"]) == set(ERROR_KINDS[1:]) and examples.groupby("category").size().max() <= 3
