@@ -141,3 +141,21 @@ def test_optimizer_ask_tell_improves_a_toy_problem():
     trace = opt.trace()
     assert len(opt.history) == 15 and trace["hypervolume"].iloc[-1] > trace["hypervolume"].iloc[1]
     assert (opt.frontier()["y"] < 0.3).mean() > 0.5  # the front lies at y = 0
+
+
+def test_a_constraint_keeps_suggestions_in_its_feasible_region():
+    spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
+    objs = [Objective("f1", "minimize", source="computed", function=lambda d: d["x"].to_numpy(float)),
+            Objective("f2", "minimize"), Objective("g", "minimize", threshold=0.0, optimize=False)]
+    space = SearchSpace(spec)
+    h = space.sample(16, 0)
+    h["f1"] = h["x"]
+    h["f2"] = 1 - h["x"] + h["y"]
+    h["g"] = 0.6 - h["x"]  # feasible only where x >= 0.6
+    h["status"] = "ok"
+    s = suggest(space, objs, h, q=4, seed=0, n_initial=8)
+    assert (s["x"] >= 0.55).all()
+    front = pareto_front(h, objs)
+    assert (front["g"] <= 0).all() and len(front) >= 1
+    with pytest.raises(ValueError, match="constraint needs a threshold"):
+        Objective("g", "minimize", optimize=False)

@@ -36,19 +36,22 @@ def hvi(front: np.ndarray, ref: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight: np.ndarray, q: int,
-                 fallback: np.ndarray) -> tuple[list[int], list[float]]:
+                 fallback: np.ndarray, meets: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates by MC expected hypervolume improvement.
 
     samples: [S, N, m] minimization values of the N candidates in each of S posterior draws;
-    front: the observed feasible front; weight: [N] probability of the trial succeeding.
-    After each pick, every draw's front takes that candidate's value in that draw, so the next
-    pick is conditioned on it. When no candidate improves in any draw, `fallback` [N] ranks them.
+    front: the observed feasible front; weight: [N] probability of the trial succeeding;
+    meets: [S, N] whether the candidate meets the constraints in each draw (all, if None).
+    After each pick, every draw's front takes that candidate's value in that draw (where it meets
+    the constraints), so the next pick is conditioned on it. When no candidate improves in any
+    draw, `fallback` [N] ranks them.
     """
     S, N, _ = samples.shape
+    meets = np.ones((S, N), bool) if meets is None else meets
     fronts = [front.copy() for _ in range(S)]
     picked, values = [], []
     for _ in range(min(q, N)):
-        acq = weight * np.mean([hvi(fronts[s], ref, samples[s]) for s in range(S)], axis=0)
+        acq = weight * np.mean([hvi(fronts[s], ref, samples[s]) * meets[s] for s in range(S)], axis=0)
         acq[picked] = -np.inf
         best = int(np.argmax(acq))
         if not acq[best] > 0:
@@ -56,7 +59,7 @@ def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight
             best = int(np.argmax(rank))
         picked.append(best)
         values.append(float(max(acq[best], 0.0)))
-        for s in range(S):
+        for s in np.flatnonzero(meets[:, best]):
             merged = np.vstack([fronts[s], samples[s, best]])
             fronts[s] = merged[non_dominated(merged)]
     return picked, values

@@ -17,12 +17,15 @@ class Objective:
     threshold: float | None = None
     source: str = "observed"
     function: Callable[[pd.DataFrame], np.ndarray] | None = None  # for source == "computed"
+    optimize: bool = True  # False: a constraint only (must meet its threshold; not part of the frontier)
 
     def __post_init__(self):
         if self.direction not in ("maximize", "minimize"):
             raise ValueError(f"objective {self.name}: direction must be maximize or minimize, got {self.direction!r}")
         if self.source not in ("observed", "computed"):
             raise ValueError(f"objective {self.name}: source must be observed or computed, got {self.source!r}")
+        if not self.optimize and self.threshold is None:
+            raise ValueError(f"objective {self.name}: a constraint needs a threshold")
         if self.source == "computed" and self.function is None:
             raise ValueError(f"objective {self.name}: a computed objective needs a function of the parameters")
 
@@ -49,10 +52,16 @@ def objectives_from_config(spec: Mapping[str, Mapping], functions: Mapping[str, 
         if source == "computed" and name not in functions:
             raise ValueError(f"search.objectives.{name}: source computed, but distilbo computes only {sorted(functions)}")
         objectives.append(Objective(name, s.get("direction", "maximize"), s.get("threshold"), source,
-                                    functions.get(name) if source == "computed" else None))
-    if len(objectives) < 2:
-        raise ValueError(f"search.objectives: need at least 2 objectives, got {len(objectives)}")
+                                    functions.get(name) if source == "computed" else None,
+                                    optimize=s.get("role", "objective") == "objective"))
+    if len(optimized(objectives)) < 2:
+        raise ValueError(f"search.objectives: need at least 2 objectives to optimize, got {len(optimized(objectives))}")
     return objectives
+
+
+def optimized(objectives: list[Objective]) -> list[Objective]:
+    """The objectives that span the frontier (constraints left out)."""
+    return [o for o in objectives if o.optimize]
 
 
 def feasible(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
@@ -64,5 +73,6 @@ def feasible(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
 
 
 def objective_matrix(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
-    """Objective values as a minimization matrix [trials, objectives]."""
-    return np.column_stack([o.to_min(history[o.name]) for o in objectives]) if len(history) else np.empty((0, len(objectives)))
+    """Values of the optimized objectives as a minimization matrix [trials, objectives]."""
+    objs = optimized(objectives)
+    return np.column_stack([o.to_min(history[o.name]) for o in objs]) if len(history) else np.empty((0, len(objs)))

@@ -7,7 +7,7 @@ import pandas as pd
 from pymoo.indicators.hv import HV
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from distilbo.search.objectives import Objective, feasible, objective_matrix
+from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
 
 
 def non_dominated(F: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def reference_point(history: pd.DataFrame, objectives: list[Objective], margin: 
     ok = history[(history["status"] == "ok")] if "status" in history else history
     F = objective_matrix(ok, objectives)
     ref = []
-    for j, o in enumerate(objectives):
+    for j, o in enumerate(optimized(objectives)):
         if o.threshold is not None:
             ref.append(o.to_min(o.threshold))
         elif len(F):

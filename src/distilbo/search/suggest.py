@@ -18,7 +18,7 @@ from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
 from distilbo.search.acquisition import greedy_batch
-from distilbo.search.objectives import Objective, feasible, objective_matrix
+from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
 from distilbo.search.pareto import non_dominated, reference_point
 from distilbo.search.space import SearchSpace
 from distilbo.search.surrogate import FeasibilityModel, fit_gp, joint_samples, posterior
@@ -94,7 +94,7 @@ class _SurrogateProblem(Problem):
 class _Predictor:
     def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int):
         self.space, self.objectives = space, objectives
-        self.dim, self.n_obj = space.dim, len(objectives)
+        self.dim, self.n_obj = space.dim, len(optimized(objectives))
         X = space.encode(history[space.names])
         ok = history["status"].eq("ok").to_numpy()
         self.gps = {}
@@ -111,7 +111,7 @@ class _Predictor:
     def means(self, X: np.ndarray) -> np.ndarray:
         X = self.space.round_trip(X)
         return np.column_stack([posterior(self.gps[o.name], X)[0] if o.source == "observed" else self.computed(o, X)
-                                for o in self.objectives])
+                                for o in optimized(self.objectives)])
 
 
 def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken: np.ndarray,
@@ -126,6 +126,7 @@ def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken:
 
 
 def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
+    objectives = optimized(objectives) + [o for o in objectives if not o.optimize]  # constraints last
     rng = np.random.default_rng(seed)
     predictor = _Predictor(space, objectives, history, seed)
     feas = feasible(history, objectives)
@@ -137,7 +138,12 @@ def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
     samples, means, stds = _draws(predictor, pool, rng)
     weight = predictor.feasibility(pool)
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
-    picks, acq = greedy_batch(samples, F_obs[front_idx], ref, weight, q, fallback)
+    n_opt = predictor.n_obj
+    meets = np.ones(samples.shape[:2], bool)
+    for j, o in enumerate(objectives):
+        if not o.optimize:
+            meets &= o.meets(o.sign * samples[:, :, j])
+    picks, acq = greedy_batch(samples[:, :, :n_opt], F_obs[front_idx], ref, weight, q, fallback, meets)
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
@@ -150,9 +156,9 @@ def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
 
 def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator):
     """[S, N, m] minimization draws, with per-candidate means and stds."""
-    S, N = N_SAMPLES, len(pool)
-    samples = np.empty((S, N, predictor.n_obj))
-    means, stds = np.empty((N, predictor.n_obj)), np.zeros((N, predictor.n_obj))
+    S, N, m = N_SAMPLES, len(pool), len(predictor.objectives)
+    samples = np.empty((S, N, m))
+    means, stds = np.empty((N, m)), np.zeros((N, m))
     for j, o in enumerate(predictor.objectives):
         if o.source == "computed":
             means[:, j] = predictor.computed(o, pool)

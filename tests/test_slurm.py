@@ -1,0 +1,30 @@
+"""The smoke study through profiles/slurm on a real one-node SLURM cluster started on this machine
+(tests/slurm/cluster.sh: Debian's slurm-wlm and munge, no accounting database)."""
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+# The test cluster has no GPU and little memory: the profile's GPU requests are set aside.
+CPU_ONLY = ["--set-resources"] + [f"{rule}:{key}" for rule in ("finetune_teacher", "teacher_logits", "distill")
+                                  for key in ("gpu=0", "mem_mb=2000", "cpus_per_task=1")] + \
+           ["prepare_data:mem_mb=2000", "--set-threads", "finetune_teacher=1", "teacher_logits=1", "distill=1"]
+
+
+def test_smoke_study_through_the_slurm_profile(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="pip install -e .[slurm]")
+    up = subprocess.run(["bash", str(ROOT / "tests" / "slurm" / "cluster.sh")], capture_output=True, text=True)
+    if up.returncode == 3:
+        pytest.skip(up.stdout.strip())
+    assert up.returncode == 0, up.stdout + up.stderr
+    cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml",
+           "--config", f"results={tmp_path}", "--slurm-no-account", "--slurm-status-command", "squeue", *CPU_ONLY]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    assert out.count("has been submitted with SLURM jobid") >= 7  # every non-local job went through sbatch
+    obs = pd.read_parquet(tmp_path / "search" / "round-1" / "observations.parquet")
+    assert len(obs) == 4 and (tmp_path / "report" / "index.html").exists()
