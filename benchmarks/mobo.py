@@ -1,0 +1,269 @@
+"""Optimizer benchmark: distilbo against random search, pymoo NSGA-II, Optuna (TPE, GP) and
+BoTorch qLogNEHVI on standard problems. Not a test: prints a table and writes JSON.
+
+    python benchmarks/mobo.py [--seeds 5] [--evals 60] [--methods distilbo,random,...] [--problems ...]
+
+Protocol: minimization on [0,1]^d, a fixed reference point per problem, metric
+log10(HV* - HV of the feasible observed points) after 20, 40 and 60 evaluations, batches of q=4,
+mean and standard error over seeds, wall time per run. Optuna and BoTorch come with the `bench`
+extra (pip install -e .[bench]); a method whose package is missing is reported as skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from distilbo.search import Optimizer, Objective
+from distilbo.search.pareto import hypervolume, non_dominated
+
+Q = 4
+CHECKPOINTS = (20, 40, 60)
+
+
+# ---------------------------------------------------------------- problems
+
+
+def dtlz2(X: np.ndarray) -> np.ndarray:
+    g = ((X[:, 1:] - 0.5) ** 2).sum(axis=1)
+    return np.column_stack([(1 + g) * np.cos(X[:, 0] * np.pi / 2), (1 + g) * np.sin(X[:, 0] * np.pi / 2)])
+
+
+def c2_violation(F: np.ndarray, r: float = 0.1) -> np.ndarray:
+    """C2-DTLZ2's constraint for two objectives (feasible where <= 0)."""
+    near_axes = np.min([(F[:, i] - 1) ** 2 + (F[:, 1 - i] ** 2) - r**2 for i in range(2)], axis=0)
+    near_centre = ((F - 1 / math.sqrt(2)) ** 2).sum(axis=1) - r**2
+    return np.minimum(near_axes, near_centre)
+
+
+def zdt1(X: np.ndarray) -> np.ndarray:
+    g = 1 + 9 * X[:, 1:].mean(axis=1)
+    return np.column_stack([X[:, 0], g * (1 - np.sqrt(X[:, 0] / g))])
+
+
+def _c2_hv_star(ref) -> float:
+    t = np.linspace(0, np.pi / 2, 20001)
+    F = np.column_stack([np.cos(t), np.sin(t)])
+    return hypervolume(F[c2_violation(F) <= 0], ref)
+
+
+@dataclass
+class Problem:
+    name: str
+    dim: int
+    evaluate: Callable[[np.ndarray], np.ndarray]
+    hv_star: float
+    constrained: bool = False
+    integer_dims: tuple = ()
+    f1_computed: bool | None = None  # ZDT1: f1 = x1 declared computed (True) or observed (False)
+    ref: tuple = (1.1, 1.1)
+
+    def snap(self, X: np.ndarray) -> np.ndarray:
+        X = np.array(X, dtype=float)
+        for j in self.integer_dims:
+            X[:, j] = np.round(X[:, j] * 10) / 10
+        return X
+
+    def observe(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Objectives and constraint violation (<= 0 feasible) at snapped X."""
+        F = self.evaluate(self.snap(X))
+        c = c2_violation(F) if self.constrained else np.full(len(F), -1.0)
+        return F, c
+
+
+REF = np.array([1.1, 1.1])
+PROBLEMS = {
+    "DTLZ2": Problem("DTLZ2", 6, dtlz2, 1.21 - math.pi / 4),
+    "C2-DTLZ2": Problem("C2-DTLZ2", 4, dtlz2, _c2_hv_star(REF), constrained=True),
+    "DTLZ2-int": Problem("DTLZ2-int", 6, dtlz2, 1.21 - math.pi / 4, integer_dims=(3, 4, 5)),
+    "ZDT1-computed": Problem("ZDT1-computed", 4, zdt1, 1.21 - 1 / 3, f1_computed=True),
+    "ZDT1-observed": Problem("ZDT1-observed", 4, zdt1, 1.21 - 1 / 3, f1_computed=False),
+}
+
+
+def hv_gap(problem: Problem, F: np.ndarray, c: np.ndarray) -> float:
+    ok = F[c <= 0]
+    hv = hypervolume(ok[non_dominated(ok)], REF) if len(ok) else 0.0
+    return math.log10(max(problem.hv_star - hv, 1e-12))
+
+
+# ---------------------------------------------------------------- methods: each returns X [evals, d]
+
+
+def run_random(problem: Problem, evals: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((evals, problem.dim))
+
+
+def run_distilbo(problem: Problem, evals: int, seed: int) -> np.ndarray:
+    names = [f"x{i}" for i in range(problem.dim)]
+    space = {n: ({"type": "int", "low": 0, "high": 10} if j in problem.integer_dims else {"type": "real", "low": 0.0, "high": 1.0})
+             for j, n in enumerate(names)}
+    to_unit = lambda t: np.column_stack([t[n].to_numpy(float) / (10 if j in problem.integer_dims else 1)
+                                         for j, n in enumerate(names)])
+    f1 = (Objective("f1", "minimize", source="computed", function=lambda t: to_unit(t)[:, 0])
+          if problem.f1_computed else Objective("f1", "minimize"))
+    objectives = [f1, Objective("f2", "minimize")]
+    if problem.constrained:
+        objectives.append(Objective("c", "minimize", threshold=0.0, optimize=False))
+    opt = Optimizer(space, objectives, seed=seed, n_initial=2 * problem.dim + 2)
+    X = []
+    while len(X) < evals:
+        batch = opt.ask(Q)
+        x = to_unit(batch)
+        F, c = problem.observe(x)
+        opt.tell(batch[names], pd.DataFrame({"f1": F[:, 0], "f2": F[:, 1], "c": c}))
+        X.extend(x)
+    return np.array(X[:evals])
+
+
+def run_nsga2(problem: Problem, evals: int, seed: int) -> np.ndarray:
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.problem import Problem as PymooProblem
+    from pymoo.optimize import minimize
+
+    seen = []
+
+    class P(PymooProblem):
+        def __init__(self):
+            super().__init__(n_var=problem.dim, n_obj=2, n_ieq_constr=1 if problem.constrained else 0, xl=0.0, xu=1.0)
+
+        def _evaluate(self, X, out, *a, **k):
+            F, c = problem.observe(X)
+            seen.extend(X)
+            out["F"] = F
+            if problem.constrained:
+                out["G"] = c
+
+    minimize(P(), NSGA2(pop_size=20), ("n_evals", evals), seed=seed, verbose=False)
+    return np.array(seen[:evals])
+
+
+def _optuna(problem: Problem, evals: int, seed: int, sampler_name: str) -> np.ndarray:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    constraints = (lambda t: [t.user_attrs["c"]]) if problem.constrained else None
+    if sampler_name == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed, constraints_func=constraints, multivariate=True)
+    else:
+        sampler = optuna.samplers.GPSampler(seed=seed, constraints_func=constraints)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    X = []
+    while len(X) < evals:
+        trials = [study.ask() for _ in range(Q)]
+        x = np.array([[t.suggest_float(f"x{i}", 0, 1) for i in range(problem.dim)] for t in trials])
+        F, c = problem.observe(x)
+        for t, f, ci in zip(trials, F, c):
+            t.set_user_attr("c", float(ci))
+            study.tell(t, list(map(float, f)))
+        X.extend(x)
+    return np.array(X[:evals])
+
+
+def run_optuna_tpe(problem, evals, seed):
+    return _optuna(problem, evals, seed, "tpe")
+
+
+def run_optuna_gp(problem, evals, seed):
+    return _optuna(problem, evals, seed, "gp")
+
+
+def run_botorch(problem: Problem, evals: int, seed: int) -> np.ndarray:
+    import torch
+    from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import ModelListGP, SingleTaskGP
+    from botorch.models.transforms import Standardize
+    from botorch.optim import optimize_acqf
+    from gpytorch.mlls import SumMarginalLogLikelihood
+
+    torch.manual_seed(seed)
+    tkw = dict(dtype=torch.double)
+    n0 = 2 * problem.dim + 2
+    X = torch.rand(n0, problem.dim, generator=torch.Generator().manual_seed(seed), **tkw)
+    F, c = problem.observe(X.numpy())
+    Y = -torch.tensor(F, **tkw)  # BoTorch maximizes
+    C = torch.tensor(c, **tkw).unsqueeze(-1)
+    bounds = torch.stack([torch.zeros(problem.dim, **tkw), torch.ones(problem.dim, **tkw)])
+    while len(X) < evals:
+        outcomes = torch.cat([Y, C], dim=-1) if problem.constrained else Y
+        models = [SingleTaskGP(X, outcomes[:, i : i + 1], outcome_transform=Standardize(m=1)) for i in range(outcomes.shape[1])]
+        model = ModelListGP(*models)
+        fit_gpytorch_mll(SumMarginalLogLikelihood(model.likelihood, model))
+        acq = qLogNoisyExpectedHypervolumeImprovement(
+            model=model, ref_point=(-torch.tensor(REF, **tkw)).tolist(), X_baseline=X, prune_baseline=True,
+            objective=None if not problem.constrained else _objective_first_two(),
+            constraints=[(lambda Z: Z[..., -1])] if problem.constrained else None)
+        cand, _ = optimize_acqf(acq, bounds=bounds, q=Q, num_restarts=10, raw_samples=256, sequential=True)
+        F, c = problem.observe(cand.numpy())
+        X = torch.cat([X, cand])
+        Y = torch.cat([Y, -torch.tensor(F, **tkw)])
+        C = torch.cat([C, torch.tensor(c, **tkw).unsqueeze(-1)])
+    return X.numpy()[:evals]
+
+
+def _objective_first_two():
+    from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+
+    return IdentityMCMultiOutputObjective(outcomes=[0, 1])
+
+
+METHODS = {"random": run_random, "nsga2": run_nsga2, "optuna_tpe": run_optuna_tpe, "optuna_gp": run_optuna_gp,
+           "botorch_qlognehvi": run_botorch, "distilbo": run_distilbo}
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run(method: str, problem: Problem, evals: int, seed: int) -> dict:
+    start = time.perf_counter()
+    X = METHODS[method](problem, evals, seed)
+    seconds = time.perf_counter() - start
+    F, c = problem.observe(X)
+    gaps = {n: hv_gap(problem, F[:n], c[:n]) for n in CHECKPOINTS if n <= evals}
+    return {"method": method, "problem": problem.name, "seed": seed, "seconds": seconds, **{f"gap@{n}": g for n, g in gaps.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--evals", type=int, default=60)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--out", default="benchmarks/out/mobo.json")
+    args = parser.parse_args()
+    rows = []
+    for pname in args.problems.split(","):
+        for method in args.methods.split(","):
+            for seed in range(args.seeds):
+                try:
+                    rows.append(run(method, PROBLEMS[pname], args.evals, seed))
+                except ImportError as err:
+                    print(f"skipped {method}: {err}")
+                    break
+                print(json.dumps(rows[-1]), flush=True)
+    table = pd.DataFrame(rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=1))
+    print(summarize(table))
+
+
+def summarize(table: pd.DataFrame) -> str:
+    cols = [c for c in table if c.startswith("gap@")] + ["seconds"]
+    g = table.groupby(["problem", "method"])[cols]
+    mean, se = g.mean(), g.std(ddof=1) / np.sqrt(g.count())
+    out = mean.copy().astype(object)
+    for c in cols:
+        out[c] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean[c], se[c])]
+    return "log10 HV gap (lower is better), mean ± standard error over seeds; seconds per run\n" + out.to_string()
+
+
+if __name__ == "__main__":
+    main()
