@@ -231,14 +231,37 @@ def run(method: str, problem: Problem, evals: int, seed: int) -> dict:
     return {"method": method, "problem": problem.name, "seed": seed, "seconds": seconds, **{f"gap@{n}": g for n, g in gaps.items()}}
 
 
+def suggest_time(n: int = 200, dim: int = 10, q: int = Q, repeats: int = 3) -> list[float]:
+    """Seconds for one suggest() of q points with n past trials in dim dimensions (DTLZ2, 2 observed objectives)."""
+    from distilbo.search import SearchSpace, suggest
+
+    space = SearchSpace({f"x{i}": {"type": "real", "low": 0.0, "high": 1.0} for i in range(dim)})
+    history = space.sample(n, 0)
+    F = dtlz2(history.to_numpy(float))
+    history = history.assign(f1=F[:, 0], f2=F[:, 1], status="ok")
+    objectives = [Objective("f1", "minimize"), Objective("f2", "minimize")]
+    times = []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        suggest(space, objectives, history, q, seed=seed, n_initial=10)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--suggest-time", action="store_true", help="only time suggest() (200 trials, 10 dims, q=4)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--evals", type=int, default=60)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--out", default="benchmarks/out/mobo.json")
     args = parser.parse_args()
+    if args.suggest_time:
+        t = suggest_time()
+        print(f"suggest q={Q}, 200 past trials, 10 dimensions: median {np.median(t):.2f} s "
+              f"(runs: {', '.join(f'{x:.2f}' for x in t)}); goal < 3 s")
+        return
     rows = []
     for pname in args.problems.split(","):
         for method in args.methods.split(","):

@@ -192,3 +192,15 @@ def test_paper_config_validates_and_builds_the_whole_dag():
     counts = _job_counts(res.stdout + res.stderr)
     assert counts["distill"] == 480 and counts["suggest"] == 24 and counts["observe"] == 24
     assert counts["finetune_teacher"] == 1 and counts["frontier"] == 1
+
+
+def test_snakemake_report_registers_the_figures(smoke, tmp_path):
+    snakemake("--report", str(tmp_path / "report.html"), results=smoke)
+    page = (tmp_path / "report.html").read_text(errors="ignore")
+    assert "frontier.png" in page and "parallel.png" in page and "importance.csv" in page
+
+
+def test_forcerun_report_retrains_nothing(smoke):
+    res = snakemake("--forcerun", "report", results=smoke)
+    counts = _job_counts(res.stdout + res.stderr)
+    assert counts.get("report") == 1 and not {"distill", "finetune_teacher", "teacher_logits"} & set(counts)

@@ -137,7 +137,7 @@ optimizer (size against answer quality). {teacher}
 | metric | value |
 | --- | --- |
 {scores}
-| latency at batch 1, CPU (ms per window) | {metrics.get('latency_ms', float('nan')):.1f} |
+| latency at batch 1, CPU (ms per question) | {metrics.get('latency_ms', float('nan')):.1f} |
 
 ## Use it (transformers alone; transformers 5 has no question-answering pipeline)
 {USAGE.format(path="path/to/this/directory")}

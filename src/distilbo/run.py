@@ -50,7 +50,7 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     metrics["train_seconds"] = time.perf_counter() - started
     # train() evaluates after its last step, so a trained model's final scores are already at hand
     scores, predictions = evalset.last if cfg and evalset.last is not None else evalset.score(model)
-    metrics.update(scores, status="ok", latency_ms=measure_latency(model, evalset.data))
+    metrics.update(scores, status="ok", latency_ms=measure_latency(model, evalset.data, evalset.windows["example_id"]))
     save_model(model, tokenizer, out["model"], evalset.settings)
     write_parquet(curve.reindex(columns=CURVE_COLUMNS), out["curve"])
     write_parquet(predictions, out["predictions"])
