@@ -12,8 +12,8 @@ from conftest import ROOT
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"]
 
 
-def snakemake(*args, results, config=(), check=True):
-    cmd = SNAKEMAKE + list(args) + ["--config", f"results={results}", *config]
+def snakemake(*args, results, config=(), check=True, extra_configfile=None):
+    cmd = SNAKEMAKE + ([str(extra_configfile)] if extra_configfile else []) + list(args) + ["--config", f"results={results}", *config]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if check and res.returncode != 0:
         raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
@@ -84,8 +84,9 @@ def test_exported_models_load_without_distilbo(smoke):
         assert res.returncode == 0, res.stderr[-2000:]
 
 
-def test_raising_rounds_runs_exactly_one_more_round(smoke):
-    res = snakemake("-n", results=smoke, config=["search={'rounds': 3}"])
+def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
+    (tmp_path / "more.yaml").write_text("search:\n  rounds: 3\n")
+    res = snakemake("-n", results=smoke, extra_configfile=tmp_path / "more.yaml")
     counts = _job_counts(res.stdout + res.stderr)
     assert counts.get("suggest") == 1 and counts.get("distill") == 2 and counts.get("observe") == 1
     assert "finetune_teacher" not in counts and "prepare_data" not in counts
@@ -150,9 +151,12 @@ def test_answer_command_line(smoke):
     assert set(out) == {"answer", "best_span", "na_score"} and out["best_span"] in "A force is any interaction that changes motion."
 
 
-FAILING = ["search={'baseline': {'n_layers': 2, 'n_heads': 4, 'alpha_ce': 0.5, 'temperature': 2.0, "
-           "'learning_rate': 1.0e6}, 'space': {'learning_rate': {'type': 'real', 'low': 1.0e-4, 'high': 1.0e6, "
-           "'log': True}, 'n_layers': {'type': 'int', 'low': 1, 'high': 2}}}"]
+FAILING = """search:
+  baseline: {n_layers: 2, n_heads: 4, alpha_ce: 0.5, temperature: 2.0, learning_rate: 1.0e+6}
+  space:
+    learning_rate: {type: real, low: 1.0e-4, high: 1.0e+6, log: true}
+    n_layers: {type: int, low: 1, high: 2}
+"""
 
 
 def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
@@ -162,7 +166,9 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     import signal
     import time
 
-    cmd = SNAKEMAKE + ["--config", f"results={tmp_path}", *FAILING]
+    (tmp_path / "failing.yaml").write_text(FAILING)
+    cmd = SNAKEMAKE + [str(tmp_path / "failing.yaml"), "--config", f"results={tmp_path}/study"]
+    tmp_path = tmp_path / "study"
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while not list((tmp_path / "logs" / "distill").glob("*.log")) and time.time() < deadline and proc.poll() is None:

@@ -21,7 +21,8 @@ rule suggest:
     output:
         result("search/round-{r}/suggestions.parquet"),
     params:
-        search=config["search"],
+        # all but `rounds`: raising it must not make finished rounds look changed
+        search={k: v for k, v in config["search"].items() if k != "rounds"},
     log:
         result("logs/suggest/round-{r}.log"),
     benchmark:
