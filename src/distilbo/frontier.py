@@ -69,8 +69,8 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                                frontier_cfg["size_tolerance"], frontier_cfg["quality_tolerance"])
     write_parquet(scenarios, out["scenarios"])
     log.info("frontier: %d of %d trials\n%s", len(front), len(history),
-             scenarios[["scenario", "found", frontier_cfg["size"], frontier_cfg["quality"], "size_vs_baseline_pct",
-                        "quality_vs_baseline"]].to_string())
+             scenarios.reindex(columns=["scenario", "found", frontier_cfg["size"], frontier_cfg["quality"],
+                                        "size_vs_baseline_pct", "quality_vs_baseline"]).to_string())
     with atomic_path(out["models"], is_dir=True) as tmp:
         if frontier_cfg.get("export", True):
             for _, row in scenarios[scenarios["found"]].iterrows():
