@@ -35,6 +35,12 @@ def hvi(front: np.ndarray, ref: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return out
 
 
+def expected_hvi(samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray,
+                 meets: np.ndarray) -> np.ndarray:
+    """[N] Monte Carlo expected hypervolume improvement: draw s of every candidate against front s."""
+    return weight * np.mean([hvi(fronts[s], ref, samples[s]) * meets[s] for s in range(len(samples))], axis=0)
+
+
 def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight: np.ndarray, q: int,
                  fallback: np.ndarray, meets: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates by MC expected hypervolume improvement.
@@ -51,7 +57,7 @@ def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight
     fronts = [front.copy() for _ in range(S)]
     picked, values = [], []
     for _ in range(min(q, N)):
-        acq = weight * np.mean([hvi(fronts[s], ref, samples[s]) * meets[s] for s in range(S)], axis=0)
+        acq = expected_hvi(samples, fronts, ref, weight, meets)
         acq[picked] = -np.inf
         best = int(np.argmax(acq))
         if not acq[best] > 0:

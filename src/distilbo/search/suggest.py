@@ -2,7 +2,7 @@
 
 Until `n_initial` trials exist: a scrambled Sobol design (the baseline first, when given). Then:
 a candidate pool from pymoo's NSGA-II run on the surrogate means (plus Sobol points and
-perturbations of the current front), and q picks by Monte Carlo expected hypervolume improvement
+perturbations of the current front), refined by local points around its best candidates, and q picks by Monte Carlo expected hypervolume improvement
 over joint GP posterior draws, weighted by the probability that the trial succeeds; points past a
 threshold improve nothing, so each pick is also weighted by its chance to meet the thresholds.
 """
@@ -17,7 +17,7 @@ from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
-from distilbo.search.acquisition import greedy_batch
+from distilbo.search.acquisition import expected_hvi, greedy_batch
 from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
 from distilbo.search.pareto import non_dominated, reference_point
 from distilbo.search.space import SearchSpace
@@ -25,6 +25,10 @@ from distilbo.search.surrogate import FeasibilityModel, fit_gp, joint_samples, p
 
 N_SAMPLES = 64
 POOL = 384
+NSGA_GENERATIONS = 15
+REFINE_CENTRES = 8
+REFINE_SCALES = np.array([0.03, 0.01, 0.003])
+REFINE_PER_SCALE = 8
 
 
 def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
@@ -63,12 +67,13 @@ def _initial(space, objectives, history, q, seed, baseline) -> pd.DataFrame:
 
 
 def _new_rows(X: np.ndarray, taken: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Indices of rows of X that match neither `taken` nor an earlier row of X."""
-    keep, seen = [], [t for t in taken]
-    for i, x in enumerate(X):
-        if not any(np.max(np.abs(x - t)) < tol for t in seen):
+    """Indices of rows of X that match neither `taken` nor an earlier row of X (within tol)."""
+    keys = lambda A: [tuple(r) for r in np.round(np.asarray(A, float) / tol).astype(np.int64)]
+    seen, keep = set(keys(taken)) if len(taken) else set(), []
+    for i, k in enumerate(keys(X)):
+        if k not in seen:
+            seen.add(k)
             keep.append(i)
-            seen.append(x)
     return np.array(keep, dtype=int)
 
 
@@ -116,7 +121,7 @@ class _Predictor:
 
 def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken: np.ndarray,
           rng: np.random.Generator, seed: int) -> np.ndarray:
-    res = minimize(_SurrogateProblem(predictor), NSGA2(pop_size=40), ("n_gen", 25), seed=seed, verbose=False)
+    res = minimize(_SurrogateProblem(predictor), NSGA2(pop_size=40), ("n_gen", NSGA_GENERATIONS), seed=seed, verbose=False)
     parts = [np.atleast_2d(res.X), rng.random((POOL // 2, space.dim))]
     if len(front_X):
         local = front_X[rng.integers(0, len(front_X), POOL // 4)] + rng.normal(0, 0.05, (POOL // 4, space.dim))
@@ -133,17 +138,15 @@ def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
     F_obs = objective_matrix(history[feas], objectives)
     front_idx = non_dominated(F_obs)
     X_hist = space.encode(history[space.names])
-    pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
     ref = reference_point(history, objectives)
+    pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
+    pool = _refined(space, predictor, pool, F_obs[front_idx], ref, X_hist, rng)
     samples, means, stds = _draws(predictor, pool, rng)
     weight = predictor.feasibility(pool)
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
     n_opt = predictor.n_obj
-    meets = np.ones(samples.shape[:2], bool)
-    for j, o in enumerate(objectives):
-        if not o.optimize:
-            meets &= o.meets(o.sign * samples[:, :, j])
-    picks, acq = greedy_batch(samples[:, :, :n_opt], F_obs[front_idx], ref, weight, q, fallback, meets)
+    picks, acq = greedy_batch(samples[:, :, :n_opt], F_obs[front_idx], ref, weight, q, fallback,
+                              _meets(objectives, samples))
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
@@ -154,9 +157,32 @@ def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
     return table
 
 
-def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator):
+def _meets(objectives: list[Objective], samples: np.ndarray) -> np.ndarray:
+    """[S, N]: whether each draw of each candidate meets the constraint-only metrics."""
+    meets = np.ones(samples.shape[:2], bool)
+    for j, o in enumerate(objectives):
+        if not o.optimize:
+            meets &= o.meets(o.sign * samples[:, :, j])
+    return meets
+
+
+def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, front: np.ndarray, ref: np.ndarray,
+             taken: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The pool plus local points around its best candidates by expected improvement: a discrete
+    pool alone cannot place a pick more finely than its spacing, and late in a study that matters."""
+    samples, _, _ = _draws(predictor, pool, rng, n=N_SAMPLES // 2)
+    acq = expected_hvi(samples[:, :, :predictor.n_obj], [front] * len(samples), ref, predictor.feasibility(pool),
+                       _meets(predictor.objectives, samples))
+    best = pool[np.argsort(-acq)[:REFINE_CENTRES]]
+    scales = np.repeat(REFINE_SCALES, REFINE_PER_SCALE)
+    local = best[:, None, :] + rng.normal(size=(len(best), len(scales), space.dim)) * scales[None, :, None]
+    X = space.round_trip(np.vstack([pool, np.clip(local.reshape(-1, space.dim), 0, 1)]))
+    return X[_new_rows(X, taken)]
+
+
+def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n: int = N_SAMPLES):
     """[S, N, m] minimization draws, with per-candidate means and stds."""
-    S, N, m = N_SAMPLES, len(pool), len(predictor.objectives)
+    S, N, m = n, len(pool), len(predictor.objectives)
     samples = np.empty((S, N, m))
     means, stds = np.empty((N, m)), np.zeros((N, m))
     for j, o in enumerate(predictor.objectives):

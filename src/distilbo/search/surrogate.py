@@ -11,6 +11,9 @@ from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 
+GP_RESTARTS = 0  # restarts cost a full fit each and rarely beat the default start (benchmarks/mobo.py)
+
+
 def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegressor:
     """A GP on the unit cube: ARD Matern 5/2 times a constant, plus white noise; y standardized."""
     d = X.shape[1]
@@ -18,7 +21,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegres
               + WhiteKernel(1e-2, (1e-6, 1e0)))
     # noise="gaussian": skopt zeroes the fitted white noise after fitting, so predictions are of the
     # latent function (what a trial's true value would be), not of one more noisy observation.
-    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed,
+    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=GP_RESTARTS, random_state=seed,
                                   noise="gaussian")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings at the bounds are expected with few points
@@ -27,7 +30,9 @@ def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegres
 
 
 def posterior(gp: GaussianProcessRegressor, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, std = gp.predict(X, return_std=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skopt warns when round-off makes a variance negative; clipped below
+        mean, std = gp.predict(X, return_std=True)
     return mean, np.maximum(std, 1e-12)
 
 
