@@ -59,7 +59,9 @@ def _table(df: pd.DataFrame) -> str:
     for col in df.columns:
         if col in ("num_parameters", "size") and pd.api.types.is_numeric_dtype(df[col]):
             df[col] = df[col].map(lambda v: f"{v / 1e6:.2f}M" if pd.notna(v) else "")
-    return df.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:.4g}", na_rep="")
+    # Wide tables (one column per searched parameter) scroll inside their box instead of widening the page.
+    return ('<div class="wide">' + df.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:.4g}",
+                                               na_rep="") + "</div>")
 
 
 def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
@@ -157,7 +159,7 @@ def _errors(inputs, history, objectives, quality, fig, tab) -> str:
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{border-bottom:2px solid #1d3557}h2{margin-top:2em;color:#1d3557}img{max-width:100%;border:1px solid #ddd}
-table.t{border-collapse:collapse;font-size:13px;margin:1em 0}table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+div.wide{overflow-x:auto;max-width:100%}table.t{border-collapse:collapse;font-size:13px;margin:1em 0}table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}"""
 
 

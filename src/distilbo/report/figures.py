@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -60,6 +61,7 @@ def hypervolume_figure(trace: pd.DataFrame, path: Path) -> Path:
     ax.plot(trace["round"], trace["hypervolume"], marker="o", color="#1d3557")
     for r, hv, n in zip(trace["round"], trace["hypervolume"], trace["frontier_size"]):
         ax.annotate(str(n), (r, hv), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
     ax.set_ylabel("hypervolume")
     ax.set_title("Hypervolume of the feasible trials so far (labels: frontier size)")
@@ -119,7 +121,7 @@ def curves_figure(curves: Mapping[str, pd.DataFrame], path: Path) -> Path:
     for name, curve in curves.items():
         for ax, col in zip(axes, panels):
             if len(curve) and col in curve:
-                ax.plot(curve["step"], curve[col], marker="o", ms=3, label=name)
+                ax.plot(curve["step"], curve[col], marker="o", ms=6 if len(curve) == 1 else 3, label=name)
     for ax, col in zip(axes, panels):
         ax.set_title(col)
         ax.set_xlabel("step")
