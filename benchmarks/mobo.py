@@ -325,7 +325,7 @@ def goal_check(table: pd.DataFrame, evals: int, rival: str = "botorch_qlognehvi"
         ratio = secs[p, "distilbo"] / secs[p, rival]
         ok = d <= r + tol and ratio <= 0.1
         lines.append(f"  {p:14s} distilbo {d:6.2f}  {rival} {r:6.2f}  time ratio {ratio:5.3f}  {'met' if ok else 'NOT met'}")
-    if {"ZDT1-computed", "ZDT1-observed"} <= set(table["problem"]):
+    if ("ZDT1-computed", "distilbo") in mean and ("ZDT1-observed", "distilbo") in mean:
         c, o = (mean["ZDT1-computed", "distilbo"], mean["ZDT1-observed", "distilbo"])
         lines.append(f"  ZDT1 f1 computed {c:.2f} vs observed {o:.2f}: {'computed better' if c < o else 'computed NOT better'}")
     return "\n".join(lines)
