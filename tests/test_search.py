@@ -159,3 +159,26 @@ def test_a_constraint_keeps_suggestions_in_its_feasible_region():
     assert (front["g"] <= 0).all() and len(front) >= 1
     with pytest.raises(ValueError, match="constraint needs a threshold"):
         Objective("g", "minimize", optimize=False)
+
+
+def test_refinement_adds_new_points_close_to_the_best_candidates():
+    import sys
+
+    S = sys.modules["distilbo.search.suggest"]  # the module (distilbo.search.suggest is the function)
+    spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
+    objs = [Objective("f1", "minimize"), Objective("f2", "minimize")]
+    space = SearchSpace(spec)
+    h = space.sample(12, 0)
+    h["f1"], h["f2"], h["status"] = h["x"], 1 - h["x"] + h["y"], "ok"
+    predictor = S._Predictor(space, objs, h, 0)
+    taken = space.encode(h[space.names])
+    pool = np.random.default_rng(0).random((64, 2))
+    front = np.column_stack([h["f1"], h["f2"]])
+    refined = S._refined(space, predictor, pool, front[non_dominated(front)], np.array([1.1, 2.1]), taken,
+                         np.random.default_rng(0))
+    added = refined[len(pool):]
+    assert len(added) > 0 and np.all((refined >= 0) & (refined <= 1))
+    assert not any(np.all(np.isclose(t, refined), axis=1).any() for t in taken)
+    # every added point lies within a few of the largest refinement scale of some pool point
+    dist = np.min(np.linalg.norm(added[:, None, :] - pool[None, :, :], axis=2), axis=1)
+    assert np.all(dist < 5 * S.REFINE_SCALES.max())
