@@ -58,18 +58,24 @@ class SearchSpace:
                 raise SpaceError(f"{where}: {name}={params[name]!r} is outside {dim}")
 
     def encode(self, table: pd.DataFrame | list[Mapping]) -> np.ndarray:
-        rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
-        if not rows:
+        table = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table), columns=self.names)
+        if not len(table):
             return np.empty((0, self.dim))
-        return np.asarray(self.space.transform([[r[n] for n in self.names] for r in rows]), dtype=float)
+        # Column by column (every dimension is normalized to one column): much faster than skopt's
+        # row-wise Space.transform, which matters inside the acquisition search.
+        return np.column_stack([np.asarray(d.transform(list(table[n]) if isinstance(d, Categorical) else table[n].to_numpy()),
+                                           dtype=float) for n, d in zip(self.names, self.space.dimensions)])
 
     def decode(self, X: np.ndarray) -> pd.DataFrame:
-        X = np.clip(np.asarray(X, dtype=float), 0.0, 1.0)
-        values = self.space.inverse_transform(X) if len(X) else []
-        return pd.DataFrame(values, columns=self.names).astype({n: _dtype(d) for n, d in zip(self.names, self.space.dimensions)})
+        X = np.clip(np.asarray(X, dtype=float), 0.0, 1.0).reshape(-1, self.dim)
+        columns = {n: pd.Series(np.asarray(d.inverse_transform(X[:, j]), dtype=_dtype(d)), dtype=_dtype(d), copy=False)
+                   for j, (n, d) in enumerate(zip(self.names, self.space.dimensions))}
+        return pd.DataFrame(columns, columns=self.names, copy=False)
 
     def round_trip(self, X: np.ndarray) -> np.ndarray:
         """Snap points of the cube onto the values the space can take (integers, categories)."""
+        if all(isinstance(d, Real) for d in self.space.dimensions):
+            return np.clip(np.asarray(X, dtype=float), 0.0, 1.0).reshape(-1, self.dim)  # nothing to snap
         return self.encode(self.decode(X))
 
     def sample(self, n: int, seed: int) -> pd.DataFrame:
@@ -83,7 +89,7 @@ class SearchSpace:
 
 def _dtype(dim):
     if isinstance(dim, Integer):
-        return "int64"
+        return np.int64
     if isinstance(dim, Real):
-        return "float64"
-    return "object"
+        return np.float64
+    return object
