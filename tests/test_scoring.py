@@ -125,3 +125,15 @@ def test_extraction_recovers_gold_spans_from_one_hot_logits(tiny_json, tokenizer
     answers = scoring.extract_answers(windows, starts, ends, dict(zip(questions["id"], questions["context"])))
     metrics, table = scoring.score_predictions(questions, answers)
     assert metrics["exact"] == 100.0 and (table["category"] == "correct").all()
+
+
+def test_span_metrics_score_best_spans_of_answerable_questions_only():
+    questions = pd.DataFrame({"id": ["a", "b", "c"], "title": ["t"] * 3,
+                              "answer_texts": [["the cat"], ["a dog"], []]})
+    # "a": right span but withheld (no answer predicted); "b": wrong span, given; "c": unanswerable
+    answers = pd.DataFrame({"id": ["a", "b", "c"], "prediction": ["", "a bird", "x"],
+                            "best_span": ["the cat", "a bird", "x"], "na_score": [1.0, -1.0, -2.0]})
+    metrics, _ = scoring.score_predictions(questions, answers)
+    assert metrics["span_exact"] == pytest.approx(50.0)  # a right, b wrong; c not counted
+    assert metrics["span_f1"] == pytest.approx(50.0)  # "a bird" vs "a dog": normalized tokens bird/dog share none
+    assert metrics["HasAns_exact"] == 0.0  # withholding "a" costs the thresholded metric, not the span one

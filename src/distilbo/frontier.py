@@ -107,7 +107,7 @@ print(tokenizer.decode(inputs["input_ids"][0][start : end + 1]) if end >= start 
 
 def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str]) -> str:
     scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in ("exact", "f1", "HasAns_exact", "HasAns_f1",
-                                                              "NoAns_exact", "best_exact", "best_f1") if k in metrics)
+                                                              "NoAns_exact", "best_exact", "best_f1", "span_f1") if k in metrics)
     params = "\n".join(f"| {k} | {metrics.get(k, row.get(k))} |" for k in param_names)
     teacher = (f"The teacher scored exact {teacher_metrics['exact']:.2f} / f1 {teacher_metrics['f1']:.2f} on the same "
                f"questions." if teacher_metrics and "exact" in teacher_metrics else "")

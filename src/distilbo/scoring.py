@@ -245,7 +245,8 @@ def error_category(prediction: str, golds: Sequence[str]) -> str:
 def score_predictions(questions: pd.DataFrame, answers: pd.DataFrame, na_prob_thresh: float = 0.0) -> tuple[dict, pd.DataFrame]:
     """Metrics and the per-question table (id, title, prediction, na_score, gold answers, category)
     for extracted answers: exact/f1 from the thresholded predictions; best_* from the best spans
-    with na_score as the no-answer probability."""
+    with na_score as the no-answer probability; span_exact/span_f1 from the best spans of the
+    answerable questions (extraction skill, whatever the model thinks of answerability)."""
     golds = dict(zip(questions["id"], questions["answer_texts"]))
     merged = questions[["id", "title", "answer_texts"]].merge(answers, on="id", how="left", validate="1:1")
     if merged["prediction"].isna().any():
@@ -256,6 +257,9 @@ def score_predictions(questions: pd.DataFrame, answers: pd.DataFrame, na_prob_th
     best = evaluate(golds, dict(zip(merged["id"], merged["best_span"])),
                     na_probs=dict(zip(merged["id"], merged["na_score"])), na_prob_thresh=na_prob_thresh)
     metrics.update({k: v for k, v in best.items() if k.startswith("best_")})
+    # Span skill apart from answerability: the best span of every answerable question, always given.
+    forced = evaluate({q: g for q, g in golds.items() if len(g)}, dict(zip(merged["id"], merged["best_span"])))
+    metrics.update(span_exact=forced["exact"], span_f1=forced["f1"])
     merged["category"] = [error_category(p, g) for p, g in zip(merged["prediction"], merged["answer_texts"])]
     return metrics, merged.rename(columns={"answer_texts": "gold_answers"})
 
