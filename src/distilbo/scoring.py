@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import re
 import string
 import sys
@@ -242,7 +243,7 @@ def error_category(prediction: str, golds: Sequence[str]) -> str:
     return "mostly_wrong"
 
 
-def score_predictions(questions: pd.DataFrame, answers: pd.DataFrame, na_prob_thresh: float = 0.0) -> tuple[dict, pd.DataFrame]:
+def score_predictions(questions: pd.DataFrame, answers: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     """Metrics and the per-question table (id, title, prediction, na_score, gold answers, category)
     for extracted answers: exact/f1 from the thresholded predictions; best_* from the best spans
     with na_score as the no-answer probability; span_exact/span_f1 from the best spans of the
@@ -254,12 +255,13 @@ def score_predictions(questions: pd.DataFrame, answers: pd.DataFrame, na_prob_th
         raise ValueError(f"no windows for question id(s) {missing}")
     preds = dict(zip(merged["id"], merged["prediction"]))
     metrics = evaluate(golds, preds)
-    best = evaluate(golds, dict(zip(merged["id"], merged["best_span"])),
-                    na_probs=dict(zip(merged["id"], merged["na_score"])), na_prob_thresh=na_prob_thresh)
-    metrics.update({k: v for k, v in best.items() if k.startswith("best_")})
-    # Span skill apart from answerability: the best span of every answerable question, always given.
-    forced = evaluate({q: g for q, g in golds.items() if len(g)}, dict(zip(merged["id"], merged["best_span"])))
-    metrics.update(span_exact=forced["exact"], span_f1=forced["f1"])
+    # One pass over the best spans: best_* do not depend on the threshold, and with none withheld
+    # (threshold inf) HasAns_* is the span skill apart from answerability.
+    spans = evaluate(golds, dict(zip(merged["id"], merged["best_span"])),
+                     na_probs=dict(zip(merged["id"], merged["na_score"])), na_prob_thresh=math.inf)
+    metrics.update({k: v for k, v in spans.items() if k.startswith("best_")})
+    if "HasAns_exact" in spans:
+        metrics.update(span_exact=spans["HasAns_exact"], span_f1=spans["HasAns_f1"])
     merged["category"] = [error_category(p, g) for p, g in zip(merged["prediction"], merged["answer_texts"])]
     return metrics, merged.rename(columns={"answer_texts": "gold_answers"})
 

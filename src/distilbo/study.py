@@ -20,8 +20,7 @@ from distilbo.students import count_parameters
 log = logging.getLogger("distilbo.study")
 
 METRICS = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exact", "best_f1", "span_exact",
-           "span_f1", "num_parameters",
-           "latency_ms", "train_seconds")
+           "span_f1", "num_parameters", "latency_ms", "train_seconds")
 
 
 def study_objectives(search: Mapping, teacher_config) -> list[Objective]:
