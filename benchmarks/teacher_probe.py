@@ -70,8 +70,8 @@ def per_question(windows: pd.DataFrame, x: np.ndarray, ids: pd.Series) -> np.nda
     return frame.groupby("id").mean().loc[ids].to_numpy()
 
 
-def probe(x_train, y_train, groups, x_eval) -> tuple[float, np.ndarray, np.ndarray]:
-    """(chosen C, train scores from cross-validation folds, eval scores of the refit probe)."""
+def probe(x_train, y_train, groups, x_eval) -> tuple[float, float, np.ndarray]:
+    """(chosen C, its mean ROC AUC over the held-out training articles, eval scores of the refit probe)."""
     pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
     search = GridSearchCV(pipe, {"logisticregression__C": [1e-3, 1e-2, 1e-1]}, scoring="roc_auc",
                           cv=GroupKFold(n_splits=4), n_jobs=1).fit(x_train, y_train, groups=groups)
@@ -118,18 +118,17 @@ def main() -> None:
     golds = dict(zip(q["eval"]["id"], q["eval"]["answer_texts"]))
     feats, spans = collect(res, args.init, q, w)
 
-    rows = []
     own = feats["teacher:na_score"]["eval"][:, 0]
-    rows.append({"probe": "teacher's own null - best span (no fit)", "C": None,
-                 "auc_train": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
-                 "auc_eval": roc_auc_score(y["eval"], own),
-                 "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], own)))["best_f1"]})
+    own_na = dict(zip(q["eval"]["id"], own))
+    rows = [{"probe": "teacher's own null - best span (no fit)", "C": None,
+             "auc_train": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
+             "auc_eval": roc_auc_score(y["eval"], own),
+             "best_f1": scoring.evaluate(golds, spans, own_na)["best_f1"]}]
     for name, f in feats.items():
         c, auc_cv, p = probe(f["train"], y["train"], q["train"]["title"], f["eval"])
         m = scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], p)))
         rows.append({"probe": name, "C": c, "auc_train": auc_cv, "auc_eval": roc_auc_score(y["eval"], p),
                      "best_f1": m["best_f1"]})
-    own_na = dict(zip(q["eval"]["id"], own))
     ceiling = {frac: gold_span_best_f1(golds, spans, own_na, frac) for frac in (0.5, 1.0)}
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
