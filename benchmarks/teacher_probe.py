@@ -23,34 +23,29 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tqdm import tqdm
 from transformers import AutoModelForQuestionAnswering
 
 from distilbo import scoring
-from distilbo.batches import WindowSet, collate, sorted_batches
+from distilbo.batches import WindowSet
+from distilbo.distill import batched_outputs
 from distilbo.squad import resolve_model_source
 
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
 
 
-@torch.no_grad()
 def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str, np.ndarray], list, list]:
     """Pooled last hidden states per window, and the start/end logits cut to each window's length."""
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).eval()
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True)
     data = WindowSet.from_frames(windows, labeled=True)
     width = model.config.hidden_size
     pooled = {p: np.zeros((len(data), width), np.float32) for p in POOLS}
     starts, ends = [None] * len(data), [None] * len(data)
-    for idx in tqdm(sorted_batches(data.lengths, 64), desc=desc, mininterval=10):
-        b = collate(data, idx)
-        out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"],
-                    token_type_ids=b["token_type_ids"], output_hidden_states=True)
+    for idx, b, out in batched_outputs(model, data, desc=desc, output_hidden_states=True):
         h = out.hidden_states[-1]
         real = b["attention_mask"].unsqueeze(-1).float()
         ctx = real * b["token_type_ids"].unsqueeze(-1).float()
@@ -103,6 +98,12 @@ def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str,
                     spans = dict(zip(ans.index, ans["best_span"]))
     feats["teacher: all four pools + na_score"] = {
         s: np.hstack([feats[f"teacher:{p}"][s] for p in POOLS + ("na_score",)]) for s in ("train", "eval")}
+    # The init's question pool carries a signal of its own (pretraining, not fine-tuning): does it add?
+    feats["teacher + init: own score + init's question pool"] = {
+        s: np.hstack([feats["teacher:na_score"][s], feats["init:mean_question"][s]]) for s in ("train", "eval")}
+    feats["teacher + init: all eight pools + na_score"] = {
+        s: np.hstack([feats[f"{m}:{p}"][s] for m in ("teacher", "init") for p in POOLS] + [feats["teacher:na_score"][s]])
+        for s in ("train", "eval")}
     return feats, spans
 
 

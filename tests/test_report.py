@@ -91,7 +91,7 @@ def test_summary_counts(built):
     history, page = built
     text = page.read_text()
     below = int((history["status"].eq("ok") & (history["exact"] < 50)).sum())
-    assert f"<dt>failed</dt><dd>1</dd>" in text and f"<dt>below threshold</dt><dd>{below}</dd>" in text
+    assert "<dt>failed</dt><dd>1</dd>" in text and f"<dt>below threshold</dt><dd>{below}</dd>" in text
 
 
 def test_error_kinds_add_up_to_the_wrong_answers():

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -176,23 +176,34 @@ def _curve_row(model, evaluate, step: int, epoch: float, sched, running: list) -
     return row
 
 
-@torch.no_grad()
-def predict_logits(model: torch.nn.Module, data: WindowSet, batch_size: int = 64,
-                   device: torch.device | None = None, desc: str | None = None) -> tuple[list, list]:
-    """Start and end logits of every window, each cut to the window's real length."""
+def batched_outputs(model: torch.nn.Module, data: WindowSet, batch_size: int = 64,
+                    device: torch.device | None = None, desc: str | None = None,
+                    **model_kwargs) -> Iterator[tuple[np.ndarray, dict, Any]]:
+    """(window indices, batch, model output) per length-sorted batch, in eval mode without gradients."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
+    try:
+        for idx in tqdm(sorted_batches(data.lengths, batch_size), desc=desc or "predict", mininterval=10,
+                        disable=desc is None):
+            b = collate(data, idx, device)
+            with torch.no_grad():
+                out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"],
+                            token_type_ids=b["token_type_ids"], **model_kwargs)
+            yield idx, b, out
+    finally:
+        model.train(was_training)
+
+
+def predict_logits(model: torch.nn.Module, data: WindowSet, batch_size: int = 64,
+                   device: torch.device | None = None, desc: str | None = None) -> tuple[list, list]:
+    """Start and end logits of every window, each cut to the window's real length."""
     starts: list = [None] * len(data)
     ends: list = [None] * len(data)
-    lengths = data.lengths
-    for idx in tqdm(sorted_batches(lengths, batch_size), desc=desc or "predict", mininterval=10, disable=desc is None):
-        b = collate(data, idx, device)
-        out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], token_type_ids=b["token_type_ids"])
+    for idx, _, out in batched_outputs(model, data, batch_size, device, desc):
         s, e = out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
         for row, i in enumerate(idx):
-            starts[i], ends[i] = s[row, : lengths[i]], e[row, : lengths[i]]
-    model.train(was_training)
+            starts[i], ends[i] = s[row, : data.lengths[i]], e[row, : data.lengths[i]]
     return starts, ends
 
 

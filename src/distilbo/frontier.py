@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from distilbo.atomic import atomic_path, write_parquet

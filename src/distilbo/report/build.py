@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from distilbo.atomic import atomic_path
