@@ -6,19 +6,23 @@ A cheaper question than training another recipe: if a logistic regression on the
 teacher's last hidden states (the [CLS] vector, mean over all tokens, over the context, over the
 question) plus its own no-answer score cannot separate unanswerable eval questions, a different head
 (a mean-pooled answerability head, say) trained in the same budget will not either. The same probes
-on the un-fine-tuned init show what pretraining alone carries. The regularization C is chosen by
+on the un-fine-tuned init show what pretraining alone carries, and the init used as what it was
+trained to be, a sentence encoder (all-MiniLM-L6-v2), gives a cue of its own: how close the question
+is to its best-matching context sentence and to the paragraph. The regularization C is chosen by
 cross-validation grouped by training article, never on eval. Each probe's score replaces the
 teacher's no-answer score in the official evaluation of the teacher's own best spans: best_f1. auc_train is
 cross-validated for the probes, in-sample for the teacher's own score.
 
 Needs a finished teacher stage (results/data/, results/teacher/model/). Two forward passes over
-every train and eval window (about 12 minutes in all on 2 cores). Prints a table; writes
+every train and eval window and a sentence-encoder pass over every question,
+sentence and paragraph (12-20 minutes in all on 2 cores). Prints a table; writes
 benchmarks/out/teacher_probe.json.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +32,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from transformers import AutoModelForQuestionAnswering
+import torch
+from transformers import AutoModel, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo import scoring
 from distilbo.batches import WindowSet
@@ -36,6 +41,8 @@ from distilbo.distill import batched_outputs
 from distilbo.squad import resolve_model_source
 
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
+COSINES = "init as sentence encoder: both cosines"
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str, np.ndarray], list, list]:
@@ -56,6 +63,34 @@ def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str,
             n = data.lengths[i]
             starts[i], ends[i] = out.start_logits[row, :n].numpy(), out.end_logits[row, :n].numpy()
     return pooled, starts, ends
+
+
+def encode(model_dir: str, texts: list[str], batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Unit-norm mean-pooled embeddings (the sentence-transformers recipe of all-MiniLM-L6-v2), by text."""
+    tok, model = AutoTokenizer.from_pretrained(model_dir), AutoModel.from_pretrained(model_dir).eval()
+    unique = sorted(set(texts), key=len)  # length-sorted batches pad little
+    out = {}
+    for i in range(0, len(unique), batch_size):
+        chunk = unique[i:i + batch_size]
+        b = tok(chunk, padding=True, truncation=True, max_length=256, return_tensors="pt")
+        with torch.no_grad():
+            h = model(**b).last_hidden_state
+        m = b["attention_mask"].unsqueeze(-1).float()
+        e = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1).numpy()
+        out.update(zip(chunk, e))
+    return out
+
+
+def similarity(model_dir: str, questions: pd.DataFrame) -> np.ndarray:
+    """Per question: cosine to its best-matching context sentence, and to the whole paragraph."""
+    sentences = {c: [x for x in SENTENCE_END.split(c) if x.strip()] for c in questions["context"].unique()}
+    texts = list(questions["question"]) + list(sentences) + [x for v in sentences.values() for x in v]
+    emb = encode(model_dir, texts)
+    rows = []
+    for question, context in zip(questions["question"], questions["context"]):
+        v = emb[question]
+        rows.append((max(float(emb[x] @ v) for x in sentences[context]), float(emb[context] @ v)))
+    return np.array(rows, np.float32)
 
 
 def per_question(windows: pd.DataFrame, x: np.ndarray, ids: pd.Series) -> np.ndarray:
@@ -96,6 +131,8 @@ def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str,
                 feats.setdefault("teacher:na_score", {})[s] = ans[["na_score"]].to_numpy()
                 if s == "eval":
                     spans = dict(zip(ans.index, ans["best_span"]))
+    for s in ("train", "eval"):
+        feats.setdefault(COSINES, {})[s] = similarity(resolve_model_source(init), q[s])
     feats["teacher: all four pools + na_score"] = {
         s: np.hstack([feats[f"teacher:{p}"][s] for p in POOLS + ("na_score",)]) for s in ("train", "eval")}
     # The init's question pool carries a signal of its own (pretraining, not fine-tuning): does it add?
@@ -104,6 +141,8 @@ def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str,
     feats["teacher + init: all eight pools + na_score"] = {
         s: np.hstack([feats[f"{m}:{p}"][s] for m in ("teacher", "init") for p in POOLS] + [feats["teacher:na_score"][s]])
         for s in ("train", "eval")}
+    feats["teacher + init: own score + both cosines"] = {
+        s: np.hstack([feats["teacher:na_score"][s], feats[COSINES][s]]) for s in ("train", "eval")}
     return feats, spans
 
 
@@ -125,6 +164,11 @@ def main() -> None:
              "auc_train": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
              "auc_eval": roc_auc_score(y["eval"], own),
              "best_f1": scoring.evaluate(golds, spans, own_na)["best_f1"]}]
+    cos = feats[COSINES]
+    rows.append({"probe": "init: minus the best question-sentence cosine (no fit)", "C": None,
+                 "auc_train": roc_auc_score(y["train"], -cos["train"][:, 0]),
+                 "auc_eval": roc_auc_score(y["eval"], -cos["eval"][:, 0]),
+                 "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], -cos["eval"][:, 0])))["best_f1"]})
     for name, f in feats.items():
         c, auc_cv, p = probe(f["train"], y["train"], q["train"]["title"], f["eval"])
         m = scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], p)))
