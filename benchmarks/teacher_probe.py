@@ -15,7 +15,7 @@ cross-validated for the probes, in-sample for the teacher's own score.
 
 Needs a finished teacher stage (results/data/, results/teacher/model/). Two forward passes over
 every train and eval window and a sentence-encoder pass over every question,
-sentence and paragraph (12-20 minutes in all on 2 cores). Prints a table; writes
+sentence and paragraph (about 18 minutes in all on 2 cores). Prints a table; writes
 benchmarks/out/teacher_probe.json.
 """
 from __future__ import annotations
@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-import torch
 from transformers import AutoModel, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo import scoring
@@ -43,6 +43,11 @@ from distilbo.squad import resolve_model_source
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
 COSINES = "init as sentence encoder: both cosines"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the hidden states `h` over the positions where `mask` (batch, length, 1) is 1."""
+    return (h * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
 def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str, np.ndarray], list, list]:
@@ -57,7 +62,7 @@ def forward(model_dir: str, windows: pd.DataFrame, desc: str) -> tuple[dict[str,
         real = b["attention_mask"].unsqueeze(-1).float()
         ctx = real * b["token_type_ids"].unsqueeze(-1).float()
         for name, m in (("mean_all", real), ("mean_context", ctx), ("mean_question", real - ctx)):
-            pooled[name][idx] = ((h * m).sum(1) / m.sum(1).clamp(min=1)).numpy()
+            pooled[name][idx] = masked_mean(h, m).numpy()
         pooled["cls"][idx] = h[:, 0].numpy()
         for row, i in enumerate(idx):
             n = data.lengths[i]
@@ -75,22 +80,23 @@ def encode(model_dir: str, texts: list[str], batch_size: int = 64) -> dict[str, 
         b = tok(chunk, padding=True, truncation=True, max_length=256, return_tensors="pt")
         with torch.no_grad():
             h = model(**b).last_hidden_state
-        m = b["attention_mask"].unsqueeze(-1).float()
-        e = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1).numpy()
-        out.update(zip(chunk, e))
+        e = torch.nn.functional.normalize(masked_mean(h, b["attention_mask"].unsqueeze(-1).float()), dim=-1)
+        out.update(zip(chunk, e.numpy()))
     return out
 
 
-def similarity(model_dir: str, questions: pd.DataFrame) -> np.ndarray:
-    """Per question: cosine to its best-matching context sentence, and to the whole paragraph."""
-    sentences = {c: [x for x in SENTENCE_END.split(c) if x.strip()] for c in questions["context"].unique()}
-    texts = list(questions["question"]) + list(sentences) + [x for v in sentences.values() for x in v]
-    emb = encode(model_dir, texts)
-    rows = []
-    for question, context in zip(questions["question"], questions["context"]):
+def similarity(model_dir: str, q: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Per split, per question: cosine to its best-matching context sentence, and to the whole
+    paragraph. One encoder pass over the texts of every split."""
+    every = pd.concat(q.values())
+    sentences = {c: [x for x in SENTENCE_END.split(c) if x.strip()] for c in every["context"].unique()}
+    emb = encode(model_dir, list(every["question"]) + list(sentences) + [x for v in sentences.values() for x in v])
+
+    def cosines(question: str, context: str) -> tuple[float, float]:
         v = emb[question]
-        rows.append((max(float(emb[x] @ v) for x in sentences[context]), float(emb[context] @ v)))
-    return np.array(rows, np.float32)
+        return max(float(emb[x] @ v) for x in sentences[context]), float(emb[context] @ v)
+
+    return {s: np.array([cosines(*qc) for qc in zip(f["question"], f["context"])], np.float32) for s, f in q.items()}
 
 
 def per_question(windows: pd.DataFrame, x: np.ndarray, ids: pd.Series) -> np.ndarray:
@@ -120,7 +126,8 @@ def gold_span_best_f1(golds: dict, spans: dict, na_scores: dict, fraction: float
 def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, str]]:
     """Per-question features of every probe (name -> split -> matrix) and the teacher's eval best spans."""
     feats: dict[str, dict[str, np.ndarray]] = {}
-    for model_name, model_dir in (("teacher", str(res / "teacher/model")), ("init", resolve_model_source(init))):
+    init_dir = resolve_model_source(init)
+    for model_name, model_dir in (("teacher", str(res / "teacher/model")), ("init", init_dir)):
         for s in ("train", "eval"):
             pooled, starts, ends = forward(model_dir, w[s], f"{model_name} {s}")
             for p, x in pooled.items():
@@ -131,8 +138,7 @@ def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str,
                 feats.setdefault("teacher:na_score", {})[s] = ans[["na_score"]].to_numpy()
                 if s == "eval":
                     spans = dict(zip(ans.index, ans["best_span"]))
-    for s in ("train", "eval"):
-        feats.setdefault(COSINES, {})[s] = similarity(resolve_model_source(init), q[s])
+    feats[COSINES] = similarity(init_dir, q)
     feats["teacher: all four pools + na_score"] = {
         s: np.hstack([feats[f"teacher:{p}"][s] for p in POOLS + ("na_score",)]) for s in ("train", "eval")}
     # The init's question pool carries a signal of its own (pretraining, not fine-tuning): does it add?
@@ -158,17 +164,17 @@ def main() -> None:
     golds = dict(zip(q["eval"]["id"], q["eval"]["answer_texts"]))
     feats, spans = collect(res, args.init, q, w)
 
-    own = feats["teacher:na_score"]["eval"][:, 0]
-    own_na = dict(zip(q["eval"]["id"], own))
-    rows = [{"probe": "teacher's own null - best span (no fit)", "C": None,
-             "auc_train": roc_auc_score(y["train"], feats["teacher:na_score"]["train"][:, 0]),
-             "auc_eval": roc_auc_score(y["eval"], own),
-             "best_f1": scoring.evaluate(golds, spans, own_na)["best_f1"]}]
-    cos = feats[COSINES]
-    rows.append({"probe": "init: minus the best question-sentence cosine (no fit)", "C": None,
-                 "auc_train": roc_auc_score(y["train"], -cos["train"][:, 0]),
-                 "auc_eval": roc_auc_score(y["eval"], -cos["eval"][:, 0]),
-                 "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], -cos["eval"][:, 0])))["best_f1"]})
+    def no_fit(name: str, score: dict[str, np.ndarray]) -> dict:
+        """A score used as it is, without a probe: in-sample train AUC, eval AUC and best_f1."""
+        return {"probe": name, "C": None, "auc_train": roc_auc_score(y["train"], score["train"]),
+                "auc_eval": roc_auc_score(y["eval"], score["eval"]),
+                "best_f1": scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], score["eval"])))["best_f1"]}
+
+    own = {s: x[:, 0] for s, x in feats["teacher:na_score"].items()}
+    own_na = dict(zip(q["eval"]["id"], own["eval"]))
+    rows = [no_fit("teacher's own null - best span (no fit)", own),
+            no_fit("init: minus the best question-sentence cosine (no fit)",
+                   {s: -x[:, 0] for s, x in feats[COSINES].items()})]
     for name, f in feats.items():
         c, auc_cv, p = probe(f["train"], y["train"], q["train"]["title"], f["eval"])
         m = scoring.evaluate(golds, spans, dict(zip(q["eval"]["id"], p)))
