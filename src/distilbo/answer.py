@@ -14,7 +14,7 @@ from typing import Sequence
 import pandas as pd
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-from distilbo import scoring, squad
+from distilbo import scoring, squad, verifier
 from distilbo.batches import WindowSet
 from distilbo.distill import pick_device, predict_logits
 
@@ -25,13 +25,15 @@ DEFAULT_SETTINGS = dict(max_seq_length=384, doc_stride=128, max_query_length=64,
 
 @lru_cache(maxsize=4)
 def load(model_dir: str):
+    """(model, tokenizer, the (verifier, encoder) saved beside a teacher or None)."""
     model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device()).eval()
-    return model, AutoTokenizer.from_pretrained(model_dir)
+    return model, AutoTokenizer.from_pretrained(model_dir), verifier.load_scorer(model_dir)
 
 
 def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str], **overrides) -> pd.DataFrame:
-    """One row per question: prediction ("" for no answer), best_span, na_score."""
-    model, tokenizer = load(str(model_dir))
+    """One row per question: prediction ("" for no answer), best_span, na_score (the verifier's,
+    when the model directory has one; then also reader_na_score)."""
+    model, tokenizer, scorer = load(str(model_dir))
     settings = {**DEFAULT_SETTINGS, **(getattr(model.config, "distilbo", None) or {}), **overrides}
     frame = pd.DataFrame({"id": [str(i) for i in range(len(questions))], "question": list(questions),
                           "context": list(contexts), "answer_texts": [[] for _ in questions],
@@ -42,6 +44,8 @@ def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str
     out = scoring.extract_answers(windows, starts, ends, dict(zip(frame["id"], frame["context"])),
                                   settings["n_best"], settings["max_answer_length"],
                                   settings["null_score_diff_threshold"])
+    if scorer:
+        out = verifier.apply(out, verifier.no_answer_scores(*scorer, frame), settings["null_score_diff_threshold"])
     return out.set_index("id").loc[frame["id"]].reset_index(drop=True)
 
 

@@ -8,7 +8,7 @@ from typing import Mapping
 import pandas as pd
 import torch
 
-from distilbo import scoring
+from distilbo import scoring, verifier
 from distilbo.batches import WindowSet
 from distilbo.distill import predict_logits
 
@@ -25,6 +25,8 @@ class EvalSet:
     doc_stride: int = 128
     max_query_length: int = 64
     last: tuple[dict, pd.DataFrame] | None = None
+    # A verifier's no-answer score per question id (distilbo.verifier), in place of the reader's own.
+    verifier_scores: pd.Series | None = None
 
     @classmethod
     def load(cls, questions_path: str, windows_path: str, scoring_cfg: Mapping | None = None,
@@ -42,13 +44,20 @@ class EvalSet:
 
     def answers(self, model: torch.nn.Module) -> pd.DataFrame:
         starts, ends = predict_logits(model, self.data)
-        return scoring.extract_answers(self.windows, starts, ends, dict(zip(self.questions["id"], self.questions["context"])),
-                                       self.n_best, self.max_answer_length, self.null_score_diff_threshold)
+        out = scoring.extract_answers(self.windows, starts, ends, dict(zip(self.questions["id"], self.questions["context"])),
+                                      self.n_best, self.max_answer_length, self.null_score_diff_threshold)
+        if self.verifier_scores is not None:
+            out = verifier.apply(out, self.verifier_scores, self.null_score_diff_threshold)
+        return out
 
     def score(self, model: torch.nn.Module) -> tuple[dict, pd.DataFrame]:
         """Metrics and the per-question table; also kept as `last` so that the end of a run can
         reuse its final evaluation instead of running the eval split twice."""
-        self.last = scoring.score_predictions(self.questions, self.answers(model))
+        answers = self.answers(model)
+        self.last = scoring.score_predictions(self.questions, answers)
+        if "reader_na_score" in answers:  # what the reader alone would reach, for comparison
+            reader = scoring.score_predictions(self.questions, answers.assign(na_score=answers["reader_na_score"]))[0]
+            self.last[0].update({f"reader_{k}": reader[k] for k in ("best_exact", "best_f1")})
         return self.last
 
     def metrics(self, model: torch.nn.Module) -> dict:

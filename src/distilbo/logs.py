@@ -15,3 +15,8 @@ def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> Non
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         handlers=handlers, force=True)
     logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught  # a job's error lands in its rule's log, which Snakemake prints
+
+
+def _log_uncaught(exc_type, exc, tb) -> None:
+    logging.getLogger("distilbo").critical("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))

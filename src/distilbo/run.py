@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -21,9 +22,11 @@ log = logging.getLogger("distilbo.run")
 CURVE_COLUMNS = ["step", "epoch", "lr", "loss", "loss_soft", "loss_hard", "exact", "f1", "HasAns_exact", "NoAns_exact"]
 
 
-def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None) -> None:
+def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
+               extra: Callable[[Path], None] | None = None) -> None:
     """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
-    `settings` (windows and answer extraction) go into config.json for `distilbo.answer`."""
+    `settings` (windows and answer extraction) go into config.json for `distilbo.answer`;
+    `extra` writes more into the directory before it appears (the teacher's verifier)."""
     if settings:
         model.config.distilbo = dict(settings)
     if getattr(model.config, "heads_per_layer", None):
@@ -31,13 +34,16 @@ def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: di
     with atomic_path(path, is_dir=True) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        if extra:
+            extra(tmp)
 
 
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,
-                 out: dict[str, str], extra: dict | None = None) -> dict:
+                 out: dict[str, str], extra: dict | None = None,
+                 save_extra: Callable[[Path], None] | None = None) -> dict:
     """Train, evaluate, and write the run's artifacts to the paths in `out`
     (model, metrics, curve, predictions); with cfg None, evaluate the model as it is.
-    Returns the metrics."""
+    `save_extra` adds files to the saved model directory. Returns the metrics."""
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
     try:
@@ -51,7 +57,7 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     # train() evaluates after its last step, so a trained model's final scores are already at hand
     scores, predictions = evalset.last if cfg and evalset.last is not None else evalset.score(model)
     metrics.update(scores, status="ok", latency_ms=measure_latency(model, evalset.data, evalset.windows["example_id"]))
-    save_model(model, tokenizer, out["model"], evalset.settings)
+    save_model(model, tokenizer, out["model"], evalset.settings, save_extra)
     write_parquet(curve.reindex(columns=CURVE_COLUMNS), out["curve"])
     write_parquet(predictions, out["predictions"])
     write_json(metrics, out["metrics"])

@@ -4,12 +4,14 @@ training and transfer window computed once and stored, so students never run it.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Mapping
 
 import pandas as pd
 import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
+from distilbo import verifier
 from distilbo.atomic import write_parquet
 from distilbo.batches import WindowSet
 from distilbo.distill import TrainConfig, pick_device, predict_logits
@@ -44,7 +46,24 @@ def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, da
     log.info("teacher %s: %s on %d windows, eval on %d questions", teacher_cfg["init"],
              "fine-tuning" if cfg else "taken as it is", len(data), len(evalset.questions))
     extra = {"role": "teacher", "init": teacher_cfg["init"], "finetuned": bool(cfg)}
-    return run_training(model, tokenizer, data, evalset, cfg, out, extra=extra)
+    save_extra = None
+    if teacher_cfg.get("verifier"):
+        # Fit first: the verifier does not depend on the reader, so every curve point uses it too.
+        save_extra, extra["verifier"] = attach_verifier(teacher_cfg["verifier"], data_paths["train_questions"], evalset)
+    return run_training(model, tokenizer, data, evalset, cfg, out, extra=extra, save_extra=save_extra)
+
+
+def attach_verifier(encoder_source: str, train_questions: str, evalset: EvalSet):
+    """Fit the answerability verifier on the training questions and give its scores to `evalset`;
+    returns (how to save it into the model directory, a summary for metrics.json)."""
+    started = time.perf_counter()
+    encoder = verifier.Encoder(encoder_source)
+    fitted = verifier.fit(encoder, pd.read_parquet(train_questions), where=f"questions of {train_questions}")
+    evalset.verifier_scores = verifier.no_answer_scores(fitted, encoder, evalset.questions)
+    summary = {"encoder": encoder_source, "cv_auc": fitted.cv_auc, "C": fitted.C,
+               "num_parameters": sum(p.numel() for p in encoder.model.parameters()),
+               "seconds": time.perf_counter() - started}
+    return (lambda model_dir: fitted.save(model_dir / "verifier", encoder)), summary
 
 
 def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, str], batch_size: int = 64) -> None:

@@ -6,6 +6,7 @@ rule finetune_teacher:
         train_features=result("data/features-train.parquet"),
         eval_features=result("data/features-eval.parquet"),
         eval_questions=result("data/eval.parquet"),
+        train_questions=result("data/train.parquet"),
     output:
         model=directory(result("teacher/model")),
         metrics=result("teacher/metrics.json"),
