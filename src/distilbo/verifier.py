@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 
 from distilbo.atomic import write_json
@@ -124,7 +125,8 @@ def features(encoder: Encoder, questions: Sequence[str], contexts: Sequence[str]
     by_context: dict[str, list[int]] = {}
     for i, c in enumerate(contexts):
         by_context.setdefault(c, []).append(i)
-    for context, idx in by_context.items():
+    for context, idx in tqdm(by_context.items(), desc="verifier features", unit="paragraph",
+                             disable=len(by_context) < 100, mininterval=10):
         for i in idx:
             if not encoder.tokenizer.tokenize(questions[i]):
                 raise ValueError(f"verifier: question {i} ({questions[i]!r}) has no words")
