@@ -86,3 +86,13 @@ def test_apply_answers_by_the_verifiers_score_and_keeps_the_readers():
     out = verifier.apply(answers, pd.Series({"a": 1.5, "b": -0.5}), threshold=0.0)
     assert out["prediction"].tolist() == ["", "y"]
     assert out["reader_na_score"].tolist() == [-3.0, 2.0] and out["na_score"].tolist() == [1.5, -0.5]
+
+
+def test_score_zero_means_even_odds_whatever_the_training_share_of_unanswerable(encoder):
+    """Fit where three in four questions are unanswerable: the training prior must not move the
+    threshold, which stays midway between answerable and unanswerable questions."""
+    q = questions_about_places()
+    skewed = pd.concat([q] + [q[q["is_impossible"]].assign(id=lambda d, k=k: d["id"] + f"-{k}") for k in range(2)])
+    scores = verifier.no_answer_scores(verifier.fit(encoder, skewed), encoder, q).to_numpy()
+    answerable, unanswerable = scores[~q["is_impossible"].to_numpy()].mean(), scores[q["is_impossible"].to_numpy()].mean()
+    assert abs(answerable + unanswerable) / 2 < 0.2 * (unanswerable - answerable)

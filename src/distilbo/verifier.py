@@ -158,7 +158,9 @@ def _question_features(encoder: Encoder, question: str, q_emb: np.ndarray, q_tok
 
 def fit(encoder: Encoder, questions: pd.DataFrame, where: str = "training questions") -> Verifier:
     """Fit on questions (columns question, context, is_impossible, title); C by cross-validated ROC AUC
-    with folds grouped by article, so it is chosen on unseen articles as the eval split is."""
+    with folds grouped by article, so it is chosen on unseen articles as the eval split is.
+    Classes are weighted to equal prior odds, so score 0 means "as likely answerable as not" whatever
+    the share of unanswerable questions in training (SQuAD 2.0: a third in train, half in dev)."""
     y = questions["is_impossible"].to_numpy().astype(int)
     # Held-out articles when there are several, else held-out paragraphs (a one-article smoke run).
     groups = questions["title"] if questions["title"].nunique() > 1 else questions["context"]
@@ -167,7 +169,7 @@ def fit(encoder: Encoder, questions: pd.DataFrame, where: str = "training questi
         raise ValueError(f"verifier: the {where} need answerable and unanswerable questions from at least "
                          f"two paragraphs (got {len(y)} questions, {int(y.sum())} unanswerable, {n_groups} paragraph(s))")
     x = features(encoder, questions["question"].tolist(), questions["context"].tolist())
-    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000, class_weight="balanced")),
                           {"logisticregression__C": list(C_GRID)}, scoring="roc_auc",
                           cv=GroupKFold(n_splits=min(4, n_groups))).fit(x, y, groups=groups)
     scaler, model = search.best_estimator_.steps[0][1], search.best_estimator_.steps[1][1]
