@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from distilbo import scoring
 
 
 def at_threshold(questions: pd.DataFrame, predictions: pd.DataFrame, threshold: float) -> dict:
-    answers = predictions[["id", "best_span", "na_score"]].assign(
-        prediction=np.where(predictions["na_score"] <= threshold, predictions["best_span"], ""))
+    answers = scoring.answer_at(predictions[["id", "best_span", "na_score"]], threshold)
     metrics, _ = scoring.score_predictions(questions, answers)
     return dict(metrics, answered=100.0 * float((answers["prediction"] != "").mean()))
 

@@ -183,6 +183,12 @@ def _padded(windows: pd.DataFrame, start_logits, end_logits):
     return starts, ends, o_s, o_e
 
 
+def answer_at(answers: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The answers (columns best_span, na_score) with prediction set as at `threshold`: the best span
+    when na_score is at most the threshold, else "" (no answer)."""
+    return answers.assign(prediction=np.where(answers["na_score"] <= threshold, answers["best_span"], ""))
+
+
 def _aggregate(per_window: pd.DataFrame, contexts: Mapping[str, str], threshold: float) -> pd.DataFrame:
     null = per_window.groupby("id", sort=False)["null"].min()
     best = per_window.sort_values("score", ascending=False, kind="stable").drop_duplicates("id")

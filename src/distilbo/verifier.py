@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 
+from distilbo import scoring
 from distilbo.atomic import write_json
 from distilbo.distill import pick_device
 from distilbo.squad import resolve_model_source
@@ -127,21 +128,22 @@ def features(encoder: Encoder, questions: Sequence[str], contexts: Sequence[str]
         by_context.setdefault(c, []).append(i)
     for context, idx in tqdm(by_context.items(), desc="verifier features", unit="paragraph",
                              disable=len(by_context) < 100, mininterval=10):
-        for i in idx:
-            if not encoder.tokenizer.tokenize(questions[i]):
+        words = [encoder.tokenizer.tokenize(questions[i]) for i in idx]
+        for i, w in zip(idx, words):
+            if not w:
                 raise ValueError(f"verifier: question {i} ({questions[i]!r}) has no words")
         sents = sentences(context)
         emb, toks = encoder.encode(sents + [questions[i] for i in idx])
         context_words = set(encoder.tokenizer.tokenize(context))
         for k, i in enumerate(idx):
-            rows[i] = _question_features(encoder, questions[i], emb[len(sents) + k], toks[len(sents) + k],
+            rows[i] = _question_features(words[k], questions[i], emb[len(sents) + k], toks[len(sents) + k],
                                          emb[:len(sents)], toks[:len(sents)], context_words)
     return np.asarray(rows, dtype=np.float64).reshape(len(questions), -1)
 
 
-def _question_features(encoder: Encoder, question: str, q_emb: np.ndarray, q_toks: np.ndarray,
+def _question_features(words: list[str], question: str, q_emb: np.ndarray, q_toks: np.ndarray,
                        s_emb: np.ndarray, s_toks: list[np.ndarray], context_words: set[str]) -> list[float]:
-    words = encoder.tokenizer.tokenize(question)[:q_toks.shape[1]]
+    words = words[:q_toks.shape[1]]  # the word pieces the encoder kept
     content = np.array([w.isalnum() and w.lower() not in STOPWORDS for w in words], dtype=bool)
     if not content.any():
         content[:] = True
@@ -184,11 +186,9 @@ def fit(encoder: Encoder, questions: pd.DataFrame, where: str = "training questi
 def apply(answers: pd.DataFrame, na_scores: pd.Series, threshold: float) -> pd.DataFrame:
     """The reader's answers with the verifier's no-answer scores (by question id) in place of its own,
     kept as reader_na_score; a question is answered when its score is at most `threshold`."""
-    out = answers.copy()
-    out["reader_na_score"] = out["na_score"]
-    out["na_score"] = na_scores.loc[out["id"]].to_numpy(dtype=np.float64)
-    out["prediction"] = np.where(out["na_score"] <= threshold, out["best_span"], "")
-    return out
+    return scoring.answer_at(answers.assign(reader_na_score=answers["na_score"],
+                                            na_score=na_scores.loc[answers["id"]].to_numpy(dtype=np.float64)),
+                             threshold)
 
 
 def load_scorer(model_dir: str | Path):
