@@ -1,10 +1,10 @@
-# distilbo: `make study` runs the default study end to end, `make test` runs the tests.
+# distilbo: `make study` runs the default study end to end, `make test` runs every check CI runs.
 # Both set up .venv first (CPU build of torch 2.13.0; see requirements/cpu.txt).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
 
-.PHONY: setup study smoke test benchmarks clean
+.PHONY: setup study smoke test test-fast lint benchmarks clean
 
 setup: $(VENV)/.installed
 
@@ -20,11 +20,23 @@ study: setup
 smoke: setup
 	$(PY) -m snakemake --cores $(CORES) --configfile config/smoke.yaml
 
-test: setup
+# The workflow's style: Snakemake's linter on both shipped studies, snakefmt on every Snakefile.
+lint: setup
+	$(PY) -m snakemake --lint
+	$(PY) -m snakemake --lint --configfile config/smoke.yaml
+	$(VENV)/bin/snakefmt --check Snakefile workflow/
+
+# Everything, the slow workflow/SLURM/browser tests included (what CI runs).
+test: lint
 	$(PY) -m pytest -q
+
+# The fast tier for development: no whole-workflow runs (about a minute).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 benchmarks: setup
 	$(PY) benchmarks/scoring.py
 
+# Only what studies write (none of it is tracked by git).
 clean:
 	rm -rf results results-smoke .snakemake

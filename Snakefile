@@ -4,15 +4,23 @@ import sys
 
 from snakemake.utils import min_version, validate
 
+from distilbo.config import SCHEMA, check_config
+
 min_version("8.0")
 # Long round chains recurse deeply in Snakemake's DAG code (it fails near 120 rounds by default).
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
 
 
-configfile: "config.yaml"
+# config.yaml is the default study. A --configfile names a whole study instead of a layer over it
+# (Snakemake would merge the two: the smoke study would search the default study's space too).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The schema fills every default; check_config refuses what a schema cannot express.
+validate(config, str(SCHEMA))
+check_config(config)
 
 
 include: "workflow/rules/common.smk"
@@ -33,8 +41,8 @@ localrules:
 
 
 rule all:
+    default_target: True
     input:
         rules.finetune_teacher.output.metrics,
         rules.frontier.output,
         rules.report.output.page,
-    default_target: True

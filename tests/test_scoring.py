@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbo import scoring
+from distilbo import postprocess, scoring
 from distilbo.scoring import compute_exact, compute_f1, error_category, evaluate, normalize_answer
 
 
@@ -101,15 +101,15 @@ def test_extract_answers_aggregates_windows_and_applies_null_threshold():
                   ("b", [(-1, -1), (0, 3), (4, 7)])])
     starts = [np.array([1.0, 9, 2, 0]), np.array([0.5, 9, 5, 1]), np.array([3.0, 0, 0])]
     ends = [np.array([1.0, 9, 0, 2]), np.array([0.5, 9, 0, 4]), np.array([3.0, 1, 0])]
-    out = scoring.extract_answers(w, starts, ends, ctx).set_index("id")
+    out = postprocess.extract_answers(w, starts, ends, ctx).set_index("id")
     # "a": best span is window 2 tokens 2..3 (5+4=9) -> "gamma delta"; null = min(2, 1) = 1 -> answered
     assert out.loc["a", "prediction"] == "gamma delta" and out.loc["a", "na_score"] == pytest.approx(1 - 9)
     # "b": best span "one two"? start(1)=0,end(2)=0 -> 0 vs (1,1)=1; null 6 > 1 -> no answer, span kept
     assert out.loc["b", "prediction"] == "" and out.loc["b", "best_span"] == "one"
-    out = scoring.extract_answers(w, starts, ends, ctx, null_score_diff_threshold=10).set_index("id")
+    out = postprocess.extract_answers(w, starts, ends, ctx, null_score_diff_threshold=10).set_index("id")
     assert out.loc["b", "prediction"] == "one"
     # max_answer_length 1 forbids the two-token span of "a"
-    out = scoring.extract_answers(w, starts, ends, ctx, max_answer_length=1).set_index("id")
+    out = postprocess.extract_answers(w, starts, ends, ctx, max_answer_length=1).set_index("id")
     assert out.loc["a", "prediction"] in {"gamma", "delta"}
 
 
@@ -122,7 +122,7 @@ def test_extraction_recovers_gold_spans_from_one_hot_logits(tiny_json, tokenizer
     for s, e, ids in zip(windows["start_position"], windows["end_position"], windows["input_ids"]):
         a = np.full(len(ids), -5.0); b = a.copy(); a[s] = 5; b[e] = 5
         starts.append(a); ends.append(b)
-    answers = scoring.extract_answers(windows, starts, ends, dict(zip(questions["id"], questions["context"])))
+    answers = postprocess.extract_answers(windows, starts, ends, dict(zip(questions["id"], questions["context"])))
     metrics, table = scoring.score_predictions(questions, answers)
     assert metrics["exact"] == 100.0 and (table["category"] == "correct").all()
 

@@ -66,8 +66,8 @@ def test_hypervolume_improvement_matches_pymoo(m):
         np.testing.assert_allclose(hvi_2d(front, ref, Y), expected, atol=1e-12)
 
 
-OBJS = [Objective("exact", "maximize", threshold=40.0), Objective("size", "minimize", source="computed",
-                                                                   function=lambda d: d["layers"].to_numpy(float) * 10)]
+OBJS = [Objective("exact", "maximize", threshold=40.0), Objective("size", "minimize", source="computed")]
+COMPUTED = {"size": lambda d: d["layers"].to_numpy(float) * 10}
 
 
 def _history(n, seed=0, fail=None):
@@ -97,10 +97,10 @@ def test_pareto_front_applies_thresholds_and_status():
 def test_initial_design_starts_with_the_baseline_and_continues_without_repeats():
     space = SearchSpace(SPEC)
     base = {"lr": 1e-4, "alpha": 0.5, "layers": 6, "act": "gelu"}
-    first = suggest(space, OBJS, None, q=3, seed=1, n_initial=8, baseline=base)
+    first = suggest(space, OBJS, None, q=3, seed=1, n_initial=8, baseline=base, computed=COMPUTED)
     assert first.loc[0, space.names].to_dict() == base and first["origin"].tolist() == ["baseline", "initial", "initial"]
     hist = first[space.names].assign(exact=50.0, size=first["layers"] * 10.0, status="ok")
-    second = suggest(space, OBJS, hist, q=3, seed=1, n_initial=8, baseline=base)
+    second = suggest(space, OBJS, hist, q=3, seed=1, n_initial=8, baseline=base, computed=COMPUTED)
     both = space.encode(pd.concat([first[space.names], second[space.names]]))
     assert len(np.unique(both.round(9), axis=0)) == 6
     assert (second["pred_mean_size"] == second["layers"] * 10).all()
@@ -109,8 +109,8 @@ def test_initial_design_starts_with_the_baseline_and_continues_without_repeats()
 def test_model_based_suggestions_are_deterministic_distinct_and_annotated():
     space = SearchSpace(SPEC)
     h = _history(16)
-    a = suggest(space, OBJS, h, q=4, seed=7, n_initial=8)
-    b = suggest(space, OBJS, h, q=4, seed=7, n_initial=8)
+    a = suggest(space, OBJS, h, q=4, seed=7, n_initial=8, computed=COMPUTED)
+    b = suggest(space, OBJS, h, q=4, seed=7, n_initial=8, computed=COMPUTED)
     pd.testing.assert_frame_equal(a, b)
     assert (a["origin"] == "model").all() and len(a) == 4
     X = space.encode(pd.concat([h[space.names], a[space.names]]))
@@ -124,16 +124,17 @@ def test_the_optimizer_learns_to_avoid_failing_regions():
     space = SearchSpace(SPEC)
     h = _history(24, fail=lambda d: d["lr"] > 1e-3)  # large learning rates diverge
     assert (h["status"] == "failed").sum() >= 4
-    s = suggest(space, OBJS, h, q=6, seed=0, n_initial=8)
+    s = suggest(space, OBJS, h, q=6, seed=0, n_initial=8, computed=COMPUTED)
     assert (s["lr"] <= 1e-3).mean() >= 5 / 6
     assert s["p_success"].min() >= 0 and s["p_success"].max() <= 1
 
 
 def test_optimizer_ask_tell_improves_a_toy_problem():
     spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
-    objs = [Objective("f1", "minimize", source="computed", function=lambda d: d["x"].to_numpy(float)),
+    x_of = {"f1": lambda d: d["x"].to_numpy(float)}
+    objs = [Objective("f1", "minimize", source="computed"),
             Objective("f2", "minimize")]
-    opt = Optimizer(spec, objs, seed=0, n_initial=6)
+    opt = Optimizer(spec, objs, seed=0, n_initial=6, computed=x_of)
     for _ in range(5):
         batch = opt.ask(3)
         f2 = (1 + batch["y"]) * (1 - np.sqrt(batch["x"] / (1 + batch["y"])))
@@ -145,7 +146,8 @@ def test_optimizer_ask_tell_improves_a_toy_problem():
 
 def test_a_constraint_keeps_suggestions_in_its_feasible_region():
     spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
-    objs = [Objective("f1", "minimize", source="computed", function=lambda d: d["x"].to_numpy(float)),
+    x_of = {"f1": lambda d: d["x"].to_numpy(float)}
+    objs = [Objective("f1", "minimize", source="computed"),
             Objective("f2", "minimize"), Objective("g", "minimize", threshold=0.0, optimize=False)]
     space = SearchSpace(spec)
     h = space.sample(16, 0)
@@ -153,7 +155,7 @@ def test_a_constraint_keeps_suggestions_in_its_feasible_region():
     h["f2"] = 1 - h["x"] + h["y"]
     h["g"] = 0.6 - h["x"]  # feasible only where x >= 0.6
     h["status"] = "ok"
-    s = suggest(space, objs, h, q=4, seed=0, n_initial=8)
+    s = suggest(space, objs, h, q=4, seed=0, n_initial=8, computed=x_of)
     assert (s["x"] >= 0.55).all()
     front = pareto_front(h, objs)
     assert (front["g"] <= 0).all() and len(front) >= 1
@@ -162,15 +164,14 @@ def test_a_constraint_keeps_suggestions_in_its_feasible_region():
 
 
 def test_refinement_adds_new_points_close_to_the_best_candidates():
-    import sys
+    from distilbo.search import strategy as S
 
-    S = sys.modules["distilbo.search.suggest"]  # the module (distilbo.search.suggest is the function)
     spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
     objs = [Objective("f1", "minimize"), Objective("f2", "minimize")]
     space = SearchSpace(spec)
     h = space.sample(12, 0)
     h["f1"], h["f2"], h["status"] = h["x"], 1 - h["x"] + h["y"], "ok"
-    predictor = S._Predictor(space, objs, h, 0)
+    predictor = S._Predictor(space, objs, h, 0, {})
     taken = space.encode(h[space.names])
     pool = np.random.default_rng(0).random((64, 2))
     front = np.column_stack([h["f1"], h["f2"]])

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 # The test cluster has no GPU and little memory: the profile's GPU requests are set aside.
 CPU_ONLY = ["--set-resources"] + [f"{rule}:{key}" for rule in ("finetune_teacher", "teacher_logits", "distill")
                                   for key in ("gpu=0", "mem_mb=2000", "cpus_per_task=1")] + \

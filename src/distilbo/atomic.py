@@ -19,11 +19,16 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{path.name}.tmp-"
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent)) if is_dir else Path(
-        tempfile.mkstemp(prefix=prefix, dir=path.parent)[1]
-    )
+    if is_dir:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, dir=path.parent)
+        os.close(fd)  # the caller writes by name
+        tmp = Path(name)
     try:
         yield tmp
+        # mkdtemp/mkstemp make private 0700/0600 entries; results are as readable as any file the user makes
+        tmp.chmod((0o777 if is_dir else 0o666) & ~_umask())
         if is_dir and path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -33,6 +38,12 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:

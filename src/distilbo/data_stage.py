@@ -9,17 +9,9 @@ import pandas as pd
 
 from distilbo import squad
 from distilbo.atomic import write_parquet
+from distilbo.models import load_tokenizer
 
 log = logging.getLogger("distilbo.data")
-
-
-def load_tokenizer(source: str):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(squad.resolve_model_source(source))
-    if not tokenizer.is_fast:
-        raise squad.DataError(f"tokenizer of {source!r} is not a fast tokenizer (offsets are needed)")
-    return tokenizer
 
 
 def load_splits(data: Mapping) -> dict[str, pd.DataFrame]:
@@ -44,9 +36,10 @@ def prepare_data(data: Mapping, tokenizer_source: str, question_paths: Mapping[s
                  feature_paths: Mapping[str, str]) -> None:
     splits = load_splits(data)
     tokenizer = load_tokenizer(tokenizer_source)
-    cfg = squad.WindowConfig(data["max_seq_length"], data["doc_stride"], data["max_query_length"])
+    cfg = squad.WindowConfig.from_dict(data)
+    empty = pd.DataFrame(columns=list(squad.WINDOW_COLUMNS))
     for name, questions in splits.items():
-        windows = squad.build_windows(tokenizer, questions, cfg) if len(questions) else _empty_windows()
+        windows = squad.build_windows(tokenizer, questions, cfg) if len(questions) else empty
         write_parquet(questions, question_paths[name])
         write_parquet(windows, feature_paths[name])
         log.info("%s: %d questions (%d unanswerable) from %d articles -> %d windows of <= %d tokens",
@@ -56,7 +49,3 @@ def prepare_data(data: Mapping, tokenizer_source: str, question_paths: Mapping[s
             log.info("%s: %d answerable question(s) lost their answer to truncation",
                      name, squad.lost_answers(questions, windows))
 
-
-def _empty_windows() -> pd.DataFrame:
-    return pd.DataFrame(columns=["feature_id", "example_id", "input_ids", "token_type_ids", "offset_start",
-                                 "offset_end", "start_position", "end_position"])

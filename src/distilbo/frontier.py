@@ -11,7 +11,9 @@ from typing import Mapping
 
 import pandas as pd
 
+from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, write_parquet
+from distilbo.layout import trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -60,7 +62,10 @@ def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: 
 
 
 def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
-                   results_dir: str, teacher_metrics: Mapping | None = None, param_names: list[str] | None = None) -> None:
+                   runs: Mapping[str, Mapping[str, str]], teacher_metrics: Mapping | None = None,
+                   param_names: list[str] | None = None) -> None:
+    """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
+    trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file."""
     history = pd.read_parquet(history_path)
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
     write_parquet(front, out["frontier"])
@@ -73,19 +78,18 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
     with atomic_path(out["models"], is_dir=True) as tmp:
         if frontier_cfg.get("export", True):
             for _, row in scenarios[scenarios["found"]].iterrows():
-                export_model(row, Path(results_dir), tmp / row["scenario"], teacher_metrics, param_names or [])
+                key = trial_key(int(row["round"]), int(row["trial"]))
+                if key not in runs:
+                    raise KeyError(f"{history_path}: trial {key} is not one of this study's trials ({len(runs)} given)")
+                export_model(row, runs[key], tmp / row["scenario"], teacher_metrics, param_names or [],
+                             frontier_cfg["quality"])
 
 
-def trial_dir(results_dir: Path, row) -> Path:
-    return results_dir / "search" / f"round-{int(row['round'])}" / f"trial-{int(row['trial'])}"
-
-
-def export_model(row: pd.Series, results_dir: Path, dest: Path, teacher_metrics: Mapping | None,
-                 param_names: list[str]) -> None:
-    src = trial_dir(results_dir, row)
-    shutil.copytree(src / "model", dest)
-    metrics = json.loads((src / "metrics.json").read_text())
-    (dest / "README.md").write_text(model_card(row, metrics, teacher_metrics, param_names))
+def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_metrics: Mapping | None,
+                 param_names: list[str], quality: str) -> None:
+    shutil.copytree(run["model"], dest)
+    metrics = json.loads(Path(run["metrics"]).read_text())
+    (dest / "README.md").write_text(model_card(row, metrics, teacher_metrics, param_names, quality))
 
 
 USAGE = '''```python
@@ -104,9 +108,9 @@ print(tokenizer.decode(inputs["input_ids"][0][start : end + 1]) if end >= start 
 ```'''
 
 
-def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str]) -> str:
-    scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in ("exact", "f1", "HasAns_exact", "HasAns_f1",
-                                                              "NoAns_exact", "best_exact", "best_f1", "span_f1") if k in metrics)
+def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str],
+               quality: str) -> str:
+    scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in registry.OFFICIAL + registry.SPAN if k in metrics)
     params = "\n".join(f"| {k} | {metrics.get(k, row.get(k))} |" for k in param_names)
     teacher = (f"The teacher scored exact {teacher_metrics['exact']:.2f} / f1 {teacher_metrics['f1']:.2f} on the same "
                f"questions." if teacher_metrics and "exact" in teacher_metrics else "")
@@ -119,7 +123,7 @@ tags: [distilbo, distillation, squad_v2]
 
 Picked by the scenario *{row['scenario']}* ({row['definition']}) from a distilbo study:
 round {int(row['round'])}, trial {int(row['trial'])}. {metrics['num_parameters']:,} parameters
-({row['size_vs_baseline_pct']:+.2f}% against the baseline), exact {row['quality_vs_baseline']:+.2f} against it.
+({row['size_vs_baseline_pct']:+.2f}% against the baseline), {quality} {row['quality_vs_baseline']:+.2f} against it.
 
 ## How it was distilled
 A student built from the teacher (a subset of its layers, attention heads removed per layer, weights

@@ -13,29 +13,13 @@ import torch
 
 from distilbo.atomic import atomic_path, write_json, write_parquet
 from distilbo.batches import WindowSet
-from distilbo.distill import TrainConfig, TrainingFailed, measure_latency, train
 from distilbo.evaluation import EvalSet
-from distilbo.students import num_parameters
+from distilbo.inference import measure_latency
+from distilbo.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
+from distilbo.models import num_parameters, save_model
+from distilbo.train import TrainConfig, TrainingFailed, train
 
 log = logging.getLogger("distilbo.run")
-
-CURVE_COLUMNS = ["step", "epoch", "lr", "loss", "loss_soft", "loss_hard", "exact", "f1", "HasAns_exact", "NoAns_exact"]
-
-
-def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
-               extra: Callable[[Path], None] | None = None) -> None:
-    """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
-    `settings` (windows and answer extraction) go into config.json for `distilbo.answer`;
-    `extra` writes more into the directory before it appears (the teacher's verifier)."""
-    if settings:
-        model.config.distilbo = dict(settings)
-    if getattr(model.config, "heads_per_layer", None):
-        type(model).register_for_auto_class("AutoModelForQuestionAnswering")
-    with atomic_path(path, is_dir=True) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        if extra:
-            extra(tmp)
 
 
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,
@@ -47,18 +31,20 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
     try:
-        curve = train(model, data, cfg, evaluate=evalset.metrics) if cfg else pd.DataFrame()
+        result = train(model, data, cfg, evaluate=evalset.score) if cfg else None
     except TrainingFailed as err:
         log.error("run failed: %s", err)
-        metrics.update(status="failed", reason=str(err), train_seconds=time.perf_counter() - started)
+        metrics.update(status=STATUS_FAILED, reason=str(err), train_seconds=time.perf_counter() - started)
         _write_failed(out, metrics)
         return metrics
     metrics["train_seconds"] = time.perf_counter() - started
+    curve = result.curve if result else pd.DataFrame()
     # train() evaluates after its last step, so a trained model's final scores are already at hand
-    scores, predictions = evalset.last if cfg and evalset.last is not None else evalset.score(model)
-    metrics.update(scores, status="ok", latency_ms=measure_latency(model, evalset.data, evalset.windows["example_id"]))
+    scores, predictions = result.final if result and result.final is not None else evalset.score(model)
+    metrics.update(scores, status=STATUS_OK,
+                   latency_ms=measure_latency(model, evalset.data, evalset.windows["example_id"]))
     save_model(model, tokenizer, out["model"], evalset.settings, save_extra)
-    write_parquet(curve.reindex(columns=CURVE_COLUMNS), out["curve"])
+    write_parquet(curve.reindex(columns=list(CURVE_COLUMNS)), out["curve"])
     write_parquet(predictions, out["predictions"])
     write_json(metrics, out["metrics"])
     log.info("exact %.2f f1 %.2f HasAns_f1 %.2f best_f1 %.2f (%d parameters, %.0f s)", metrics["exact"],
@@ -71,7 +57,6 @@ def _write_failed(out: dict[str, str], metrics: dict) -> None:
     """Every output exists, so the workflow goes on; model/ holds only a note."""
     with atomic_path(out["model"], is_dir=True) as tmp:
         (tmp / "FAILED").write_text(metrics["reason"] + "\n")
-    write_parquet(pd.DataFrame(columns=CURVE_COLUMNS), out["curve"])
-    write_parquet(pd.DataFrame(columns=["id", "title", "prediction", "na_score", "gold_answers", "category"]),
-                  out["predictions"])
+    write_parquet(pd.DataFrame(columns=list(CURVE_COLUMNS)), out["curve"])
+    write_parquet(pd.DataFrame(columns=list(PREDICTION_COLUMNS)), out["predictions"])
     write_json(metrics, out["metrics"])

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -171,9 +170,23 @@ def split_by_article(questions: pd.DataFrame, eval_articles: Sequence[str] | Non
 
 @dataclass(frozen=True)
 class WindowConfig:
-    max_seq_length: int = 256
-    doc_stride: int = 128
-    max_query_length: int = 64
+    """How questions become windows (the config's data.max_seq_length, doc_stride, max_query_length)."""
+
+    max_seq_length: int
+    doc_stride: int
+    max_query_length: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping | None = None) -> "WindowConfig":
+        """Settings from a mapping; what it leaves out takes the schema's default."""
+        from distilbo.config import window_defaults
+
+        return cls(**{**window_defaults(), **{k: v for k, v in dict(d or {}).items() if k in cls.__dataclass_fields__}})
+
+
+# One row per window (features-{split}.parquet).
+WINDOW_COLUMNS = ("feature_id", "example_id", "input_ids", "token_type_ids", "offset_start", "offset_end",
+                  "start_position", "end_position")
 
 
 def truncate_questions(tokenizer, questions: Sequence[str], max_query_length: int) -> list[str]:
@@ -201,7 +214,7 @@ def build_windows(tokenizer, questions: pd.DataFrame, cfg: WindowConfig) -> pd.D
         return_offsets_mapping=True,
     )
     rows = [_window_row(enc, i, questions) for i in range(len(enc["input_ids"]))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(WINDOW_COLUMNS))
 
 
 def _window_row(enc, i: int, questions: pd.DataFrame) -> dict:
@@ -241,20 +254,3 @@ def lost_answers(questions: pd.DataFrame, windows: pd.DataFrame) -> int:
     found = set(windows.loc[windows["start_position"] > 0, "example_id"])
     answerable = questions.loc[~questions["is_impossible"], "id"]
     return int((~answerable.isin(found)).sum())
-
-
-def resolve_model_source(source: str) -> str:
-    """A model location: `package:NAME/SUBDIR` (a pip-installed package, found without importing
-    it), a local directory, or a hub id, returned as something `from_pretrained` accepts."""
-    if not source.startswith("package:"):
-        return source
-    import importlib.util
-
-    name, _, sub = source[len("package:"):].partition("/")
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"model {source!r}: package {name!r} is not installed (pip install {name.replace('_', '-')})")
-    path = os.path.join(list(spec.submodule_search_locations)[0], sub)
-    if not os.path.isdir(path):
-        raise DataError(f"model {source!r}: {path} is not a directory")
-    return path

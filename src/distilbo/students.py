@@ -117,6 +117,3 @@ def count_parameters(teacher_config: BertConfig | Mapping, params: Mapping) -> i
     feed_forward = (h * inter + inter) + (inter * h + h) + 2 * h
     return embeddings + int(params["n_layers"]) * (attention + feed_forward) + (2 * h + 2)
 
-
-def num_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

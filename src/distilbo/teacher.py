@@ -3,35 +3,24 @@ training and transfer window computed once and stored, so students never run it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Mapping
 
 import pandas as pd
-import torch
-from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+from transformers import AutoModelForQuestionAnswering
 
 from distilbo import verifier
 from distilbo.atomic import write_parquet
 from distilbo.batches import WindowSet
-from distilbo.distill import TrainConfig, pick_device, predict_logits
 from distilbo.evaluation import EvalSet
+from distilbo.inference import pick_device, predict_logits
+from distilbo.models import load_initial
 from distilbo.run import run_training
-from distilbo.squad import resolve_model_source
+from distilbo.train import TrainConfig
 
 log = logging.getLogger("distilbo.teacher")
-
-
-def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
-    """(model, tokenizer) from a hub id, a local directory or package:NAME/SUBDIR; with random_init,
-    a randomly initialized BERT of that config (init's tokenizer and vocabulary)."""
-    path = resolve_model_source(init)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if random_init:
-        config = AutoConfig.from_pretrained(path, **dict(random_init))
-        torch.manual_seed(seed)
-        return AutoModelForQuestionAnswering.from_config(config), tokenizer
-    return AutoModelForQuestionAnswering.from_pretrained(path), tokenizer
 
 
 def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, data_paths: Mapping[str, str],
@@ -49,21 +38,23 @@ def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, da
     save_extra = None
     if teacher_cfg.get("verifier"):
         # Fit first: the verifier does not depend on the reader, so every curve point uses it too.
-        save_extra, extra["verifier"] = attach_verifier(teacher_cfg["verifier"], data_paths["train_questions"], evalset)
+        save_extra, extra["verifier"], scores = fit_verifier(teacher_cfg["verifier"], data_paths["train_questions"],
+                                                             evalset.questions)
+        evalset = dataclasses.replace(evalset, verifier_scores=scores)
     return run_training(model, tokenizer, data, evalset, cfg, out, extra=extra, save_extra=save_extra)
 
 
-def attach_verifier(encoder_source: str, train_questions: str, evalset: EvalSet):
-    """Fit the answerability verifier on the training questions and give its scores to `evalset`;
-    returns (how to save it into the model directory, a summary for metrics.json)."""
+def fit_verifier(encoder_source: str, train_questions: str, eval_questions: pd.DataFrame):
+    """Fit the answerability verifier on the training questions; returns (how to save it into the
+    model directory, a summary for metrics.json, its no-answer score of each eval question)."""
     started = time.perf_counter()
     encoder = verifier.Encoder(encoder_source)
     fitted = verifier.fit(encoder, pd.read_parquet(train_questions), where=f"questions of {train_questions}")
-    evalset.verifier_scores = verifier.no_answer_scores(fitted, encoder, evalset.questions)
+    scores = verifier.no_answer_scores(fitted, encoder, eval_questions)
     summary = {"encoder": encoder_source, "cv_auc": fitted.cv_auc, "C": fitted.C,
                "num_parameters": sum(p.numel() for p in encoder.model.parameters()),
                "seconds": time.perf_counter() - started}
-    return (lambda model_dir: fitted.save(model_dir / "verifier", encoder)), summary
+    return (lambda model_dir: fitted.save(model_dir / "verifier", encoder)), summary, scores
 
 
 def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, str], batch_size: int = 64) -> None:

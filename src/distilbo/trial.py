@@ -10,11 +10,11 @@ import pandas as pd
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.batches import WindowSet
-from distilbo.distill import TrainConfig
 from distilbo.evaluation import EvalSet
+from distilbo.models import load_initial
 from distilbo.run import run_training
 from distilbo.students import StudentShape, build_student
-from distilbo.teacher import load_initial
+from distilbo.train import TrainConfig
 
 log = logging.getLogger("distilbo.trial")
 

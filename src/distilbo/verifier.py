@@ -30,10 +30,10 @@ from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 
-from distilbo import scoring
+from distilbo import postprocess
 from distilbo.atomic import write_json
-from distilbo.distill import pick_device
-from distilbo.squad import resolve_model_source
+from distilbo.inference import pick_device
+from distilbo.models import resolve_model_source
 
 log = logging.getLogger("distilbo.verifier")
 
@@ -186,7 +186,7 @@ def fit(encoder: Encoder, questions: pd.DataFrame, where: str = "training questi
 def apply(answers: pd.DataFrame, na_scores: pd.Series, threshold: float) -> pd.DataFrame:
     """The reader's answers with the verifier's no-answer scores (by question id) in place of its own,
     kept as reader_na_score; a question is answered when its score is at most `threshold`."""
-    return scoring.answer_at(answers.assign(reader_na_score=answers["na_score"],
+    return postprocess.answer_at(answers.assign(reader_na_score=answers["na_score"],
                                             na_score=na_scores.loc[answers["id"]].to_numpy(dtype=np.float64)),
                              threshold)
 

@@ -1,11 +1,28 @@
-# Shared helpers: output paths and the config checks a JSON schema cannot express.
+# Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
 import os
 
-RESULTS = config["results"]
+from distilbo.layout import (
+    LOGIT_SPLITS,
+    REPORT_FIGURES,
+    REPORT_TABLES,
+    SPLITS,
+    Layout,
+    trial_key,
+)
 
-
-def result(path):
-    return os.path.join(RESULTS, path)
+L = Layout(config["results"])
+ROUNDS = list(range(config["search"]["rounds"]))
+TRIALS = list(range(config["search"]["batch_size"]))
+TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
+LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
+# Jobs import distilbo from this checkout: a conda env from envs/ carries its dependencies only.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        p
+        for p in (os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH"))
+        if p
+    )
+)
 
 
 def local_inputs(*sources):
@@ -13,19 +30,12 @@ def local_inputs(*sources):
     return [s for s in sources if s and not s.startswith("hub:") and os.path.exists(s)]
 
 
-def check_config(cfg):
-    data = cfg["data"]
-    room = data["max_seq_length"] - data["max_query_length"] - 3
-    if room <= 0:
-        raise ValueError(
-            f"config: data.max_query_length ({data['max_query_length']}) leaves no room for context "
-            f"in data.max_seq_length ({data['max_seq_length']})"
-        )
-    if data["doc_stride"] >= room:
-        raise ValueError(
-            f"config: data.doc_stride ({data['doc_stride']}) must be smaller than the context room of a "
-            f"window (max_seq_length - max_query_length - 3 = {room})"
-        )
+def trial_files(name):
+    """One file (or directory) of every trial of the study, in TRIAL_KEYS order."""
+    return [L.trial(name, r, i) for r in ROUNDS for i in TRIALS]
 
 
-check_config(config)
+def previous_observations(wildcards):
+    """The history a round builds on: the observations of the round before (none for round 0)."""
+    r = int(wildcards.r)
+    return [L.observations(r - 1)] if r > 0 else []

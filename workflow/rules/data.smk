@@ -3,17 +3,24 @@
 
 rule prepare_data:
     input:
-        local_inputs(config["data"]["labeled"], config["data"]["unlabeled"], config["data"]["eval"]),
+        local_inputs(
+            config["data"]["labeled"],
+            config["data"]["unlabeled"],
+            config["data"]["eval"],
+        ),
     output:
-        questions=expand(result("data/{split}.parquet"), split=["train", "eval", "transfer"]),
-        features=expand(result("data/features-{split}.parquet"), split=["train", "eval", "transfer"]),
-    params:
-        data=config["data"],
-        tokenizer=config["teacher"]["init"],
+        questions=[L.questions(s) for s in SPLITS],
+        features=[L.features(s) for s in SPLITS],
     log:
-        result("logs/prepare_data.log"),
+        L.log("prepare_data"),
+    conda:
+        "../../envs/data.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        data=config["data"],
+        tokenizer=config["teacher"]["init"],
+        splits=list(SPLITS),
     script:
         "../scripts/prepare_data.py"

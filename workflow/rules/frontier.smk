@@ -1,25 +1,28 @@
 # Frontier stage: the Pareto set, the scenario picks against the baseline, exported models.
 
-LAST_OBSERVATIONS = result(f"search/round-{config['search']['rounds'] - 1}/observations.parquet")
-
 
 rule frontier:
     input:
         history=LAST_OBSERVATIONS,
-        teacher=result("teacher/model"),
-        teacher_metrics=result("teacher/metrics.json"),
+        teacher_metrics=L.teacher("metrics"),
+        # the exported picks are copied from here: every trial, since any may be picked
+        models=trial_files("model"),
+        metrics=trial_files("metrics"),
     output:
-        frontier=result("frontier/frontier.parquet"),
-        scenarios=result("frontier/scenarios.parquet"),
-        models=directory(result("frontier/models")),
-    params:
-        search={k: config["search"][k] for k in ("objectives", "fixed", "space")},
-        frontier=config["frontier"],
-        results=RESULTS,
+        frontier=L.frontier("frontier"),
+        scenarios=L.frontier("scenarios"),
+        models=directory(L.frontier("models")),
     log:
-        result("logs/frontier.log"),
+        L.log("frontier"),
+    conda:
+        "../../envs/analysis.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        objectives=config["search"]["objectives"],
+        params=list(config["search"]["space"]),
+        frontier=config["frontier"],
+        trial_keys=TRIAL_KEYS,
     script:
         "../scripts/frontier.py"

@@ -1,36 +1,40 @@
 # Report stage: reads tables only (never a model), so `--forcerun report` takes seconds.
 
-TRIAL_KEYS = [f"round-{r}/trial-{i}" for r in ROUNDS for i in TRIALS]
-REPORT_FIGURES = ["frontier", "hypervolume", "importance", "parallel", "curves", "errors"]
-REPORT_TABLES = ["trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article"]
-
 
 rule report:
     input:
         history=LAST_OBSERVATIONS,
-        scenarios=result("frontier/scenarios.parquet"),
-        teacher_metrics=result("teacher/metrics.json"),
-        eval_questions=result("data/eval.parquet"),
-        curves=[result(f"search/{k}/curve.parquet") for k in TRIAL_KEYS],
-        predictions=[result(f"search/{k}/predictions.parquet") for k in TRIAL_KEYS],
+        scenarios=L.frontier("scenarios"),
+        teacher_metrics=L.teacher("metrics"),
+        eval_questions=L.questions("eval"),
+        curves=trial_files("curve"),
+        predictions=trial_files("predictions"),
     output:
-        page=result("report/index.html"),
+        page=L.report_page(),
         figures=[
-            report(result(f"report/figures/{name}.png"), caption=f"../report/{name}.rst", category="Figures")
+            report(
+                L.report_figure(name),
+                caption=f"../report/{name}.rst",
+                category="Figures",
+            )
             for name in REPORT_FIGURES
         ],
         tables=[
-            report(result(f"report/tables/{name}.csv"), caption="../report/tables.rst", category="Tables")
+            report(
+                L.report_table(name), caption="../report/tables.rst", category="Tables"
+            )
             for name in REPORT_TABLES
         ],
+    log:
+        L.log("report"),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         search={k: config["search"][k] for k in ("objectives", "fixed", "space")},
         frontier=config["frontier"],
         trial_keys=TRIAL_KEYS,
-    log:
-        result("logs/report.log"),
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
         "../scripts/report.py"

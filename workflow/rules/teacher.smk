@@ -3,25 +3,30 @@
 
 rule finetune_teacher:
     input:
-        train_features=result("data/features-train.parquet"),
-        eval_features=result("data/features-eval.parquet"),
-        eval_questions=result("data/eval.parquet"),
-        train_questions=result("data/train.parquet"),
+        train_features=L.features("train"),
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+        train_questions=L.questions("train"),
     output:
-        model=directory(result("teacher/model")),
-        metrics=result("teacher/metrics.json"),
-        curve=result("teacher/curve.parquet"),
-        predictions=result("teacher/predictions.parquet"),
-    params:
-        teacher=config["teacher"],
-        scoring=config["scoring"],
-        windows={k: config["data"][k] for k in ("max_seq_length", "doc_stride", "max_query_length")},
+        model=directory(L.teacher("model")),
+        metrics=L.teacher("metrics"),
+        curve=L.teacher("curve"),
+        predictions=L.teacher("predictions"),
     log:
-        result("logs/finetune_teacher.log"),
+        L.log("finetune_teacher"),
+    conda:
+        "../../envs/train.yaml"
     threads: workflow.cores
     resources:
         mem_mb=8000,
         runtime=240,
+    params:
+        teacher=config["teacher"],
+        scoring=config["scoring"],
+        windows={
+            k: config["data"][k]
+            for k in ("max_seq_length", "doc_stride", "max_query_length")
+        },
     script:
         "../scripts/finetune_teacher.py"
 
@@ -29,16 +34,18 @@ rule finetune_teacher:
 rule teacher_logits:
     input:
         model=rules.finetune_teacher.output.model,
-        train=result("data/features-train.parquet"),
-        transfer=result("data/features-transfer.parquet"),
+        features=[L.features(s) for s in LOGIT_SPLITS],
     output:
-        train=result("teacher/logits-train.parquet"),
-        transfer=result("teacher/logits-transfer.parquet"),
+        logits=[L.teacher_logits(s) for s in LOGIT_SPLITS],
     log:
-        result("logs/teacher_logits.log"),
+        L.log("teacher_logits"),
+    conda:
+        "../../envs/train.yaml"
     threads: workflow.cores
     resources:
         mem_mb=8000,
         runtime=120,
+    params:
+        splits=list(LOGIT_SPLITS),
     script:
         "../scripts/teacher_logits.py"

@@ -2,7 +2,7 @@
 import torch
 
 from distilbo.logs import setup_logging
-from distilbo.study import trial_params
+from distilbo.history import trial_params
 from distilbo.trial import distill_trial
 
 setup_logging(snakemake.log[0])

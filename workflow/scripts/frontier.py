@@ -3,10 +3,12 @@ import json
 
 from distilbo.frontier import write_frontier
 from distilbo.logs import setup_logging
-from distilbo.study import study_objectives, teacher_config
+from distilbo.search import objectives_from_config
 
 setup_logging(snakemake.log[0])
-objectives = study_objectives(snakemake.params.search, teacher_config(snakemake.input.teacher))
-teacher_metrics = json.load(open(snakemake.input.teacher_metrics))
-write_frontier(snakemake.input.history, objectives, snakemake.params.frontier, dict(snakemake.output),
-               snakemake.params.results, teacher_metrics, list(snakemake.params.search["space"]))
+p = snakemake.params
+runs = {key: {"model": model, "metrics": metrics}
+        for key, model, metrics in zip(p.trial_keys, snakemake.input.models, snakemake.input.metrics)}
+teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
+write_frontier(snakemake.input.history, objectives_from_config(p.objectives), p.frontier, dict(snakemake.output),
+               runs, teacher_metrics, list(p.params))

@@ -1,6 +1,6 @@
-"""Snakemake adapter: append the round's trials to the history (distilbo.study.observe_round)."""
+"""Snakemake adapter: append the round's trials to the history (distilbo.history.observe_round)."""
+from distilbo.history import observe_round
 from distilbo.logs import setup_logging
-from distilbo.study import observe_round
 
 setup_logging(snakemake.log[0])
 previous = snakemake.input.previous[0] if snakemake.input.previous else None

@@ -1,8 +1,8 @@
 """Snakemake adapter for the data stage: see distilbo.data_stage."""
-from distilbo.logs import setup_logging
 from distilbo.data_stage import prepare_data
+from distilbo.logs import setup_logging
 
 setup_logging(snakemake.log[0])
-prepare_data(snakemake.params.data, snakemake.params.tokenizer,
-             dict(zip(["train", "eval", "transfer"], snakemake.output.questions)),
-             dict(zip(["train", "eval", "transfer"], snakemake.output.features)))
+splits = snakemake.params.splits
+prepare_data(snakemake.params.data, snakemake.params.tokenizer, dict(zip(splits, snakemake.output.questions)),
+             dict(zip(splits, snakemake.output.features)))

@@ -6,5 +6,6 @@ from distilbo.teacher import write_logits
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-write_logits(snakemake.input.model, {"train": snakemake.input.train, "transfer": snakemake.input.transfer},
-             {"train": snakemake.output.train, "transfer": snakemake.output.transfer})
+splits = snakemake.params.splits
+write_logits(snakemake.input.model, dict(zip(splits, snakemake.input.features)),
+             dict(zip(splits, snakemake.output.logits)))

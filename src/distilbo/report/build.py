@@ -11,13 +11,14 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path
+from distilbo.layout import trial_key
+from distilbo.metrics import ERROR_KINDS
 from distilbo.report import figures
 from distilbo.report.importance import importance
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
 
-ERROR_KINDS = ["correct", "mostly_correct", "mostly_wrong", "label_has_answer", "label_has_no_answer"]
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
@@ -41,7 +42,7 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
 
 def error_tables(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shares of answer kinds per article, and a few example questions of each wrong kind."""
-    counts = pd.crosstab(predictions["title"], predictions["category"]).reindex(columns=ERROR_KINDS, fill_value=0)
+    counts = pd.crosstab(predictions["title"], predictions["category"]).reindex(columns=list(ERROR_KINDS), fill_value=0)
     shares = counts.div(counts.sum(axis=1), axis=0)
     wrong = predictions[predictions["category"] != "correct"]
     examples = wrong.groupby("category", group_keys=False).head(3)
@@ -130,7 +131,7 @@ def _parallel(history, front, baseline, space, quality, fig) -> Path:
 def _curves(inputs, scenarios) -> dict[str, pd.DataFrame]:
     curves = {}
     for _, row in scenarios[scenarios["found"]].iterrows():
-        key = f"round-{int(row['round'])}/trial-{int(row['trial'])}"
+        key = trial_key(int(row["round"]), int(row["trial"]))
         label = "baseline" if row["scenario"] == "baseline" else row["scenario"].replace("_", " ")
         if key in inputs["curves"] and label not in curves:
             curves[label] = pd.read_parquet(inputs["curves"][key])
@@ -142,12 +143,12 @@ def _errors(inputs, history, objectives, quality, fig, tab) -> str:
     if not len(ok):
         return "<p>No successful trial meets the thresholds.</p>"
     best = ok.sort_values(quality, ascending=False).iloc[0]
-    key = f"round-{int(best['round'])}/trial-{int(best['trial'])}"
+    key = trial_key(int(best["round"]), int(best["trial"]))
     predictions = pd.read_parquet(inputs["predictions"][key])
     shares, examples = error_tables(predictions)
     shares.to_csv(tab / "errors_by_article.csv")
     wrong = predictions["category"].ne("correct").sum()
-    kinds = predictions["category"].value_counts().reindex(ERROR_KINDS[1:], fill_value=0)
+    kinds = predictions["category"].value_counts().reindex(list(ERROR_KINDS[1:]), fill_value=0)
     text = (f"<p>Best model: {key} ({quality} {best[quality]:.2f}). {wrong} of {len(predictions)} questions wrong: "
             + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in kinds.items()) + ".</p>")
     ex = examples.assign(gold=examples["gold_answers"].map(lambda g: " | ".join(g) if len(g) else "(no answer)"),
@@ -166,10 +167,6 @@ def _page(facts: Mapping, sections: list[tuple[str, str]]) -> str:
     dl = "".join(f"<dt>{html.escape(k.replace('_', ' '))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
     body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>distilbo report</title><style>{STYLE}</style>"
-            f"<script>{CHECK_IMAGES}</script></head><body><h1>distilbo study report</h1>"
+            f"</head><body><h1>distilbo study report</h1>"
             f"<section><h2>Summary</h2><dl>{dl}</dl></section>{body}</body></html>")
 
-
-# Records on <body> how many images loaded, so a headless browser can tell a broken page.
-CHECK_IMAGES = ("window.addEventListener('load',()=>{const im=[...document.images];"
-                "document.body.dataset.imagesLoaded=im.filter(i=>i.complete&&i.naturalWidth>0).length+'/'+im.length;});")

@@ -13,9 +13,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from distilbo.metrics import CURVE_METRICS, ERROR_KINDS  # noqa: E402
+
 DPI = 110
-ERROR_COLORS = {"correct": "#2a9d8f", "mostly_correct": "#8ab17d", "mostly_wrong": "#e76f51",
-                "label_has_answer": "#f4a261", "label_has_no_answer": "#9b5de5"}
+# One colour per answer kind, in the registry's order (best first).
+ERROR_COLORS = dict(zip(ERROR_KINDS, ("#2a9d8f", "#8ab17d", "#e76f51", "#f4a261", "#9b5de5")))
 
 
 def _save(fig, path: Path) -> Path:
@@ -116,8 +118,8 @@ def _fmt(v) -> str:
 
 
 def curves_figure(curves: Mapping[str, pd.DataFrame], path: Path) -> Path:
-    panels = ["loss", "exact", "HasAns_exact", "NoAns_exact"]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    panels = ["loss", *CURVE_METRICS]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.8))
     for name, curve in curves.items():
         for ax, col in zip(axes, panels):
             if len(curve) and col in curve:

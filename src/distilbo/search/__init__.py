@@ -4,7 +4,7 @@ acquisition over a pymoo candidate pool, Pareto tools, and an ask/tell wrapper."
 from distilbo.search.objectives import Objective, objectives_from_config
 from distilbo.search.pareto import hypervolume, hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
-from distilbo.search.suggest import suggest
+from distilbo.search.strategy import suggest
 from distilbo.search.optimizer import Optimizer
 
 __all__ = ["Objective", "objectives_from_config", "SearchSpace", "suggest", "pareto_front", "hypervolume",

@@ -1,5 +1,8 @@
 """Objectives: a metric, its direction, an optional threshold (a constraint), and its source:
-observed (a GP surrogate) or computed (an exact function of the parameters)."""
+observed (a GP surrogate) or computed (an exact function of the parameters).
+
+An Objective describes; it does not compute. The functions of computed objectives are given to
+`suggest` (and `Optimizer`) on their own, so reading a history (frontier, report) needs none."""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ class Objective:
     direction: str = "maximize"
     threshold: float | None = None
     source: str = "observed"
-    function: Callable[[pd.DataFrame], np.ndarray] | None = None  # for source == "computed"
     optimize: bool = True  # False: a constraint only (must meet its threshold; not part of the frontier)
 
     def __post_init__(self):
@@ -26,8 +28,6 @@ class Objective:
             raise ValueError(f"objective {self.name}: source must be observed or computed, got {self.source!r}")
         if not self.optimize and self.threshold is None:
             raise ValueError(f"objective {self.name}: a constraint needs a threshold")
-        if self.source == "computed" and self.function is None:
-            raise ValueError(f"objective {self.name}: a computed objective needs a function of the parameters")
 
     @property
     def sign(self) -> float:
@@ -44,19 +44,23 @@ class Objective:
         return v >= self.threshold if self.direction == "maximize" else v <= self.threshold
 
 
-def objectives_from_config(spec: Mapping[str, Mapping], functions: Mapping[str, Callable] | None = None) -> list[Objective]:
-    functions = functions or {}
-    objectives = []
-    for name, s in spec.items():
-        source = s.get("source", "observed")
-        if source == "computed" and name not in functions:
-            raise ValueError(f"search.objectives.{name}: source computed, but distilbo computes only {sorted(functions)}")
-        objectives.append(Objective(name, s.get("direction", "maximize"), s.get("threshold"), source,
-                                    functions.get(name) if source == "computed" else None,
-                                    optimize=s.get("role", "objective") == "objective"))
+def objectives_from_config(spec: Mapping[str, Mapping]) -> list[Objective]:
+    """Objectives from the config's search.objectives (checked by distilbo.config.check_objectives)."""
+    objectives = [Objective(name, s.get("direction", "maximize"), s.get("threshold"), s.get("source", "observed"),
+                            optimize=s.get("role", "objective") == "objective") for name, s in spec.items()]
     if len(optimized(objectives)) < 2:
         raise ValueError(f"search.objectives: need at least 2 objectives to optimize, got {len(optimized(objectives))}")
     return objectives
+
+
+# A computed objective's values for a table of parameter sets (one row per trial).
+ComputedFn = Callable[[pd.DataFrame], np.ndarray]
+
+
+def check_computed(objectives: list[Objective], computed: Mapping[str, ComputedFn]) -> None:
+    missing = [o.name for o in objectives if o.source == "computed" and o.name not in computed]
+    if missing:
+        raise ValueError(f"computed objective(s) {missing} need a function of the parameters (computed={{name: fn}})")
 
 
 def optimized(objectives: list[Objective]) -> list[Objective]:

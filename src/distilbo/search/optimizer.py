@@ -6,25 +6,29 @@ from typing import Mapping
 
 import pandas as pd
 
-from distilbo.search.objectives import Objective
+from distilbo.search.objectives import ComputedFn, Objective, check_computed
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
-from distilbo.search.suggest import suggest
+from distilbo.search.strategy import suggest
 
 
 class Optimizer:
-    """opt = Optimizer(space_spec, objectives); opt.ask(q) -> DataFrame; opt.tell(params, metrics)."""
+    """opt = Optimizer(space_spec, objectives); opt.ask(q) -> DataFrame; opt.tell(params, metrics).
+    `computed` maps each computed objective to its function of the parameters."""
 
     def __init__(self, space: Mapping[str, Mapping] | SearchSpace, objectives: list[Objective], seed: int = 0,
-                 n_initial: int | None = None, baseline: Mapping | None = None):
+                 n_initial: int | None = None, baseline: Mapping | None = None,
+                 computed: Mapping[str, ComputedFn] | None = None):
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
+        self.computed = dict(computed or {})
+        check_computed(objectives, self.computed)
         self.objectives, self.seed, self.n_initial, self.baseline = objectives, seed, n_initial, baseline
         self.history = pd.DataFrame(columns=self.space.names + [o.name for o in objectives] + ["status", "round"])
         self.round = 0
 
     def ask(self, q: int = 1) -> pd.DataFrame:
         table = suggest(self.space, self.objectives, self.history, q, seed=self.seed + self.round,
-                        n_initial=self.n_initial, baseline=self.baseline)
+                        n_initial=self.n_initial, baseline=self.baseline, computed=self.computed)
         self.round += 1
         return table
 
@@ -34,7 +38,7 @@ class Optimizer:
         rows = pd.concat([p[self.space.names], m[[o.name for o in self.objectives if o.name in m]]], axis=1)
         for o in self.objectives:
             if o.name not in rows:
-                rows[o.name] = o.function(rows) if o.function else float("nan")
+                rows[o.name] = self.computed[o.name](rows) if o.name in self.computed else float("nan")
         rows["status"] = status
         rows["round"] = self.round - 1
         self.history = pd.concat([self.history, rows], ignore_index=True) if len(self.history) else rows

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches, sorted_batches
+from distilbo import config
+from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
+from distilbo.inference import pick_device
+from distilbo.metrics import CURVE_METRICS
 
 log = logging.getLogger("distilbo.train")
 
@@ -30,27 +32,36 @@ class TrainingFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: float = 1.0
-    max_steps: int | None = None
-    batch_size: int = 16
-    learning_rate: float = 5e-5
-    weight_decay: float = 0.01
-    adam_epsilon: float = 1e-8
-    warmup_steps: int = 0
-    max_grad_norm: float = 1.0
-    eval_every: int | None = None
-    freeze_word_embeddings: bool = False
-    seed: int = 0
-    alpha_ce: float = 0.0
-    temperature: float = 1.0
-    answerable_fraction: float | None = None
+    """One run's training settings: the config's teacher.train / student.train (schema: $defs/train)."""
+
+    epochs: float
+    max_steps: int | None
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    adam_epsilon: float
+    warmup_steps: int
+    max_grad_norm: float
+    eval_every: int | None
+    freeze_word_embeddings: bool
+    seed: int
+    alpha_ce: float
+    temperature: float
+    answerable_fraction: float | None
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """Settings from a config section; what it leaves out takes the schema's default."""
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown training setting(s) {sorted(unknown)}")
-        return cls(**d)
+            raise ValueError(f"unknown training setting(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**{**config.defaults("$defs", "train"), **d})
+
+
+@dataclass
+class TrainResult:
+    curve: pd.DataFrame  # one row per evaluation (distilbo.metrics.CURVE_COLUMNS)
+    final: Any = None  # what `evaluate` returned after the last step (None without evaluate)
 
 
 @dataclass
@@ -86,14 +97,13 @@ def distillation_loss(start: torch.Tensor, end: torch.Tensor, batch: dict, alpha
     return Losses(alpha_ce * soft + (1 - alpha_ce) * hard, soft, hard)
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def freeze_word_embeddings(model: torch.nn.Module) -> None:
+    """Half of a small BERT's weights: freezing them halves the optimizer's work."""
+    model.get_input_embeddings().weight.requires_grad_(False)
 
 
-def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    if cfg.freeze_word_embeddings:
-        # Half of a small BERT's weights: freezing them halves the optimizer's work.
-        model.get_input_embeddings().weight.requires_grad_(False)
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW over the trainable parameters, no weight decay on biases and norms."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
@@ -102,7 +112,7 @@ def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimize
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, eps=cfg.adam_epsilon)
 
 
-def _epoch_batches(data: WindowSet, cfg: TrainConfig, rng: np.random.Generator) -> list[np.ndarray]:
+def epoch_batches(data: WindowSet, cfg: TrainConfig, rng: np.random.Generator) -> list[np.ndarray]:
     """One epoch's batches; with answerable_fraction, labeled no-answer windows are subsampled so
     that answer-bearing windows make that share of the labeled ones (unlabeled windows all kept)."""
     keep = np.ones(len(data), bool)
@@ -116,30 +126,45 @@ def _epoch_batches(data: WindowSet, cfg: TrainConfig, rng: np.random.Generator) 
     return [idx[b] for b in length_grouped_batches(data.lengths[idx], cfg.batch_size, rng)]
 
 
+# Hooks: a loss over (start logits, end logits, batch, cfg) and a collate over (data, indices, device),
+# so an experiment can add a term or a batch field without copying the loop.
+LossFn = Callable[[torch.Tensor, torch.Tensor, dict, "TrainConfig"], Losses]
+CollateFn = Callable[[WindowSet, np.ndarray, torch.device], dict]
+
+
+def default_loss(start: torch.Tensor, end: torch.Tensor, batch: dict, cfg: TrainConfig) -> Losses:
+    return distillation_loss(start, end, batch, cfg.alpha_ce, cfg.temperature)
+
+
 def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig,
-          evaluate: Callable[[torch.nn.Module], dict] | None = None,
-          device: torch.device | None = None) -> pd.DataFrame:
-    """Train in place; returns the curve (one row per evaluation). Raises TrainingFailed on a
+          evaluate: Callable[[torch.nn.Module], tuple[dict, Any]] | None = None,
+          device: torch.device | None = None, loss_fn: LossFn = default_loss,
+          collate_fn: CollateFn = collate) -> TrainResult:
+    """Train in place. `evaluate(model)` returns (metrics, anything); it runs every eval_every steps
+    and after the last one. Returns the curve and the last evaluation. Raises TrainingFailed on a
     non-finite loss or when memory runs out."""
     device = device or pick_device()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model.to(device).train()
-    steps_per_epoch = len(_epoch_batches(data, cfg, np.random.default_rng(cfg.seed)))
+    if cfg.freeze_word_embeddings:
+        freeze_word_embeddings(model)
+    steps_per_epoch = len(epoch_batches(data, cfg, np.random.default_rng(cfg.seed)))
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
-    opt = _optimizer(model, cfg)
+    opt = make_optimizer(model, cfg)
     sched = get_linear_schedule_with_warmup(opt, cfg.warmup_steps, total)
-    curve, step, running = [], 0, []
+    curve, final, step, running = [], None, 0, []
     progress = tqdm(total=total, desc="train", mininterval=10, unit="step")
     try:
         while step < total:
-            for idx in _epoch_batches(data, cfg, rng):
-                losses = _step(model, collate(data, idx, device), cfg, opt, sched)
+            for idx in epoch_batches(data, cfg, rng):
+                losses = train_step(model, collate_fn(data, idx, device), cfg, opt, sched, loss_fn)
                 running.append((losses.total.item(), losses.soft.item(), losses.hard.item()))
                 step += 1
                 progress.update()
                 if evaluate and ((cfg.eval_every and step % cfg.eval_every == 0) or step == total):
-                    curve.append(_curve_row(model, evaluate, step, step / steps_per_epoch, sched, running))
+                    row, final = _evaluation(model, evaluate, step, step / steps_per_epoch, sched, running)
+                    curve.append(row)
                     running = []
                 if step >= total:
                     break
@@ -147,13 +172,14 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig,
         raise TrainingFailed(f"out of memory at step {step}: {err}") from None
     finally:
         progress.close()
-    return pd.DataFrame(curve)
+    return TrainResult(pd.DataFrame(curve), final)
 
 
-def _step(model, batch: dict, cfg: TrainConfig, opt, sched) -> Losses:
+def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn = default_loss) -> Losses:
+    """One optimizer step on one batch; the batch's losses."""
     out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                 token_type_ids=batch["token_type_ids"])
-    losses = distillation_loss(out.start_logits, out.end_logits, batch, cfg.alpha_ce, cfg.temperature)
+    losses = loss_fn(out.start_logits, out.end_logits, batch, cfg)
     if not torch.isfinite(losses.total):
         raise TrainingFailed(f"loss became {losses.total.item()} (soft {losses.soft.item()}, hard {losses.hard.item()})")
     opt.zero_grad(set_to_none=True)
@@ -164,61 +190,14 @@ def _step(model, batch: dict, cfg: TrainConfig, opt, sched) -> Losses:
     return losses
 
 
-def _curve_row(model, evaluate, step: int, epoch: float, sched, running: list) -> dict:
+def _evaluation(model, evaluate, step: int, epoch: float, sched, running: list) -> tuple[dict, Any]:
+    """The curve row of one evaluation, and what evaluate returned."""
     model.eval()
-    metrics = evaluate(model)
+    result = evaluate(model)
     model.train()
+    metrics = result[0]
     loss, soft, hard = np.mean(running, axis=0) if running else (np.nan, np.nan, np.nan)
     row = dict(step=step, epoch=epoch, lr=sched.get_last_lr()[0], loss=loss, loss_soft=soft, loss_hard=hard)
-    row.update({k: metrics.get(k, np.nan) for k in ("exact", "f1", "HasAns_exact", "NoAns_exact")})
-    log.info("step %d: loss %.4f exact %.2f f1 %.2f HasAns_exact %.2f NoAns_exact %.2f", step, loss,
-             row["exact"], row["f1"], row["HasAns_exact"], row["NoAns_exact"])
-    return row
-
-
-def batched_outputs(model: torch.nn.Module, data: WindowSet, batch_size: int = 64,
-                    device: torch.device | None = None, desc: str | None = None,
-                    **model_kwargs) -> Iterator[tuple[np.ndarray, dict, Any]]:
-    """(window indices, batch, model output) per length-sorted batch, in eval mode without gradients."""
-    device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        for idx in tqdm(sorted_batches(data.lengths, batch_size), desc=desc or "predict", mininterval=10,
-                        disable=desc is None):
-            b = collate(data, idx, device)
-            with torch.no_grad():
-                out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"],
-                            token_type_ids=b["token_type_ids"], **model_kwargs)
-            yield idx, b, out
-    finally:
-        model.train(was_training)
-
-
-def predict_logits(model: torch.nn.Module, data: WindowSet, batch_size: int = 64,
-                   device: torch.device | None = None, desc: str | None = None) -> tuple[list, list]:
-    """Start and end logits of every window, each cut to the window's real length."""
-    starts: list = [None] * len(data)
-    ends: list = [None] * len(data)
-    for idx, _, out in batched_outputs(model, data, batch_size, device, desc):
-        s, e = out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
-        for row, i in enumerate(idx):
-            starts[i], ends[i] = s[row, : data.lengths[i]], e[row, : data.lengths[i]]
-    return starts, ends
-
-
-def measure_latency(model: torch.nn.Module, data: WindowSet, example_ids, n: int = 20, repeats: int = 3) -> float:
-    """Median milliseconds per question at batch 1 on the CPU: each of the first n questions'
-    windows run one at a time, `repeats` passes; a question's time is the sum over its windows."""
-    model = model.to("cpu").eval()
-    ids = np.asarray(example_ids)
-    questions = list(dict.fromkeys(ids))[:n]
-    times = []
-    with torch.no_grad():
-        for qid in questions * repeats:
-            start = time.perf_counter()
-            for i in np.flatnonzero(ids == qid):
-                b = collate(data, np.array([i]))
-                model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], token_type_ids=b["token_type_ids"])
-            times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1000)
+    row.update({k: metrics.get(k, np.nan) for k in CURVE_METRICS})
+    log.info("step %d: loss %.4f %s", step, loss, " ".join(f"{k} {row[k]:.2f}" for k in CURVE_METRICS))
+    return row, result

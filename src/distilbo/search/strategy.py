@@ -18,7 +18,7 @@ from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
 from distilbo.search.acquisition import expected_hvi, greedy_batch
-from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
+from distilbo.search.objectives import ComputedFn, Objective, check_computed, feasible, objective_matrix, optimized
 from distilbo.search.pareto import non_dominated, reference_point
 from distilbo.search.space import SearchSpace
 from distilbo.search.surrogate import FeasibilityModel, fit_gp, joint_samples, posterior
@@ -32,14 +32,18 @@ REFINE_PER_SCALE = 8
 
 
 def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
-            n_initial: int | None = None, baseline: Mapping | None = None) -> pd.DataFrame:
-    """q new, distinct parameter sets, each with predicted means/stds and its acquisition value."""
+            n_initial: int | None = None, baseline: Mapping | None = None,
+            computed: Mapping[str, ComputedFn] | None = None) -> pd.DataFrame:
+    """q new, distinct parameter sets, each with predicted means/stds and its acquisition value.
+    `computed` maps each computed objective to the function of the parameters that gives it."""
+    computed = dict(computed or {})
+    check_computed(objectives, computed)
     history = _normalized(history, space, objectives)
     n_initial = max(n_initial if n_initial is not None else 2 * space.dim + 2, 2)
     ok = history["status"].eq("ok").to_numpy()
     if len(history) < n_initial or ok.sum() < 2:
-        return _initial(space, objectives, history, q, seed, baseline)
-    return _model_based(space, objectives, history, q, seed)
+        return _initial(space, objectives, history, q, seed, baseline, computed)
+    return _model_based(space, objectives, history, q, seed, computed)
 
 
 def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: list[Objective]) -> pd.DataFrame:
@@ -52,7 +56,7 @@ def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: li
     return history.reset_index(drop=True)
 
 
-def _initial(space, objectives, history, q, seed, baseline) -> pd.DataFrame:
+def _initial(space, objectives, history, q, seed, baseline, computed) -> pd.DataFrame:
     design = space.sample(len(history) + q + 1, seed)
     if baseline is not None:
         space.validate(baseline, "search.baseline")
@@ -63,7 +67,7 @@ def _initial(space, objectives, history, q, seed, baseline) -> pd.DataFrame:
     picks = design.iloc[keep[:q]].reset_index(drop=True)
     picks["origin"] = ["baseline" if baseline is not None and i == 0 else "initial" for i in keep[:q]]
     picks["acquisition"] = np.nan
-    return _with_computed(picks, objectives)
+    return _with_computed(picks, objectives, computed)
 
 
 def _new_rows(X: np.ndarray, taken: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -77,10 +81,10 @@ def _new_rows(X: np.ndarray, taken: np.ndarray, tol: float = 1e-9) -> np.ndarray
     return np.array(keep, dtype=int)
 
 
-def _with_computed(table: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
+def _with_computed(table: pd.DataFrame, objectives: list[Objective], computed: Mapping[str, ComputedFn]) -> pd.DataFrame:
     for o in objectives:
         if o.source == "computed":
-            table[f"pred_mean_{o.name}"] = np.asarray(o.function(table), dtype=float)
+            table[f"pred_mean_{o.name}"] = np.asarray(computed[o.name](table), dtype=float)
             table[f"pred_std_{o.name}"] = 0.0
     return table
 
@@ -97,8 +101,9 @@ class _SurrogateProblem(Problem):
 
 
 class _Predictor:
-    def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int):
-        self.space, self.objectives = space, objectives
+    def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int,
+                 computed: Mapping[str, ComputedFn]):
+        self.space, self.objectives, self.functions = space, objectives, computed
         self.dim, self.n_obj = space.dim, len(optimized(objectives))
         X = space.encode(history[space.names])
         ok = history["status"].eq("ok").to_numpy()
@@ -111,7 +116,7 @@ class _Predictor:
         self.feasibility = FeasibilityModel(X, ok, seed)
 
     def computed(self, o: Objective, X: np.ndarray) -> np.ndarray:
-        return o.to_min(o.function(self.space.decode(X)))
+        return o.to_min(self.functions[o.name](self.space.decode(X)))
 
     def means(self, X: np.ndarray) -> np.ndarray:
         X = self.space.round_trip(X)
@@ -130,10 +135,10 @@ def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken:
     return X[_new_rows(X, taken)][:POOL]
 
 
-def _model_based(space, objectives, history, q, seed) -> pd.DataFrame:
+def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
     objectives = optimized(objectives) + [o for o in objectives if not o.optimize]  # constraints last
     rng = np.random.default_rng(seed)
-    predictor = _Predictor(space, objectives, history, seed)
+    predictor = _Predictor(space, objectives, history, seed, computed)
     feas = feasible(history, objectives)
     F_obs = objective_matrix(history[feas], objectives)
     front_idx = non_dominated(F_obs)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
-from distilbo.distill import TrainConfig, TrainingFailed, distillation_loss, train
+from distilbo.train import TrainConfig, TrainingFailed, distillation_loss, train
 
 
 def _windows(n=24, seed=0, vocab=1000, teacher=True):
@@ -90,9 +90,11 @@ def tiny_qa(tiny_bert_config):
 
 def test_training_lowers_the_loss(tiny_qa):
     ws = _windows(32)
-    cfg = TrainConfig(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0, eval_every=10)
+    cfg = TrainConfig.from_dict(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0, eval_every=10))
     before = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
-    curve = train(tiny_qa, ws, cfg, evaluate=lambda m: {"exact": 1.0})
+    result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"exact": 1.0}, "final"))
+    curve = result.curve
+    assert result.final == ({"exact": 1.0}, "final")
     after = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
     assert after < 0.8 * before
     assert curve["step"].tolist() == [10, 20, 30, 40] and (curve["lr"].diff().dropna() <= 0).all()
@@ -111,14 +113,14 @@ def test_divergence_raises_training_failed(tiny_qa):
     ws = _windows(8)
     ws.teacher_start[0][:] = np.nan  # poisoned soft targets: the loss becomes NaN at once
     with pytest.raises(TrainingFailed, match="nan"):
-        train(tiny_qa, ws, TrainConfig(max_steps=20, batch_size=8, alpha_ce=0.5))
+        train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=20, batch_size=8, alpha_ce=0.5)))
 
 
 def test_bad_shapes_still_raise(tiny_qa):
     ws = _windows(4)
     ws.start_positions[0] = 10_000  # a bug, not a failure to record
     with pytest.raises((IndexError, RuntimeError)) as err:
-        train(tiny_qa, ws, TrainConfig(max_steps=1, batch_size=4))
+        train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=1, batch_size=4)))
     assert not isinstance(err.value, TrainingFailed)
 
 
@@ -130,8 +132,8 @@ def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
     ws = _windows(8)
     ws.teacher_start[3][:] = np.inf
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
-    never = SimpleNamespace(metrics=lambda m: pytest.fail("a failed run is not evaluated"))
-    cfg = TrainConfig(max_steps=5, batch_size=8, alpha_ce=0.5)
+    never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
+    cfg = TrainConfig.from_dict(dict(max_steps=5, batch_size=8, alpha_ce=0.5))
     metrics = run.run_training(tiny_qa, tokenizer, ws, never, cfg, out)
     saved = json.loads((tmp_path / "metrics").read_text())
     assert saved["status"] == metrics["status"] == "failed" and "loss became" in saved["reason"]

@@ -1,0 +1,135 @@
+"""The study configuration: its JSON schema (which holds every default), the defaults the library
+fills in when it is used without the workflow, and the checks a schema cannot express, run when a
+study starts so that a bad config stops before any job runs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from distilbo import metrics
+
+SCHEMA = Path(__file__).with_name("config.schema.yaml")
+
+
+class ConfigError(ValueError):
+    """A config that the schema accepts but the study cannot run."""
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def defaults(*keys: str) -> dict:
+    """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
+    node = schema()
+    for key in keys:
+        node = node["properties"][key] if key in node.get("properties", {}) else node[key]
+        if "$ref" in node:
+            node = schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return {k: p["default"] for k, p in node["properties"].items() if "default" in p}
+
+
+def window_defaults() -> dict:
+    """How questions become windows (the data stage's settings)."""
+    d = defaults("data")
+    return {k: d[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
+
+
+def check_config(cfg: Mapping) -> None:
+    """Raise ConfigError naming the key at fault; cfg has the schema's defaults filled in."""
+    check_windows(cfg["data"])
+    check_objectives(cfg["search"]["objectives"])
+    check_frontier(cfg["frontier"], cfg["search"]["objectives"])
+    check_space(cfg["search"])
+
+
+def check_windows(data: Mapping) -> None:
+    room = data["max_seq_length"] - data["max_query_length"] - 3
+    if room <= 0:
+        raise ConfigError(f"config: data.max_query_length ({data['max_query_length']}) leaves no room for "
+                          f"context in data.max_seq_length ({data['max_seq_length']})")
+    if data["doc_stride"] >= room:
+        raise ConfigError(f"config: data.doc_stride ({data['doc_stride']}) must be smaller than the context room "
+                          f"of a window (max_seq_length - max_query_length - 3 = {room})")
+
+
+def check_objectives(objectives: Mapping[str, Mapping]) -> None:
+    for name, spec in objectives.items():
+        if name not in metrics.TRIAL:
+            hint = " (NoAns_f1 always equals NoAns_exact: use that)" if name == "NoAns_f1" else ""
+            raise ConfigError(f"config: search.objectives.{name}: a trial does not record {name!r}{hint}; "
+                              f"objectives may name {', '.join(metrics.TRIAL)}")
+        if spec.get("source", "observed") == "computed" and name not in metrics.COMPUTED:
+            raise ConfigError(f"config: search.objectives.{name}: source computed, but distilbo computes only "
+                              f"{', '.join(metrics.COMPUTED)}; use source: observed")
+        if spec.get("role", "objective") == "constraint" and spec.get("threshold") is None:
+            raise ConfigError(f"config: search.objectives.{name}: a constraint needs a threshold")
+    optimized = [n for n, s in objectives.items() if s.get("role", "objective") == "objective"]
+    if len(optimized) < 2:
+        raise ConfigError(f"config: search.objectives: need at least 2 with role objective, got {optimized}")
+
+
+def check_frontier(frontier: Mapping, objectives: Mapping[str, Mapping]) -> None:
+    optimized = [n for n, s in objectives.items() if s.get("role", "objective") == "objective"]
+    for key in ("quality", "size"):
+        if frontier[key] not in optimized:
+            raise ConfigError(f"config: frontier.{key}: {frontier[key]!r} is not an objective of the study; "
+                              f"search.objectives optimizes {', '.join(optimized)}")
+    if frontier["quality"] == frontier["size"]:
+        raise ConfigError(f"config: frontier.quality and frontier.size both name {frontier['size']!r}")
+
+
+def check_space(search: Mapping) -> None:
+    from distilbo.search.space import SearchSpace, SpaceError
+
+    try:
+        space = SearchSpace(search["space"])
+        if search.get("baseline"):
+            space.validate({k: v for k, v in search["baseline"].items() if k in space.names}, "search.baseline")
+    except SpaceError as err:
+        raise ConfigError(f"config: {err}") from None
+    both = sorted(set(space.names) & set(search.get("fixed") or {}))
+    if both:
+        raise ConfigError(f"config: search.fixed and search.space both set {both}: a parameter is fixed or searched")
+
+
+def reference_markdown() -> str:
+    """config/README.md: every key of the schema with its type, default and description."""
+    lines = ["# Configuration reference", "",
+             "Generated from `src/distilbo/config.schema.yaml` by `python -m distilbo.config > config/README.md`",
+             "(a test checks it is current). A study's config names only what differs from these defaults;",
+             "`config.yaml` is the default study, `config/smoke.yaml` and `config/paper.yaml` are the others.", "",
+             "| key | type | default | description |", "| --- | --- | --- | --- |"]
+    _rows(schema(), "", lines)
+    return "\n".join(lines) + "\n"
+
+
+def _rows(node: dict, prefix: str, lines: list[str]) -> None:
+    for name, prop in node.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        if "$ref" in prop:
+            prop = {**schema()["$defs"][prop["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in prop.items() if k != "$ref"}}
+        kind = prop.get("type", "enum: " + " / ".join(map(str, prop["enum"])) if "enum" in prop else "")
+        kind = " or ".join(map(str, kind)) if isinstance(kind, list) else kind
+        default = "(required)" if name in node.get("required", []) else _show(prop.get("default", ""))
+        text = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
+        if prop.get("properties"):
+            lines.append(f"| `{key}` | {kind} | | {text} |")
+            _rows(prop, key + ".", lines)
+        else:
+            lines.append(f"| `{key}` | {kind} | {default} | {text} |")
+
+
+def _show(value) -> str:
+    if value == "":
+        return ""
+    return "`" + yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip() + "`"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

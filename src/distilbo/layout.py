@@ -1,0 +1,78 @@
+"""The results layout: every path a stage writes, relative to the study's results directory.
+The rules build their inputs and outputs from it and the library finds files through it, so a
+path pattern (or the trial key "round-R/trial-I") is written here and nowhere else.
+
+Arguments default to Snakemake wildcards ("{r}", "{i}", "{split}"), so a rule can use a pattern
+as it is and the library can fill in numbers."""
+
+from __future__ import annotations
+
+import os
+
+SPLITS = ("train", "eval", "transfer")
+LOGIT_SPLITS = ("train", "transfer")  # the teacher's soft targets: the windows students train on
+# What one training run (the teacher or a trial) writes in its directory.
+RUN_FILES = {"model": "model", "metrics": "metrics.json", "curve": "curve.parquet",
+             "predictions": "predictions.parquet"}
+FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
+REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves", "errors")
+REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")
+
+
+def trial_key(r="{r}", i="{i}") -> str:
+    """A trial's name in a study: its directory under search/, and its label in the report."""
+    return f"round-{r}/trial-{i}"
+
+
+class Layout:
+    """Paths under one results directory."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = str(root)
+
+    def _at(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    # data stage
+    def questions(self, split="{split}") -> str:
+        return self._at("data", f"{split}.parquet")
+
+    def features(self, split="{split}") -> str:
+        return self._at("data", f"features-{split}.parquet")
+
+    # teacher stage
+    def teacher(self, name: str) -> str:
+        return self._at("teacher", RUN_FILES[name])
+
+    def teacher_logits(self, split="{split}") -> str:
+        return self._at("teacher", f"logits-{split}.parquet")
+
+    # search stage
+    def suggestions(self, r="{r}") -> str:
+        return self._at("search", f"round-{r}", "suggestions.parquet")
+
+    def trial(self, name: str, r="{r}", i="{i}") -> str:
+        return self._at("search", trial_key(r, i), RUN_FILES[name])
+
+    def observations(self, r="{r}") -> str:
+        return self._at("search", f"round-{r}", "observations.parquet")
+
+    # frontier and report stages
+    def frontier(self, name: str) -> str:
+        return self._at("frontier", FRONTIER_FILES[name])
+
+    def report_page(self) -> str:
+        return self._at("report", "index.html")
+
+    def report_figure(self, name: str) -> str:
+        return self._at("report", "figures", f"{name}.png")
+
+    def report_table(self, name: str) -> str:
+        return self._at("report", "tables", f"{name}.csv")
+
+    # bookkeeping
+    def log(self, job: str) -> str:
+        return self._at("logs", f"{job}.log")
+
+    def benchmark(self, job: str) -> str:
+        return self._at("benchmarks", f"{job}.tsv")

@@ -1,0 +1,32 @@
+"""The metric registry: what a run records, the columns of its curve and prediction tables, and
+the kinds of answer the error analysis counts. Every stage and the config checks read them here.
+
+Light on purpose (no torch, no transformers): the observe, frontier and report jobs import it."""
+
+from __future__ import annotations
+
+# The official SQuAD 2.0 metrics a run records (scoring.evaluate computes more: the *_total counts,
+# the best_*_thresh thresholds, NoAns_f1, which always equals NoAns_exact, so it is not recorded).
+OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exact", "best_f1")
+# Extraction skill apart from answerability: the best span of every answerable question.
+SPAN = ("span_exact", "span_f1")
+# Facts about the run rather than its answers.
+RUN = ("num_parameters", "latency_ms", "train_seconds")
+# Every metric a trial records in metrics.json and the history table: the names an objective may use.
+TRIAL = OFFICIAL + SPAN + RUN
+# Metrics that are an exact function of a trial's parameters (objective source: computed).
+COMPUTED = ("num_parameters",)
+# The teacher also records what its reader alone reaches, beside its verifier's scores.
+READER = ("reader_best_exact", "reader_best_f1")
+
+# One row per evaluation during training (curve.parquet).
+CURVE_METRICS = ("exact", "f1", "HasAns_exact", "NoAns_exact")
+CURVE_COLUMNS = ("step", "epoch", "lr", "loss", "loss_soft", "loss_hard") + CURVE_METRICS
+
+# The kind of one answer (scoring.error_category), best first.
+ERROR_KINDS = ("correct", "mostly_correct", "mostly_wrong", "label_has_answer", "label_has_no_answer")
+# One row per eval question (predictions.parquet); reader_na_score only where a verifier decided.
+PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", "na_score", "category")
+
+# What metrics.json and the history say about how a run ended.
+STATUS_OK, STATUS_FAILED = "ok", "failed"

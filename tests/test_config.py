@@ -1,0 +1,139 @@
+"""The config contract: the schema's defaults are the library's, and what a schema cannot express
+is refused at start-up with the key at fault."""
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import ROOT
+from distilbo import config, metrics
+from distilbo.config import ConfigError, check_config
+
+
+def load(name="config/smoke.yaml", **changes) -> dict:
+    cfg = yaml.safe_load((ROOT / name).read_text())
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = cfg
+        for key in path:
+            node = node.setdefault(key, {})
+        node[last] = value
+    validate(cfg, str(config.SCHEMA))  # fills the schema's defaults, as the Snakefile does
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml"])
+def test_shipped_configs_pass_the_checks(name):
+    check_config(load(name))
+
+
+def test_an_objective_no_trial_records_is_refused_naming_it():
+    cfg = load()
+    cfg["search"]["objectives"]["NoAns_f1"] = {"direction": "maximize"}
+    with pytest.raises(ConfigError, match=r"search\.objectives\.NoAns_f1.*NoAns_exact.*span_f1"):
+        check_config(cfg)
+
+
+def test_only_registered_metrics_may_be_computed():
+    cfg = load()
+    cfg["search"]["objectives"]["latency_ms"] = {"direction": "minimize", "source": "computed"}
+    with pytest.raises(ConfigError, match=r"search\.objectives\.latency_ms: source computed.*num_parameters"):
+        check_config(cfg)
+
+
+@pytest.mark.parametrize("key,value", [("quality", "f1"), ("size", "latency_ms")])
+def test_frontier_metrics_must_be_objectives(key, value):
+    cfg = load(**{f"frontier__{key}": value})
+    with pytest.raises(ConfigError, match=rf"frontier\.{key}: '{value}' is not an objective.*exact, num_parameters"):
+        check_config(cfg)
+
+
+def test_a_constraint_only_metric_cannot_be_the_frontier_quality():
+    cfg = load()
+    cfg["search"]["objectives"]["exact"]["role"] = "constraint"
+    cfg["search"]["objectives"]["exact"]["threshold"] = 10
+    cfg["search"]["objectives"]["f1"] = {"direction": "maximize"}
+    with pytest.raises(ConfigError, match=r"frontier\.quality: 'exact' is not an objective"):
+        check_config(cfg)
+
+
+def test_windows_without_room_for_context_are_refused():
+    with pytest.raises(ConfigError, match=r"data\.max_query_length \(120\)"):
+        check_config(load(data__max_seq_length=120, data__max_query_length=120))
+    with pytest.raises(ConfigError, match=r"data\.doc_stride \(100\).*= 93"):
+        check_config(load(data__max_seq_length=128, data__max_query_length=32, data__doc_stride=100))
+
+
+def test_bad_space_baseline_and_fixed_overlap_are_refused():
+    cfg = load()
+    cfg["search"]["space"]["n_layers"] = {"type": "int", "low": 1}
+    with pytest.raises(ConfigError, match=r"search\.space\.n_layers: missing key 'high'"):
+        check_config(cfg)
+    cfg = load()
+    cfg["search"]["baseline"]["n_layers"] = 9
+    with pytest.raises(ConfigError, match=r"search\.baseline: n_layers=9 is outside"):
+        check_config(cfg)
+    cfg = load()
+    cfg["search"]["fixed"]["n_heads"] = 2
+    with pytest.raises(ConfigError, match=r"search\.fixed and search\.space both set \['n_heads'\]"):
+        check_config(cfg)
+
+
+def test_a_study_without_a_search_space_is_refused_by_the_schema():
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    del cfg["search"]["space"]
+    with pytest.raises(Exception, match="'space' is a required property"):
+        validate(copy.deepcopy(cfg), str(config.SCHEMA))
+
+
+def test_library_defaults_are_the_schemas():
+    from distilbo.answer import default_settings
+    from distilbo.squad import WindowConfig
+    from distilbo.train import TrainConfig
+
+    train = config.defaults("$defs", "train")
+    assert TrainConfig.from_dict({}).__dict__ == train and train["alpha_ce"] == 0.5
+    assert WindowConfig.from_dict().__dict__ == config.window_defaults() == {
+        k: config.defaults("data")[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
+    assert default_settings() == {**config.window_defaults(), **config.defaults("scoring")}
+    assert TrainConfig.from_dict({"alpha_ce": 0.1}).alpha_ce == 0.1
+
+
+def test_the_objective_default_is_a_recorded_metric():
+    objectives = config.schema()["properties"]["search"]["properties"]["objectives"]["default"]
+    assert set(objectives) <= set(metrics.TRIAL)
+
+
+def test_the_workflow_refuses_a_bad_objective_at_start_up(tmp_path):
+    (tmp_path / "bad.yaml").write_text("search:\n  objectives:\n    NoAns_f1: {direction: maximize}\n"
+                                       "    num_parameters: {direction: minimize, source: computed}\n")
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/smoke.yaml",
+                          str(tmp_path / "bad.yaml"), "--config", f"results={tmp_path}/r"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "search.objectives.NoAns_f1" in res.stdout + res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_bookkeeping_modules_import_neither_torch_nor_transformers():
+    code = ("import sys, distilbo.history, distilbo.layout, distilbo.metrics, distilbo.config, distilbo.frontier; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_make_clean_removes_nothing_git_tracks():
+    import re
+
+    rule = re.search(r"^clean:\n\trm -rf (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert rule, "Makefile has no `clean: rm -rf ...` rule"
+    tracked = subprocess.run(["git", "ls-files", "--", *rule.group(1).split()], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+    assert tracked == ""
+
+
+def test_the_configuration_reference_is_current():
+    assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
