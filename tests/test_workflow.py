@@ -99,10 +99,10 @@ def _job_counts(text):
         parts = line.split()
         if parts[:2] == ["job", "count"]:
             inside = True
-        elif inside and len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
         elif inside and parts and parts[0] == "total":
             break
+        elif inside and len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
     return counts
 
 
@@ -215,7 +215,7 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     # The killed run left its lock: Snakemake refuses a second run until it is lifted.
-    locked = subprocess.run(cmd + ["-n"], cwd=ROOT, capture_output=True, text=True)
+    locked = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
     subprocess.run(cmd + ["--unlock"], cwd=ROOT, capture_output=True, check=True)
     done_before = {p: p.stat().st_mtime_ns for p in tmp_path.glob("data/*.parquet")}
