@@ -183,3 +183,15 @@ def test_refinement_adds_new_points_close_to_the_best_candidates():
     # every added point lies within a few of the largest refinement scale of some pool point
     dist = np.min(np.linalg.norm(added[:, None, :] - pool[None, :, :], axis=2), axis=1)
     assert np.all(dist < 5 * S.REFINE_SCALES.max())
+
+
+def test_a_relative_threshold_is_resolved_against_the_teacher():
+    from distilbo.search import objectives_from_config
+
+    spec = {"span_f1": {"threshold": {"teacher_fraction": 0.5}}, "num_parameters": {"direction": "minimize"}}
+    objs = objectives_from_config(spec, {"span_f1": 60.0})
+    assert objs[0].threshold == 30.0 and objs[1].threshold is None
+    with pytest.raises(ValueError, match=r"span_f1: a threshold relative to the teacher needs"):
+        objectives_from_config(spec)
+    with pytest.raises(ValueError, match=r"span_f1: the teacher's metrics record no 'span_f1'"):
+        objectives_from_config(spec, {"exact": 50.0})

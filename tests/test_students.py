@@ -23,6 +23,17 @@ def test_layers_are_evenly_spaced_like_distilbert():
     assert layer_map(4, 6) == [0, 1, 2, 3, None, None]
 
 
+def test_bottom_layers_keep_the_first_n_and_copy_their_weights(teacher):
+    assert layer_map(6, 4, "bottom") == [0, 1, 2, 3] and layer_map(12, 6, "bottom") == [0, 1, 2, 3, 4, 5]
+    assert layer_map(4, 6, "bottom") == [0, 1, 2, 3, None, None]
+    with pytest.raises(ValueError, match="layer_choice must be one of"):
+        layer_map(6, 2, "top")
+    for choice, expected in (("bottom", [0, 1]), ("even", [0, 3])):
+        student = build_student(teacher, StudentShape(2, 4, layer_choice=choice))
+        for dst, src in zip(student.bert.encoder.layer, expected):
+            torch.testing.assert_close(dst.output.dense.weight, teacher.bert.encoder.layer[src].output.dense.weight)
+
+
 def test_head_draw_is_seeded_and_per_layer():
     a = heads_kept(12, 9, 4, pruning_seed=7)
     assert a == heads_kept(12, 9, 4, pruning_seed=7) and a != heads_kept(12, 9, 4, pruning_seed=8)
@@ -31,9 +42,10 @@ def test_head_draw_is_seeded_and_per_layer():
         heads_kept(12, 13, 2, 0)
 
 
-@pytest.mark.parametrize("n_layers, n_heads", list(itertools.product([1, 2, 3, 4, 6], [1, 2, 3, 4])))
-def test_count_parameters_equals_built_model(teacher, tiny_bert_config, n_layers, n_heads):
-    student = build_student(teacher, StudentShape(n_layers, n_heads, pruning_seed=n_layers))
+@pytest.mark.parametrize("n_layers, n_heads, choice", list(itertools.product([1, 2, 3, 4, 6], [1, 2, 3, 4],
+                                                                             ["even", "bottom"])))
+def test_count_parameters_equals_built_model(teacher, tiny_bert_config, n_layers, n_heads, choice):
+    student = build_student(teacher, StudentShape(n_layers, n_heads, pruning_seed=n_layers, layer_choice=choice))
     assert num_parameters(student) == count_parameters(tiny_bert_config, {"n_layers": n_layers, "n_heads": n_heads})
     assert isinstance(student.config, PrunedBertConfig) == (n_heads < tiny_bert_config.num_attention_heads)
 

@@ -77,3 +77,27 @@ def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_st
     got = answer_many(str(model_dir), eval_q["question"].tolist(), eval_q["context"].tolist())
     assert got["prediction"].tolist() == predictions["prediction"].tolist()
     assert got["na_score"].to_numpy() == pytest.approx(predictions["na_score"].to_numpy(), abs=1e-4)
+
+
+def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, tiny_bert_config):
+    import json
+
+    import pandas as pd
+
+    from distilbo.history import observe_round, trial_params
+    from distilbo.study import suggest_round
+
+    tiny_bert_config.save_pretrained(tmp_path / "teacher")
+    search = {"space": {"n_layers": {"type": "int", "low": 1, "high": 4}, "n_heads": {"type": "int", "low": 1, "high": 4}},
+              "objectives": {"span_f1": {"direction": "maximize", "threshold": {"teacher_fraction": 0.5}},
+                             "num_parameters": {"direction": "minimize", "source": "computed"}},
+              "batch_size": 2, "seed": 0, "initial_points": 2, "baseline": None, "fixed": {}}
+    table = suggest_round(search, str(tmp_path / "teacher"), {"span_f1": 61.0}, None, 0, str(tmp_path / "s.parquet"))
+    assert (table["threshold_span_f1"] == 30.5).all()
+    assert set(trial_params(str(tmp_path / "s.parquet"), 0, {})) == {"n_layers", "n_heads"}
+    for i in range(2):
+        (tmp_path / f"m{i}.json").write_text(json.dumps({"status": "ok", "span_f1": 40.0 + i}))
+    history = observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / f"m{i}.json") for i in range(2)], None,
+                            str(tmp_path / "o.parquet"), ["n_layers", "n_heads"])
+    assert history["threshold_span_f1"].tolist() == [30.5, 30.5]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), history)

@@ -138,3 +138,30 @@ def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
     saved = json.loads((tmp_path / "metrics").read_text())
     assert saved["status"] == metrics["status"] == "failed" and "loss became" in saved["reason"]
     assert pd.read_parquet(tmp_path / "curve").empty and (tmp_path / "model" / "FAILED").exists()
+
+
+def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
+    from transformers import BertForQuestionAnswering
+
+    from distilbo.train import autocast_dtype
+
+    assert autocast_dtype("auto", torch.device("cpu")) is None and autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16
+    ws = _windows(16)
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = BertForQuestionAnswering(tiny_bert_config)
+        cfg = TrainConfig.from_dict(dict(max_steps=4, batch_size=8, learning_rate=1e-3, eval_every=1,
+                                         precision=precision))
+        curve = train(model, ws, cfg, evaluate=lambda m: ({}, None), device=torch.device("cpu")).curve
+        losses[precision] = curve["loss"].to_numpy()
+    assert np.isfinite(losses["bf16"]).all()
+    np.testing.assert_allclose(losses["bf16"], losses["fp32"], rtol=0.05)
+
+
+def test_intermediate_evaluations_use_the_sample_and_the_last_scores_all(tiny_qa):
+    ws = _windows(16)
+    cfg = TrainConfig.from_dict(dict(max_steps=6, batch_size=4, eval_every=2))
+    result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"total": 100, "exact": 1.0}, "all"),
+                   evaluate_partial=lambda m: ({"total": 10, "exact": 2.0}, "sample"))
+    assert result.curve["eval_questions"].tolist() == [10, 10, 100] and result.final[1] == "all"

@@ -114,21 +114,33 @@ def _rows(node: dict, prefix: str, lines: list[str]) -> None:
         key = f"{prefix}{name}"
         if "$ref" in prop:
             prop = {**schema()["$defs"][prop["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in prop.items() if k != "$ref"}}
-        kind = prop.get("type", "enum: " + " / ".join(map(str, prop["enum"])) if "enum" in prop else "")
-        kind = " or ".join(map(str, kind)) if isinstance(kind, list) else kind
+        kind = " or ".join(_kind(option, spelled=True) for option in prop["oneOf"]) if "oneOf" in prop else _kind(prop)
         default = "(required)" if name in node.get("required", []) else _show(prop.get("default", ""))
         text = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
         if prop.get("properties"):
             lines.append(f"| `{key}` | {kind} | | {text} |")
             _rows(prop, key + ".", lines)
+        elif isinstance(prop.get("additionalProperties"), dict) and prop["additionalProperties"].get("properties"):
+            lines.append(f"| `{key}` | {kind} | {default} | {text} |")  # a map: one entry's keys follow
+            _rows(prop["additionalProperties"], key + ".<name>.", lines)
         else:
             lines.append(f"| `{key}` | {kind} | {default} | {text} |")
+
+
+def _kind(prop: dict, spelled: bool = False) -> str:
+    """A property's type for the table; `spelled` writes a small object's keys out."""
+    if "enum" in prop:
+        return "enum: " + " / ".join(map(str, prop["enum"]))
+    kind = prop.get("type", "")
+    if spelled and kind == "object" and prop.get("properties"):
+        return "{" + ", ".join(f"{k}: {v.get('type', '')}" for k, v in prop["properties"].items()) + "}"
+    return " or ".join(map(str, kind)) if isinstance(kind, list) else kind
 
 
 def _show(value) -> str:
     if value == "":
         return ""
-    return "`" + yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip() + "`"
+    return "`" + yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip() + "`"
 
 
 if __name__ == "__main__":

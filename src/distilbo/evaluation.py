@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -45,6 +46,18 @@ class EvalSet:
         """What `distilbo.answer` needs to reproduce these predictions (saved with each model)."""
         return {k: getattr(self, k) for k in ("max_seq_length", "doc_stride", "max_query_length", "n_best",
                                               "max_answer_length", "null_score_diff_threshold")}
+
+    def subset(self, n: int, seed: int = 0) -> "EvalSet":
+        """A fixed random sample of n questions (all of them when there are no more), same settings."""
+        if n >= len(self.questions):
+            return self
+        ids = set(self.questions["id"].sample(n, random_state=seed))
+        questions = self.questions[self.questions["id"].isin(ids)].reset_index(drop=True)
+        windows = self.windows[self.windows["example_id"].isin(ids)].reset_index(drop=True)
+        scores = self.verifier_scores
+        return dataclasses.replace(self, questions=questions, windows=windows,
+                                   data=WindowSet.from_frames(windows, labeled=True),
+                                   verifier_scores=None if scores is None else scores[scores.index.isin(ids)])
 
     def answers(self, model: torch.nn.Module) -> pd.DataFrame:
         starts, ends = predict_logits(model, self.data)

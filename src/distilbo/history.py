@@ -20,6 +20,9 @@ log = logging.getLogger("distilbo.history")
 
 # Columns of a suggestions table that describe the suggestion, not the trial's parameters.
 SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success")
+# The thresholds a round was suggested under (relative ones resolved): threshold_<metric> columns,
+# carried from the suggestions into the history.
+THRESHOLD_PREFIX = "threshold_"
 
 
 def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
@@ -28,7 +31,8 @@ def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
     if trial >= len(table):
         raise IndexError(f"{suggestions_path}: no trial {trial} (the round has {len(table)})")
     row = table.iloc[trial].to_dict()
-    params = {k: _plain(v) for k, v in row.items() if k not in SUGGESTION_NOTES and not k.startswith("pred_")
+    params = {k: _plain(v) for k, v in row.items() if k not in SUGGESTION_NOTES
+              and not k.startswith(("pred_", THRESHOLD_PREFIX))
               and not (isinstance(v, float) and np.isnan(v)) and v is not None}
     return {**dict(fixed), **params}
 
@@ -47,6 +51,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
         row = {"round": int(s["round"]), "trial": int(s["trial"]), "status": m.get("status", metrics.STATUS_FAILED),
                "reason": m.get("reason", ""), "origin": s.get("origin", "")}
         row.update({k: s[k] for k in param_names if k in s})
+        row.update({k: s[k] for k in s.index if k.startswith(THRESHOLD_PREFIX)})
         row.update({k: m.get(k, np.nan) for k in metrics.TRIAL})
         rows.append(row)
     table = pd.DataFrame(rows)

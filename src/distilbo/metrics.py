@@ -21,7 +21,8 @@ READER = ("reader_best_exact", "reader_best_f1")
 
 # One row per evaluation during training (curve.parquet).
 CURVE_METRICS = ("exact", "f1", "HasAns_exact", "NoAns_exact")
-CURVE_COLUMNS = ("step", "epoch", "lr", "loss", "loss_soft", "loss_hard") + CURVE_METRICS
+# eval_questions: how many questions the point scored (train.eval_subsample for all but the last).
+CURVE_COLUMNS = ("step", "epoch", "lr", "loss", "loss_soft", "loss_hard", "eval_questions") + CURVE_METRICS
 
 # The kind of one answer (scoring.error_category), best first.
 ERROR_KINDS = ("correct", "mostly_correct", "mostly_wrong", "label_has_answer", "label_has_no_answer")

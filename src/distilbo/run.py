@@ -31,7 +31,8 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
     try:
-        result = train(model, data, cfg, evaluate=evalset.score) if cfg else None
+        partial = evalset.subset(cfg.eval_subsample).score if cfg and cfg.eval_subsample else None
+        result = train(model, data, cfg, evaluate=evalset.score, evaluate_partial=partial) if cfg else None
     except TrainingFailed as err:
         log.error("run failed: %s", err)
         metrics.update(status=STATUS_FAILED, reason=str(err), train_seconds=time.perf_counter() - started)

@@ -11,6 +11,7 @@ import pandas as pd
 from transformers import AutoConfig
 
 from distilbo.atomic import write_parquet
+from distilbo.history import THRESHOLD_PREFIX
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
 from distilbo.students import count_parameters
@@ -29,10 +30,12 @@ def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
     return {"num_parameters": num_parameters}
 
 
-def suggest_round(search: Mapping, teacher_dir: str, history_path: str | None, round_: int, out: str) -> pd.DataFrame:
-    """The round's q suggestions (round 0: the baseline first, then the initial design)."""
+def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
+                  out: str) -> pd.DataFrame:
+    """The round's q suggestions (round 0: the baseline first, then the initial design), with the
+    thresholds they were suggested under (relative ones resolved against `teacher_metrics`)."""
     space = SearchSpace(search["space"])
-    objectives = objectives_from_config(search["objectives"])
+    objectives = objectives_from_config(search["objectives"], teacher_metrics)
     computed = computed_metrics(search, AutoConfig.from_pretrained(teacher_dir, trust_remote_code=True))
     history = pd.read_parquet(history_path) if history_path else None
     baseline = None
@@ -45,6 +48,9 @@ def suggest_round(search: Mapping, teacher_dir: str, history_path: str | None, r
         for k, v in search["baseline"].items():
             if k not in space.names:
                 table[k] = [v if o == "baseline" else search.get("fixed", {}).get(k) for o in table["origin"]]
+    for o in objectives:
+        if o.threshold is not None:
+            table[f"{THRESHOLD_PREFIX}{o.name}"] = o.threshold
     table.insert(0, "trial", np.arange(len(table)))
     table.insert(0, "round", round_)
     write_parquet(table, out)

@@ -9,6 +9,7 @@ import time
 from typing import Mapping
 
 import pandas as pd
+import torch
 from transformers import AutoModelForQuestionAnswering
 
 from distilbo import verifier
@@ -18,7 +19,7 @@ from distilbo.evaluation import EvalSet
 from distilbo.inference import pick_device, predict_logits
 from distilbo.models import load_initial
 from distilbo.run import run_training
-from distilbo.train import TrainConfig
+from distilbo.train import TrainConfig, autocast_dtype
 
 log = logging.getLogger("distilbo.teacher")
 
@@ -59,11 +60,14 @@ def fit_verifier(encoder_source: str, train_questions: str, eval_questions: pd.D
 
 def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, str], batch_size: int = 64) -> None:
     """The teacher's start/end logits for every window of each split, one row per window."""
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device())
+    device = pick_device()
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(device)
+    dtype = autocast_dtype("auto", device)  # half precision on a GPU; the logits are stored as fp32
     for split, path in features.items():
         windows = pd.read_parquet(path)
-        starts, ends = predict_logits(model, WindowSet.from_frames(windows, labeled=True), batch_size,
-                                      desc=f"teacher logits ({split})")
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            starts, ends = predict_logits(model, WindowSet.from_frames(windows, labeled=True), batch_size,
+                                          desc=f"teacher logits ({split})")
         table = pd.DataFrame({"feature_id": windows["feature_id"], "example_id": windows["example_id"],
                               "start_logits": starts, "end_logits": ends})
         write_parquet(table, out[split])

@@ -48,6 +48,8 @@ class TrainConfig:
     alpha_ce: float
     temperature: float
     answerable_fraction: float | None
+    eval_subsample: int | None
+    precision: str
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -136,14 +138,28 @@ def default_loss(start: torch.Tensor, end: torch.Tensor, batch: dict, cfg: Train
     return distillation_loss(start, end, batch, cfg.alpha_ce, cfg.temperature)
 
 
-def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig,
-          evaluate: Callable[[torch.nn.Module], tuple[dict, Any]] | None = None,
-          device: torch.device | None = None, loss_fn: LossFn = default_loss,
-          collate_fn: CollateFn = collate) -> TrainResult:
-    """Train in place. `evaluate(model)` returns (metrics, anything); it runs every eval_every steps
-    and after the last one. Returns the curve and the last evaluation. Raises TrainingFailed on a
-    non-finite loss or when memory runs out."""
+Evaluate = Callable[[torch.nn.Module], tuple[dict, Any]]
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a precision setting on a device (None: plain fp32)."""
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: Evaluate | None = None,
+          device: torch.device | None = None, loss_fn: LossFn = default_loss, collate_fn: CollateFn = collate,
+          evaluate_partial: Evaluate | None = None) -> TrainResult:
+    """Train in place. `evaluate(model)` returns (metrics, anything); it runs after the last step,
+    and every eval_every steps before it (`evaluate_partial` there, when given: a cheaper sample).
+    Returns the curve and the last evaluation. Raises TrainingFailed on a non-finite loss or when
+    memory runs out."""
     device = device or pick_device()
+    dtype = autocast_dtype(cfg.precision, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model.to(device).train()
@@ -158,12 +174,13 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig,
     try:
         while step < total:
             for idx in epoch_batches(data, cfg, rng):
-                losses = train_step(model, collate_fn(data, idx, device), cfg, opt, sched, loss_fn)
+                losses = train_step(model, collate_fn(data, idx, device), cfg, opt, sched, loss_fn, dtype, scaler)
                 running.append((losses.total.item(), losses.soft.item(), losses.hard.item()))
                 step += 1
                 progress.update()
                 if evaluate and ((cfg.eval_every and step % cfg.eval_every == 0) or step == total):
-                    row, final = _evaluation(model, evaluate, step, step / steps_per_epoch, sched, running)
+                    scorer = evaluate if step == total else (evaluate_partial or evaluate)
+                    row, final = _evaluation(model, scorer, step, step / steps_per_epoch, sched, running)
                     curve.append(row)
                     running = []
                 if step >= total:
@@ -175,17 +192,28 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig,
     return TrainResult(pd.DataFrame(curve), final)
 
 
-def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn = default_loss) -> Losses:
-    """One optimizer step on one batch; the batch's losses."""
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                token_type_ids=batch["token_type_ids"])
-    losses = loss_fn(out.start_logits, out.end_logits, batch, cfg)
+def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn = default_loss,
+               dtype: torch.dtype | None = None, scaler: torch.amp.GradScaler | None = None) -> Losses:
+    """One optimizer step on one batch, under autocast to `dtype` when given; the batch's losses."""
+    device_type = batch["input_ids"].device.type
+    with torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                    token_type_ids=batch["token_type_ids"])
+        # the losses in fp32: softmax over a few hundred positions loses too much in half precision
+        losses = loss_fn(out.start_logits.float(), out.end_logits.float(), batch, cfg)
     if not torch.isfinite(losses.total):
         raise TrainingFailed(f"loss became {losses.total.item()} (soft {losses.soft.item()}, hard {losses.hard.item()})")
     opt.zero_grad(set_to_none=True)
-    losses.total.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-    opt.step()
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(losses.total).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        scaler.step(opt)
+        scaler.update()
+    else:
+        losses.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        opt.step()
     sched.step()
     return losses
 
@@ -197,7 +225,8 @@ def _evaluation(model, evaluate, step: int, epoch: float, sched, running: list) 
     model.train()
     metrics = result[0]
     loss, soft, hard = np.mean(running, axis=0) if running else (np.nan, np.nan, np.nan)
-    row = dict(step=step, epoch=epoch, lr=sched.get_last_lr()[0], loss=loss, loss_soft=soft, loss_hard=hard)
+    row = dict(step=step, epoch=epoch, lr=sched.get_last_lr()[0], loss=loss, loss_soft=soft, loss_hard=hard,
+               eval_questions=metrics.get("total", np.nan))
     row.update({k: metrics.get(k, np.nan) for k in CURVE_METRICS})
     log.info("step %d: loss %.4f %s", step, loss, " ".join(f"{k} {row[k]:.2f}" for k in CURVE_METRICS))
     return row, result

@@ -9,6 +9,7 @@ wildcard_constraints:
 rule suggest:
     input:
         teacher=L.teacher("model"),
+        teacher_metrics=L.teacher("metrics"),
         history=previous_observations,
     output:
         L.suggestions(),

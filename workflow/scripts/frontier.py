@@ -10,5 +10,6 @@ p = snakemake.params
 runs = {key: {"model": model, "metrics": metrics}
         for key, model, metrics in zip(p.trial_keys, snakemake.input.models, snakemake.input.metrics)}
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
-write_frontier(snakemake.input.history, objectives_from_config(p.objectives), p.frontier, dict(snakemake.output),
+objectives = objectives_from_config(p.objectives, teacher_metrics)
+write_frontier(snakemake.input.history, objectives, p.frontier, dict(snakemake.output),
                runs, teacher_metrics, list(p.params))

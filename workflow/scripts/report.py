@@ -1,12 +1,15 @@
 """Snakemake adapter: the study report (distilbo.report.build_report)."""
 import os
 
+import json
+
 from distilbo.logs import setup_logging
 from distilbo.report import build_report
 from distilbo.search import objectives_from_config
 
 setup_logging(snakemake.log[0])
-objectives = objectives_from_config(snakemake.params.search["objectives"])
+teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
+objectives = objectives_from_config(snakemake.params.search["objectives"], teacher_metrics)
 inputs = dict(snakemake.input)
 inputs["curves"] = dict(zip(snakemake.params.trial_keys, snakemake.input.curves))
 inputs["predictions"] = dict(zip(snakemake.params.trial_keys, snakemake.input.predictions))

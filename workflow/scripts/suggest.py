@@ -1,7 +1,11 @@
 """Snakemake adapter: the round's suggestions (distilbo.study.suggest_round)."""
+import json
+
 from distilbo.logs import setup_logging
 from distilbo.study import suggest_round
 
 setup_logging(snakemake.log[0])
 history = snakemake.input.history[0] if snakemake.input.history else None
-suggest_round(snakemake.params.search, snakemake.input.teacher, history, int(snakemake.wildcards.r), snakemake.output[0])
+teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
+suggest_round(snakemake.params.search, snakemake.input.teacher, teacher_metrics, history, int(snakemake.wildcards.r),
+              snakemake.output[0])

@@ -44,13 +44,26 @@ class Objective:
         return v >= self.threshold if self.direction == "maximize" else v <= self.threshold
 
 
-def objectives_from_config(spec: Mapping[str, Mapping]) -> list[Objective]:
-    """Objectives from the config's search.objectives (checked by distilbo.config.check_objectives)."""
-    objectives = [Objective(name, s.get("direction", "maximize"), s.get("threshold"), s.get("source", "observed"),
-                            optimize=s.get("role", "objective") == "objective") for name, s in spec.items()]
+def objectives_from_config(spec: Mapping[str, Mapping], teacher: Mapping | None = None) -> list[Objective]:
+    """Objectives from the config's search.objectives (checked by distilbo.config.check_objectives).
+    `teacher`: the teacher's metrics, which resolve thresholds written relative to it."""
+    objectives = [Objective(name, s.get("direction", "maximize"), resolve_threshold(name, s.get("threshold"), teacher),
+                            s.get("source", "observed"), optimize=s.get("role", "objective") == "objective")
+                  for name, s in spec.items()]
     if len(optimized(objectives)) < 2:
         raise ValueError(f"search.objectives: need at least 2 objectives to optimize, got {len(optimized(objectives))}")
     return objectives
+
+
+def resolve_threshold(name: str, threshold, teacher: Mapping | None) -> float | None:
+    """A threshold as a number: as written, or {teacher_fraction: F} times the teacher's score."""
+    if not isinstance(threshold, Mapping):
+        return threshold
+    if teacher is None:
+        raise ValueError(f"search.objectives.{name}: a threshold relative to the teacher needs the teacher's metrics")
+    if not isinstance(teacher.get(name), (int, float)):
+        raise ValueError(f"search.objectives.{name}: the teacher's metrics record no {name!r} to take a fraction of")
+    return float(threshold["teacher_fraction"]) * float(teacher[name])
 
 
 # A computed objective's values for a table of parameter sets (one row per trial).
