@@ -195,3 +195,14 @@ def test_a_relative_threshold_is_resolved_against_the_teacher():
         objectives_from_config(spec)
     with pytest.raises(ValueError, match=r"span_f1: the teacher's metrics record no 'span_f1'"):
         objectives_from_config(spec, {"exact": 50.0})
+
+
+def test_tell_takes_one_row_or_columns_of_a_batch():
+    spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
+    opt = Optimizer(spec, [Objective("f1", "minimize"), Objective("f2", "minimize")], seed=0, n_initial=4)
+    batch = opt.ask(3)
+    opt.tell(batch[["x", "y"]], {"f1": list(batch["x"]), "f2": list(1 - batch["x"])})
+    opt.tell({"x": 0.5, "y": 0.5}, {"f1": 0.5, "f2": 0.5})
+    assert len(opt.history) == 4 and opt.history["f2"].tolist()[:3] == list(1 - batch["x"])
+    with pytest.raises(ValueError, match="3 parameter set"):
+        opt.tell(batch[["x", "y"]], {"f1": [0.1], "f2": [0.2]})

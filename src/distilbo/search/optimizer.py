@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from distilbo.search.objectives import ComputedFn, Objective, check_computed
@@ -33,8 +34,9 @@ class Optimizer:
         return table
 
     def tell(self, params: Mapping | pd.DataFrame, metrics: Mapping | pd.DataFrame, status: str | list = "ok") -> None:
-        p = pd.DataFrame([params]) if isinstance(params, Mapping) else params.reset_index(drop=True)
-        m = pd.DataFrame([metrics]) if isinstance(metrics, Mapping) else metrics.reset_index(drop=True)
+        p, m = _rows(params), _rows(metrics)
+        if len(p) != len(m):
+            raise ValueError(f"tell: {len(p)} parameter set(s) but {len(m)} row(s) of metrics")
         rows = pd.concat([p[self.space.names], m[[o.name for o in self.objectives if o.name in m]]], axis=1)
         for o in self.objectives:
             if o.name not in rows:
@@ -48,3 +50,12 @@ class Optimizer:
 
     def trace(self) -> pd.DataFrame:
         return hypervolume_trace(self.history, self.objectives)
+
+
+def _rows(table: Mapping | pd.DataFrame) -> pd.DataFrame:
+    """A table from a DataFrame, a mapping of columns (lists) or one row (scalars)."""
+    if isinstance(table, pd.DataFrame):
+        return table.reset_index(drop=True)
+    if all(np.ndim(v) == 0 for v in table.values()):
+        return pd.DataFrame([table])
+    return pd.DataFrame({k: list(v) for k, v in table.items()})
