@@ -57,8 +57,9 @@ def plausible_hooks(starts: np.ndarray, ends: np.ndarray, weight: float):
         b["plaus_start"], b["plaus_end"] = (torch.from_numpy(x[idx]).to(device) for x in (starts, ends))
         return b
 
-    def loss_plausible(start, end, batch, cfg):
-        base = default_loss(start, end, batch, cfg)
+    def loss_plausible(out, batch, cfg):
+        start, end = out.start_logits, out.end_logits
+        base = default_loss(out, batch, cfg)
         sel = batch["plaus_start"] > 0
         if not sel.any():
             return base

@@ -165,3 +165,38 @@ def test_intermediate_evaluations_use_the_sample_and_the_last_scores_all(tiny_qa
     result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"total": 100, "exact": 1.0}, "all"),
                    evaluate_partial=lambda m: ({"total": 10, "exact": 2.0}, "sample"))
     assert result.curve["eval_questions"].tolist() == [10, 10, 100] and result.final[1] == "all"
+
+
+def test_hidden_state_loss_against_a_hand_computation():
+    from distilbo.train import hidden_state_loss
+
+    t = torch.tensor([[[1.0, 0.0], [0.0, 2.0], [5.0, 5.0]]])  # one window, three tokens, the last padding
+    mask = torch.tensor([[True, True, False]])
+    same = hidden_state_loss([3 * t], [t], mask)  # same direction, other length: nothing to learn
+    opposite = hidden_state_loss([-t], [t], mask)
+    s = torch.tensor([[[0.0, 1.0], [1.0, 1.0], [-5.0, -5.0]]])  # token 1 orthogonal, token 2 at 45 degrees
+    mixed = hidden_state_loss([s, t], [t, t], mask)
+    assert same.item() == pytest.approx(0.0, abs=1e-6) and opposite.item() == pytest.approx(2.0)
+    assert mixed.item() == pytest.approx(0.5 * ((1 + (1 - 2 ** -0.5)) / 2 + 0.0))
+
+
+@pytest.mark.parametrize("choice, copied", [("bottom", True), ("even", False)])
+def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, choice, copied):
+    from distilbo.students import StudentShape, build_student, layer_map
+    from distilbo.train import default_loss, with_teacher_hidden
+
+    tiny_qa.eval()
+    student = build_student(tiny_qa, StudentShape(2, 4, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0,
+                                                  layer_choice=choice)).eval()
+    pairs = list(enumerate(layer_map(4, 2, choice)))
+    ws = _windows(8)
+    batch = with_teacher_hidden(collate, tiny_qa, pairs)(ws, np.arange(8), torch.device("cpu"))
+    assert batch["student_layers"] == [0, 1] and len(batch["teacher_hidden"]) == 2
+    out = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                  token_type_ids=batch["token_type_ids"], output_hidden_states=True)
+    cfg = TrainConfig.from_dict(dict(alpha_hidden=2.0))
+    losses = default_loss(out, batch, cfg)
+    # bottom layers are exact copies fed the same inputs: the states agree; evenly spaced ones do not
+    assert (losses.hidden.item() < 1e-6) == copied
+    expected = cfg.alpha_ce * losses.soft + (1 - cfg.alpha_ce) * losses.hard + 2.0 * losses.hidden
+    torch.testing.assert_close(losses.total, expected)

@@ -55,6 +55,8 @@ def test_search_rounds_and_frontier(smoke):
     assert {"status", "exact", "f1", "num_parameters", "latency_ms", "alpha_ce", "learning_rate"} <= set(obs)
     r0 = pd.read_parquet(smoke / "search" / "round-0" / "observations.parquet")
     pd.testing.assert_frame_equal(obs.iloc[:2], r0)
+    curve = pd.read_parquet(smoke / "search" / "round-0" / "trial-0" / "curve.parquet")
+    assert curve["step"].tolist() == [3, 6] and curve["eval_questions"].tolist() == [30, 60]
     front = pd.read_parquet(smoke / "frontier" / "frontier.parquet")
     assert 1 <= len(front) <= 4
     scenarios = pd.read_parquet(smoke / "frontier" / "scenarios.parquet")

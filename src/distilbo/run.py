@@ -12,27 +12,29 @@ import pandas as pd
 import torch
 
 from distilbo.atomic import atomic_path, write_json, write_parquet
-from distilbo.batches import WindowSet
+from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.inference import measure_latency
 from distilbo.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
 from distilbo.models import num_parameters, save_model
-from distilbo.train import TrainConfig, TrainingFailed, train
+from distilbo.train import CollateFn, TrainConfig, TrainingFailed, train
 
 log = logging.getLogger("distilbo.run")
 
 
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,
                  out: dict[str, str], extra: dict | None = None,
-                 save_extra: Callable[[Path], None] | None = None) -> dict:
+                 save_extra: Callable[[Path], None] | None = None, collate_fn: CollateFn = collate) -> dict:
     """Train, evaluate, and write the run's artifacts to the paths in `out`
     (model, metrics, curve, predictions); with cfg None, evaluate the model as it is.
-    `save_extra` adds files to the saved model directory. Returns the metrics."""
+    `save_extra` adds files to the saved model directory; `collate_fn` is the training loop's
+    collate hook. Returns the metrics."""
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
     try:
         partial = evalset.subset(cfg.eval_subsample).score if cfg and cfg.eval_subsample else None
-        result = train(model, data, cfg, evaluate=evalset.score, evaluate_partial=partial) if cfg else None
+        result = (train(model, data, cfg, evaluate=evalset.score, evaluate_partial=partial, collate_fn=collate_fn)
+                  if cfg else None)
     except TrainingFailed as err:
         log.error("run failed: %s", err)
         metrics.update(status=STATUS_FAILED, reason=str(err), train_seconds=time.perf_counter() - started)

@@ -2,6 +2,7 @@
 
 loss = alpha_ce * T^2 * KL(teacher/T || student/T)  (mean of start and end, real tokens only)
      + (1 - alpha_ce) * cross-entropy on the gold start/end  (labeled windows only)
+     + alpha_hidden * mean over kept layers of (1 - cos(student layer j, the teacher layer it came from))
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class TrainConfig:
     seed: int
     alpha_ce: float
     temperature: float
+    alpha_hidden: float
     answerable_fraction: float | None
     eval_subsample: int | None
     precision: str
@@ -71,6 +73,7 @@ class Losses:
     total: torch.Tensor
     soft: torch.Tensor
     hard: torch.Tensor
+    hidden: torch.Tensor | None = None
 
 
 def soft_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -130,12 +133,45 @@ def epoch_batches(data: WindowSet, cfg: TrainConfig, rng: np.random.Generator) -
 
 # Hooks: a loss over (start logits, end logits, batch, cfg) and a collate over (data, indices, device),
 # so an experiment can add a term or a batch field without copying the loop.
-LossFn = Callable[[torch.Tensor, torch.Tensor, dict, "TrainConfig"], Losses]
+LossFn = Callable[[Any, dict, "TrainConfig"], Losses]  # (the model's output, the batch, the settings)
 CollateFn = Callable[[WindowSet, np.ndarray, torch.device], dict]
 
 
-def default_loss(start: torch.Tensor, end: torch.Tensor, batch: dict, cfg: TrainConfig) -> Losses:
-    return distillation_loss(start, end, batch, cfg.alpha_ce, cfg.temperature)
+def default_loss(out, batch: dict, cfg: TrainConfig) -> Losses:
+    # the losses in fp32: softmax over a few hundred positions loses too much in half precision
+    losses = distillation_loss(out.start_logits.float(), out.end_logits.float(), batch, cfg.alpha_ce, cfg.temperature)
+    if cfg.alpha_hidden > 0 and "teacher_hidden" in batch:
+        student = [out.hidden_states[j + 1] for j in batch["student_layers"]]
+        losses.hidden = hidden_state_loss(student, batch["teacher_hidden"], batch["attention_mask"].bool())
+        losses.total = losses.total + cfg.alpha_hidden * losses.hidden
+    return losses
+
+
+def hidden_state_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+    """Mean over layer pairs of 1 - cosine(student, teacher) over the hidden dimension, averaged over
+    real tokens: 0 when every state points the teacher's way, whatever its length (DistilBERT's
+    cosine loss; scale-free, so it needs no normalization against the teacher's growing norms)."""
+    weights = mask.float() / mask.sum()
+    return torch.stack([((1 - F.cosine_similarity(s.float(), t.float(), dim=-1)) * weights).sum()
+                        for s, t in zip(student, teacher)]).mean()
+
+
+def with_teacher_hidden(collate_fn: CollateFn, teacher: torch.nn.Module, pairs: list[tuple[int, int]]) -> CollateFn:
+    """A collate hook that adds the teacher's hidden states for intermediate-layer distillation:
+    `pairs` maps each student layer to the teacher layer it was copied from. The teacher runs
+    without gradients on every batch (its cost: one forward of the teacher per step)."""
+    teacher.eval().requires_grad_(False)
+
+    def collate_with_teacher(data: WindowSet, idx: np.ndarray, device: torch.device) -> dict:
+        batch = collate_fn(data, idx, device)
+        with torch.no_grad():
+            states = teacher.to(device)(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                        token_type_ids=batch["token_type_ids"], output_hidden_states=True).hidden_states
+        batch["student_layers"] = [j for j, _ in pairs]
+        batch["teacher_hidden"] = [states[t + 1] for _, t in pairs]
+        return batch
+
+    return collate_with_teacher
 
 
 Evaluate = Callable[[torch.nn.Module], tuple[dict, Any]]
@@ -198,9 +234,8 @@ def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn
     device_type = batch["input_ids"].device.type
     with torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                    token_type_ids=batch["token_type_ids"])
-        # the losses in fp32: softmax over a few hundred positions loses too much in half precision
-        losses = loss_fn(out.start_logits.float(), out.end_logits.float(), batch, cfg)
+                    token_type_ids=batch["token_type_ids"], output_hidden_states="teacher_hidden" in batch)
+        losses = loss_fn(out, batch, cfg)
     if not torch.isfinite(losses.total):
         raise TrainingFailed(f"loss became {losses.total.item()} (soft {losses.soft.item()}, hard {losses.hard.item()})")
     opt.zero_grad(set_to_none=True)

@@ -9,18 +9,18 @@ from typing import Mapping
 import pandas as pd
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-from distilbo.batches import WindowSet
+from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.models import load_initial
 from distilbo.run import run_training
-from distilbo.students import StudentShape, build_student
-from distilbo.train import TrainConfig
+from distilbo.students import StudentShape, build_student, layer_map
+from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
 
 # Trial parameters that are training settings (the rest describe the student's shape).
-TRAIN_PARAMS = ("alpha_ce", "temperature", "learning_rate", "warmup_steps", "weight_decay", "adam_epsilon",
-                "batch_size", "max_steps", "epochs", "seed")
+TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "learning_rate", "warmup_steps", "weight_decay",
+                "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
 
 
 def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:
@@ -53,16 +53,21 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
                          f"({sorted(StudentShape.__dataclass_fields__)}) nor training settings ({list(TRAIN_PARAMS)})")
     train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
     shape = StudentShape.from_params(params)
-    teacher = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
-    student = build_student(teacher, shape)
-    del teacher
+    source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
+    student = build_student(source, shape)
+    cfg = TrainConfig.from_dict(train)
+    collate_fn = collate
+    if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
+        teacher = AutoModelForQuestionAnswering.from_pretrained(paths["teacher_model"], trust_remote_code=True)
+        layers = layer_map(teacher.config.num_hidden_layers, shape.n_layers, shape.layer_choice)
+        collate_fn = with_teacher_hidden(collate, teacher, [(j, t) for j, t in enumerate(layers) if t is not None])
+    del source
     tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
     data = load_training_data(paths, student_cfg.get("use_transfer", True))
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
-    cfg = TrainConfig.from_dict(train)
     extra = {"role": "student", **{k: _plain(v) for k, v in params.items()}}
-    return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra)
+    return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn)
 
 
 def _plain(value):
