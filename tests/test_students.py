@@ -106,3 +106,12 @@ def test_student_round_trips_through_from_pretrained_in_a_fresh_process(teacher,
     got = torch.tensor([float(v) for v in res.stdout.split()])
     expected = student(input_ids=torch.arange(1, 11).unsqueeze(0)).start_logits[0]
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_num_parameters_counts_frozen_weights_too(teacher):
+    from distilbo.train import freeze_word_embeddings
+
+    before = num_parameters(teacher)
+    freeze_word_embeddings(teacher)
+    assert num_parameters(teacher) == before == sum(p.numel() for p in teacher.parameters())
+    assert not teacher.get_input_embeddings().weight.requires_grad

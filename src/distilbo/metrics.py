@@ -20,7 +20,7 @@ COMPUTED = ("num_parameters",)
 READER = ("reader_best_exact", "reader_best_f1")
 
 # One row per evaluation during training (curve.parquet).
-CURVE_METRICS = ("exact", "f1", "HasAns_exact", "NoAns_exact")
+CURVE_METRICS = ("exact", "f1", "HasAns_exact", "NoAns_exact", "span_f1")
 # eval_questions: how many questions the point scored (train.eval_subsample for all but the last).
 CURVE_COLUMNS = ("step", "epoch", "lr", "loss", "loss_soft", "loss_hard", "eval_questions") + CURVE_METRICS
 
