@@ -38,7 +38,7 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
     from distilbo.evaluation import EvalSet
     from distilbo.layout import Layout
     from distilbo.models import load_initial
-    from distilbo.students import StudentShape, build_student, layer_map
+    from distilbo.students import StudentShape, build_student, layer_pairs
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden
     from distilbo.trial import load_training_data
 
@@ -56,8 +56,7 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
         cfg = TrainConfig.from_dict(dict(TRAIN, max_steps=steps, alpha_hidden=RECIPES[recipe]["alpha_hidden"]))
         collate_fn = collate
         if cfg.alpha_hidden > 0:
-            pairs = [(j, t) for j, t in enumerate(layer_map(teacher.config.num_hidden_layers, layers, shape.layer_choice))]
-            collate_fn = with_teacher_hidden(collate, teacher, pairs)
+            collate_fn = with_teacher_hidden(collate, teacher, layer_pairs(teacher.config.num_hidden_layers, shape))
         return build_student(teacher, shape), cfg, collate_fn
 
     student, cfg, collate_fn = make(8)  # calibration: the loop's own batches, steps 3-8 timed

@@ -24,13 +24,18 @@ def schema() -> dict:
     return yaml.safe_load(SCHEMA.read_text())
 
 
+def _resolved(node: dict) -> dict:
+    """A schema node with its "#/$defs/NAME" reference replaced by the definition (siblings kept)."""
+    if "$ref" not in node:
+        return node
+    return {**schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+
+
 def defaults(*keys: str) -> dict:
     """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
     node = schema()
     for key in keys:
-        node = node["properties"][key] if key in node.get("properties", {}) else node[key]
-        if "$ref" in node:
-            node = schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        node = _resolved(node["properties"][key] if key in node.get("properties", {}) else node[key])
     return {k: p["default"] for k, p in node["properties"].items() if "default" in p}
 
 
@@ -69,13 +74,18 @@ def check_objectives(objectives: Mapping[str, Mapping]) -> None:
                               f"{', '.join(metrics.COMPUTED)}; use source: observed")
         if spec.get("role", "objective") == "constraint" and spec.get("threshold") is None:
             raise ConfigError(f"config: search.objectives.{name}: a constraint needs a threshold")
-    optimized = [n for n, s in objectives.items() if s.get("role", "objective") == "objective"]
+    optimized = _optimized(objectives)
     if len(optimized) < 2:
         raise ConfigError(f"config: search.objectives: need at least 2 with role objective, got {optimized}")
 
 
+def _optimized(objectives: Mapping[str, Mapping]) -> list[str]:
+    """The objectives that span the frontier (constraints left out)."""
+    return [n for n, s in objectives.items() if s.get("role", "objective") == "objective"]
+
+
 def check_frontier(frontier: Mapping, objectives: Mapping[str, Mapping]) -> None:
-    optimized = [n for n, s in objectives.items() if s.get("role", "objective") == "objective"]
+    optimized = _optimized(objectives)
     for key in ("quality", "size"):
         if frontier[key] not in optimized:
             raise ConfigError(f"config: frontier.{key}: {frontier[key]!r} is not an objective of the study; "
@@ -112,8 +122,7 @@ def reference_markdown() -> str:
 def _rows(node: dict, prefix: str, lines: list[str]) -> None:
     for name, prop in node.get("properties", {}).items():
         key = f"{prefix}{name}"
-        if "$ref" in prop:
-            prop = {**schema()["$defs"][prop["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in prop.items() if k != "$ref"}}
+        prop = _resolved(prop)
         kind = " or ".join(_kind(option, spelled=True) for option in prop["oneOf"]) if "oneOf" in prop else _kind(prop)
         default = "(required)" if name in node.get("required", []) else _show(prop.get("default", ""))
         text = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")

@@ -49,6 +49,12 @@ def layer_map(teacher_layers: int, n_layers: int, choice: str = "even") -> list[
     return [int(i) for i in np.floor(np.linspace(0, teacher_layers - 1, n_layers) + 0.5)]
 
 
+def layer_pairs(teacher_layers: int, shape: "StudentShape") -> list[tuple[int, int]]:
+    """(student layer, the teacher layer its weights came from) for every copied layer: the pairs
+    that intermediate-layer distillation compares."""
+    return [(j, t) for j, t in enumerate(layer_map(teacher_layers, shape.n_layers, shape.layer_choice)) if t is not None]
+
+
 def heads_kept(total_heads: int, n_heads: int, n_layers: int, pruning_seed: int) -> list[list[int]]:
     """Heads kept in each layer: `total_heads - n_heads` removed per layer by a seeded draw
     (as the reference study: random.sample per layer from one seeded generator)."""

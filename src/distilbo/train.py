@@ -131,8 +131,8 @@ def epoch_batches(data: WindowSet, cfg: TrainConfig, rng: np.random.Generator) -
     return [idx[b] for b in length_grouped_batches(data.lengths[idx], cfg.batch_size, rng)]
 
 
-# Hooks: a loss over (start logits, end logits, batch, cfg) and a collate over (data, indices, device),
-# so an experiment can add a term or a batch field without copying the loop.
+# Hooks: a loss over (model output, batch, cfg) and a collate over (data, indices, device), so an
+# experiment can add a term or a batch field without copying the loop.
 LossFn = Callable[[Any, dict, "TrainConfig"], Losses]  # (the model's output, the batch, the settings)
 CollateFn = Callable[[WindowSet, np.ndarray, torch.device], dict]
 

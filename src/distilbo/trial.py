@@ -13,7 +13,7 @@ from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.models import load_initial
 from distilbo.run import run_training
-from distilbo.students import StudentShape, build_student, layer_map
+from distilbo.students import StudentShape, build_student, layer_pairs
 from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
@@ -58,9 +58,9 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     cfg = TrainConfig.from_dict(train)
     collate_fn = collate
     if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
-        teacher = AutoModelForQuestionAnswering.from_pretrained(paths["teacher_model"], trust_remote_code=True)
-        layers = layer_map(teacher.config.num_hidden_layers, shape.n_layers, shape.layer_choice)
-        collate_fn = with_teacher_hidden(collate, teacher, [(j, t) for j, t in enumerate(layers) if t is not None])
+        teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
+                   else AutoModelForQuestionAnswering.from_pretrained(paths["teacher_model"], trust_remote_code=True))
+        collate_fn = with_teacher_hidden(collate, teacher, layer_pairs(teacher.config.num_hidden_layers, shape))
     del source
     tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
     data = load_training_data(paths, student_cfg.get("use_transfer", True))
