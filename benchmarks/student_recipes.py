@@ -3,10 +3,12 @@ recipe trained for the same wall-clock seconds on one thread, scored on every ev
 
     python benchmarks/student_recipes.py --results results [--seconds 150] [--layers 5,4,3]
 
-Recipes: logits only with the evenly spaced layers (the reference study's rule), logits only with
-the bottom layers, and each with the intermediate-layer cosine term (alpha_hidden). Each run is a
+Recipes (RECIPES): logits only with the evenly spaced layers (the reference study's rule) or the
+bottom layers; each with the intermediate-layer cosine term (alpha_hidden) on every copied layer or
+on the last layer only; and 8 of 12 heads kept by a seeded draw or by importance. Each run is a
 separate process (its own peak memory); the teacher row is read from results/teacher/metrics.json.
-Needs a finished default study's data and teacher stages (`snakemake --cores 2 results/teacher/logits-train.parquet`).
+Needs a default study's data and teacher stages (`snakemake --cores 2 results/teacher/logits-train.parquet
+results/teacher/logits-transfer.parquet results/teacher/head-importance.parquet`).
 """
 from __future__ import annotations
 
@@ -16,13 +18,19 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 RECIPES = {
-    "even/logits": {"layer_choice": "even", "alpha_hidden": 0.0},
-    "bottom/logits": {"layer_choice": "bottom", "alpha_hidden": 0.0},
+    "even/logits": {"layer_choice": "even"},
+    "bottom/logits": {"layer_choice": "bottom"},
     "even/logits+hidden": {"layer_choice": "even", "alpha_hidden": 1.0},
     "bottom/logits+hidden": {"layer_choice": "bottom", "alpha_hidden": 1.0},
+    # the student's last layer against the teacher's last: the states the QA head was trained on
+    "bottom/logits+last": {"layer_choice": "bottom", "alpha_hidden": 1.0, "hidden_layers": "last"},
+    # 8 of 12 heads per layer, removed by the reference study's seeded draw or by importance
+    "bottom/8 random heads": {"layer_choice": "bottom", "n_heads": 8, "head_choice": "random"},
+    "bottom/8 important heads": {"layer_choice": "bottom", "n_heads": 8, "head_choice": "importance"},
 }
 # The recipe of the issue's quick check: lr 1e-4, alpha_ce 0.8, T 2, no dropout, all heads.
 TRAIN = dict(batch_size=16, learning_rate=1e-4, alpha_ce=0.8, temperature=2.0, freeze_word_embeddings=True)
@@ -36,9 +44,10 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
 
     from distilbo.batches import collate
     from distilbo.evaluation import EvalSet
+    from distilbo.heads import read_importance
     from distilbo.layout import Layout
     from distilbo.models import load_initial
-    from distilbo.students import StudentShape, build_student, layer_pairs
+    from distilbo.students import StudentShape, build_student, hidden_pairs
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden
     from distilbo.trial import load_training_data
 
@@ -49,15 +58,20 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
     data = load_training_data(paths)
     evalset = EvalSet.load(L.questions("eval"), L.features("eval"))
     teacher, _ = load_initial(L.teacher("model"))
-    shape = StudentShape(layers, teacher.config.num_attention_heads, dropout=0.0, attention_dropout=0.0,
-                         qa_dropout=0.0, layer_choice=RECIPES[recipe]["layer_choice"])
+    settings = RECIPES[recipe]
+    shape = StudentShape(**{"n_heads": teacher.config.num_attention_heads, "dropout": 0.0, "attention_dropout": 0.0,
+                            "qa_dropout": 0.0, "n_layers": layers,
+                            **{k: v for k, v in settings.items() if k in StudentShape.__dataclass_fields__}})
+    train_settings = {k: v for k, v in settings.items() if k not in StudentShape.__dataclass_fields__}
+    importance = read_importance(L.head_importance()) if shape.head_choice == "importance" else None
 
     def make(steps: int):
-        cfg = TrainConfig.from_dict(dict(TRAIN, max_steps=steps, alpha_hidden=RECIPES[recipe]["alpha_hidden"]))
+        cfg = TrainConfig.from_dict(dict(TRAIN, max_steps=steps, **train_settings))
         collate_fn = collate
         if cfg.alpha_hidden > 0:
-            collate_fn = with_teacher_hidden(collate, teacher, layer_pairs(teacher.config.num_hidden_layers, shape))
-        return build_student(teacher, shape), cfg, collate_fn
+            pairs = hidden_pairs(teacher.config.num_hidden_layers, shape, cfg.hidden_layers)
+            collate_fn = with_teacher_hidden(collate, teacher, pairs)
+        return build_student(teacher, shape, importance), cfg, collate_fn
 
     student, cfg, collate_fn = make(8)  # calibration: the loop's own batches, steps 3-8 timed
     opt = make_optimizer(student, cfg)
@@ -84,6 +98,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=150)
     parser.add_argument("--layers", default="5,4,3")
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated names from RECIPES")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (2 on 2 cores: the study's layout)")
     parser.add_argument("--one", nargs=2, metavar=("LAYERS", "RECIPE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     results = Path(args.results)
@@ -95,10 +110,12 @@ def main() -> None:
     print(f"each student trained for {args.seconds:.0f} s on one thread (calibrated steps), then scored on every eval question")
     header = ["layers", "recipe", "steps", "train_s", "windows_per_s", "peak_mb", *METRICS, "span_f1 - teacher"]
     print(" | ".join(header))
-    for layers in map(int, args.layers.split(",")):
-        for recipe in args.recipes.split(","):
-            out = subprocess.run([sys.executable, __file__, "--results", str(results), "--seconds", str(args.seconds),
-                                  "--one", str(layers), recipe], capture_output=True, text=True)
+    runs = [(layers, recipe) for layers in map(int, args.layers.split(",")) for recipe in args.recipes.split(",")]
+    with ThreadPoolExecutor(args.jobs) as pool:  # each run is its own 1-thread process
+        outs = pool.map(lambda run: subprocess.run(
+            [sys.executable, __file__, "--results", str(results), "--seconds", str(args.seconds), "--one", str(run[0]),
+             run[1]], capture_output=True, text=True), runs)
+        for (layers, recipe), out in zip(runs, outs):
             if out.returncode != 0:
                 print(f"{layers} | {recipe} | failed: {out.stderr.strip().splitlines()[-1]}", flush=True)
                 continue

@@ -11,9 +11,9 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow
 
 # The test cluster has no GPU and little memory: the profile's GPU requests are set aside.
-CPU_ONLY = ["--set-resources"] + [f"{rule}:{key}" for rule in ("finetune_teacher", "teacher_logits", "distill")
-                                  for key in ("gpu=0", "mem_mb=2000", "cpus_per_task=1")] + \
-           ["prepare_data:mem_mb=2000", "--set-threads", "finetune_teacher=1", "teacher_logits=1", "distill=1"]
+HEAVY = ("finetune_teacher", "teacher_logits", "head_importance", "distill")
+CPU_ONLY = (["--set-resources"] + [f"{rule}:{key}" for rule in HEAVY for key in ("gpu=0", "mem_mb=2000", "cpus_per_task=1")]
+            + ["prepare_data:mem_mb=2000", "--set-threads"] + [f"{rule}=1" for rule in HEAVY])
 
 
 def test_smoke_study_through_the_slurm_profile(tmp_path):

@@ -8,7 +8,7 @@ from transformers import BertForQuestionAnswering
 
 from distilbo.pruned_bert import PrunedBertConfig
 from distilbo.models import num_parameters
-from distilbo.students import StudentShape, build_student, count_parameters, heads_kept, layer_map
+from distilbo.students import StudentShape, build_student, count_parameters, heads_kept, hidden_pairs, layer_map
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,14 @@ def test_bottom_layers_keep_the_first_n_and_copy_their_weights(teacher):
         student = build_student(teacher, StudentShape(2, 4, layer_choice=choice))
         for dst, src in zip(student.bert.encoder.layer, expected):
             torch.testing.assert_close(dst.output.dense.weight, teacher.bert.encoder.layer[src].output.dense.weight)
+
+
+def test_hidden_pairs_compare_copied_layers_or_the_last_ones():
+    assert hidden_pairs(6, StudentShape(4, 12, layer_choice="bottom")) == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert hidden_pairs(6, StudentShape(3, 12, layer_choice="even")) == [(0, 0), (1, 3), (2, 5)]
+    assert hidden_pairs(6, StudentShape(4, 12, layer_choice="bottom"), "last") == [(3, 5)]
+    with pytest.raises(ValueError, match="hidden_layers must be"):
+        hidden_pairs(6, StudentShape(4, 12), "first")
 
 
 def test_head_draw_is_seeded_and_per_layer():

@@ -47,6 +47,9 @@ class Layout:
     def teacher_logits(self, split="{split}") -> str:
         return self._at("teacher", f"logits-{split}.parquet")
 
+    def head_importance(self) -> str:
+        return self._at("teacher", "head-importance.parquet")
+
     # search stage
     def suggestions(self, r="{r}") -> str:
         return self._at("search", f"round-{r}", "suggestions.parquet")

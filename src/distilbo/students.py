@@ -23,6 +23,7 @@ class StudentShape:
     attention_dropout: float = 0.1
     qa_dropout: float = 0.1
     layer_choice: str = "even"
+    head_choice: str = "random"
 
     @classmethod
     def from_params(cls, params: Mapping) -> "StudentShape":
@@ -55,6 +56,23 @@ def layer_pairs(teacher_layers: int, shape: "StudentShape") -> list[tuple[int, i
     return [(j, t) for j, t in enumerate(layer_map(teacher_layers, shape.n_layers, shape.layer_choice)) if t is not None]
 
 
+# Which heads a layer keeps: "random" removes a seeded draw (the reference study's rule),
+# "importance" keeps the heads of the source layer that matter most to the teacher's loss
+# (distilbo.heads, Michel et al. 2019).
+HEAD_CHOICES = ("random", "importance")
+
+
+def hidden_pairs(teacher_layers: int, shape: "StudentShape", which: str = "copied") -> list[tuple[int, int]]:
+    """The (student layer, teacher layer) pairs whose hidden states the intermediate-layer term
+    compares: every copied layer and its source (`copied`), or the last layer of each (`last`: the
+    states the QA head was trained on, which a bottom-n student's last layer no longer gives it)."""
+    if which == "last":
+        return [(shape.n_layers - 1, teacher_layers - 1)]
+    if which != "copied":
+        raise ValueError(f"hidden_layers must be 'copied' or 'last', got {which!r}")
+    return layer_pairs(teacher_layers, shape)
+
+
 def heads_kept(total_heads: int, n_heads: int, n_layers: int, pruning_seed: int) -> list[list[int]]:
     """Heads kept in each layer: `total_heads - n_heads` removed per layer by a seeded draw
     (as the reference study: random.sample per layer from one seeded generator)."""
@@ -63,6 +81,16 @@ def heads_kept(total_heads: int, n_heads: int, n_layers: int, pruning_seed: int)
     rng = random.Random(pruning_seed)
     removed = [set(rng.sample(range(total_heads), total_heads - n_heads)) for _ in range(n_layers)]
     return [[h for h in range(total_heads) if h not in r] for r in removed]
+
+
+def important_heads(importance: np.ndarray, n_heads: int, layers: list[int | None]) -> list[list[int]]:
+    """Heads kept in each student layer: the `n_heads` most important of the teacher layer it is
+    copied from (`importance`: (teacher layers, heads)); a new layer keeps the first n_heads."""
+    total = importance.shape[1]
+    if not 1 <= n_heads <= total:
+        raise ValueError(f"n_heads must be in [1, {total}], got {n_heads}")
+    return [sorted(range(n_heads)) if t is None else sorted(np.argsort(-importance[t], kind="stable")[:n_heads].tolist())
+            for t in layers]
 
 
 def student_config(teacher_config: BertConfig, shape: StudentShape) -> BertConfig:
@@ -79,15 +107,27 @@ def student_config(teacher_config: BertConfig, shape: StudentShape) -> BertConfi
                             **common)
 
 
-def build_student(source: PreTrainedModel, shape: StudentShape) -> PreTrainedModel:
-    """A student of `shape`, its weights copied from `source` (a BERT QA model or encoder)."""
+def build_student(source: PreTrainedModel, shape: StudentShape, importance: np.ndarray | None = None) -> PreTrainedModel:
+    """A student of `shape`, its weights copied from `source` (a BERT QA model or encoder);
+    `importance` ((layers, heads) of the source, distilbo.heads) is needed for head_choice importance."""
     tconf = source.config
     config = student_config(tconf, shape)
     cls = PrunedBertForQuestionAnswering if isinstance(config, PrunedBertConfig) else BertForQuestionAnswering
     torch.manual_seed(shape.pruning_seed)
     student = cls(config)
-    kept = heads_kept(tconf.num_attention_heads, shape.n_heads, shape.n_layers, shape.pruning_seed)
-    _copy_weights(source, student, layer_map(tconf.num_hidden_layers, shape.n_layers, shape.layer_choice), kept)
+    layers = layer_map(tconf.num_hidden_layers, shape.n_layers, shape.layer_choice)
+    if shape.head_choice not in HEAD_CHOICES:
+        raise ValueError(f"head_choice must be one of {list(HEAD_CHOICES)}, got {shape.head_choice!r}")
+    if shape.head_choice == "importance":
+        if importance is None:
+            raise ValueError("head_choice 'importance' needs the teacher's head importance (distilbo.heads)")
+        if importance.shape != (tconf.num_hidden_layers, tconf.num_attention_heads):
+            raise ValueError(f"head importance has shape {importance.shape}, expected the source's "
+                             f"({tconf.num_hidden_layers}, {tconf.num_attention_heads})")
+        kept = important_heads(importance, shape.n_heads, layers)
+    else:
+        kept = heads_kept(tconf.num_attention_heads, shape.n_heads, shape.n_layers, shape.pruning_seed)
+    _copy_weights(source, student, layers, kept)
     _set_qa_dropout(student, shape.qa_dropout)
     return student
 

@@ -1,5 +1,6 @@
 """The teacher: fine-tuned once on hard labels (or taken as it is), then its logits on every
-training and transfer window computed once and stored, so students never run it."""
+training and transfer window computed once and stored, so students never run it, and the
+importance of its attention heads, for students that keep the important ones."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from distilbo import verifier
 from distilbo.atomic import write_parquet
 from distilbo.batches import WindowSet
 from distilbo.evaluation import EvalSet
+from distilbo.heads import head_importance, importance_table
 from distilbo.inference import pick_device, predict_logits
 from distilbo.models import load_initial
 from distilbo.run import run_training
@@ -72,3 +74,14 @@ def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, 
                               "start_logits": starts, "end_logits": ends})
         write_parquet(table, out[split])
         log.info("%s: logits of %d windows", split, len(table))
+
+
+def write_head_importance(model_dir: str, train_features: str, out: str) -> None:
+    """The importance of each of the teacher's attention heads on its training windows (distilbo.heads)."""
+    started = time.perf_counter()
+    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device())
+    data = WindowSet.from_frames(pd.read_parquet(train_features), labeled=True)
+    table = importance_table(head_importance(model, data))
+    write_parquet(table, out)
+    log.info("head importance of %d heads in %.0f s\n%s", len(table), time.perf_counter() - started,
+             table.pivot(index="layer", columns="head", values="importance").round(3).to_string())

@@ -2,7 +2,8 @@
 
 loss = alpha_ce * T^2 * KL(teacher/T || student/T)  (mean of start and end, real tokens only)
      + (1 - alpha_ce) * cross-entropy on the gold start/end  (labeled windows only)
-     + alpha_hidden * mean over kept layers of (1 - cos(student layer j, the teacher layer it came from))
+     + alpha_hidden * mean over layer pairs of (1 - cos(student layer j, teacher layer t))
+       (pairs: each layer and the teacher layer it came from, or the last layers; students.hidden_pairs)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class TrainConfig:
     alpha_ce: float
     temperature: float
     alpha_hidden: float
+    hidden_layers: str
     answerable_fraction: float | None
     eval_subsample: int | None
     precision: str

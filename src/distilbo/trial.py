@@ -11,16 +11,17 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
+from distilbo.heads import read_importance
 from distilbo.models import load_initial
 from distilbo.run import run_training
-from distilbo.students import StudentShape, build_student, layer_pairs
+from distilbo.students import StudentShape, build_student, hidden_pairs
 from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
 
 # Trial parameters that are training settings (the rest describe the student's shape).
-TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "learning_rate", "warmup_steps", "weight_decay",
-                "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
+TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "hidden_layers", "learning_rate", "warmup_steps",
+                "weight_decay", "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
 
 
 def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:
@@ -54,13 +55,15 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
     shape = StudentShape.from_params(params)
     source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
-    student = build_student(source, shape)
+    importance = read_importance(paths["head_importance"]) if shape.head_choice == "importance" else None
+    student = build_student(source, shape, importance)
     cfg = TrainConfig.from_dict(train)
     collate_fn = collate
     if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
         teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
                    else AutoModelForQuestionAnswering.from_pretrained(paths["teacher_model"], trust_remote_code=True))
-        collate_fn = with_teacher_hidden(collate, teacher, layer_pairs(teacher.config.num_hidden_layers, shape))
+        collate_fn = with_teacher_hidden(collate, teacher, hidden_pairs(teacher.config.num_hidden_layers, shape,
+                                                                           cfg.hidden_layers))
     del source
     tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
     data = load_training_data(paths, student_cfg.get("use_transfer", True))

@@ -37,6 +37,7 @@ rule distill:
         train_logits=L.teacher_logits("train"),
         transfer_features=L.features("transfer"),
         transfer_logits=L.teacher_logits("transfer"),
+        head_importance=L.head_importance(),
         eval_features=L.features("eval"),
         eval_questions=L.questions("eval"),
     output:

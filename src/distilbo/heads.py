@@ -1,0 +1,85 @@
+"""Attention-head importance (Michel et al. 2019, "Are Sixteen Heads Really Better than One?"):
+the expected absolute gradient of the loss with respect to a mask multiplying each head's output,
+over a few training batches of the teacher. Students may keep each layer's most important heads
+instead of a seeded random draw (`head_choice: importance`)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import torch
+
+from distilbo.batches import WindowSet, collate, length_grouped_batches
+from distilbo.train import distillation_loss
+
+log = logging.getLogger("distilbo.heads")
+
+IMPORTANCE_COLUMNS = ("layer", "head", "importance")
+
+
+def head_importance(model: torch.nn.Module, data: WindowSet, n_batches: int = 16, batch_size: int = 16,
+                    seed: int = 0) -> np.ndarray:
+    """(layers, heads) importance of each attention head of a BERT QA model: the mean over batches
+    of |d loss / d mask_h| (the hard-label span loss on labeled windows; per batch, as the paper's
+    code and transformers' bertology example), each layer then scaled to unit L2 norm as Michel et
+    al. do, so layers compare on one scale."""
+    layers = model.bert.encoder.layer
+    n_heads = layers[0].attention.self.num_attention_heads
+    head_size = layers[0].attention.self.attention_head_size
+    device = next(model.parameters()).device
+    mask = torch.ones(len(layers), n_heads, device=device, requires_grad=True)
+    hooks = [layer.attention.self.register_forward_hook(_masking_hook(mask, k, head_size))
+             for k, layer in enumerate(layers)]
+    labeled = np.flatnonzero(data.labeled)
+    rng = np.random.default_rng(seed)
+    batches = length_grouped_batches(data.lengths[labeled], batch_size, rng)[:n_batches]
+    total = torch.zeros(len(layers), n_heads, device=device)
+    was_training = model.training
+    model.eval()  # no dropout: the gradient of the model as it answers
+    try:
+        for rows in batches:
+            total += _abs_mask_gradient(model, collate(data, labeled[rows], device), mask)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    importance = total / max(1, len(batches))
+    return (importance / importance.norm(dim=1, keepdim=True).clamp_min(1e-12)).cpu().numpy()
+
+
+def _masking_hook(mask: torch.Tensor, layer: int, head_size: int):
+    def hook(module, args, output):
+        scale = mask[layer].repeat_interleave(head_size).to(output[0].dtype)
+        return (output[0] * scale,) + tuple(output[1:])
+
+    return hook
+
+
+def _abs_mask_gradient(model, batch: dict, mask: torch.Tensor) -> torch.Tensor:
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                token_type_ids=batch["token_type_ids"])
+    loss = distillation_loss(out.start_logits, out.end_logits, batch, alpha_ce=0.0, temperature=1.0).total
+    (grad,) = torch.autograd.grad(loss, mask)
+    return grad.abs()
+
+
+def importance_table(importance: np.ndarray) -> pd.DataFrame:
+    """One row per (layer, head), the file a study stores (teacher/head-importance.parquet)."""
+    layers, heads = np.indices(importance.shape)
+    return pd.DataFrame({"layer": layers.ravel(), "head": heads.ravel(), "importance": importance.ravel()})
+
+
+def read_importance(path: str) -> np.ndarray:
+    """The (layers, heads) array of a stored importance table; errors name the file."""
+    table = pd.read_parquet(path)
+    missing = set(IMPORTANCE_COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: not a head-importance table (missing columns {sorted(missing)})")
+    shape = (int(table["layer"].max()) + 1, int(table["head"].max()) + 1)
+    if len(table) != shape[0] * shape[1]:
+        raise ValueError(f"{path}: expected {shape[0] * shape[1]} rows (every layer x head), found {len(table)}")
+    out = np.zeros(shape)
+    out[table["layer"], table["head"]] = table["importance"]
+    return out
