@@ -137,3 +137,28 @@ def test_make_clean_removes_nothing_git_tracks():
 
 def test_the_configuration_reference_is_current():
     assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml"])
+def test_stated_sections_leave_out_defaults_and_complete_back(name):
+    cfg = yaml.safe_load((ROOT / name).read_text())
+    validate(cfg, str(config.SCHEMA))
+    for section in ("data", "teacher", "student", "search", "scoring", "frontier"):
+        assert config.completed(config.stated(cfg[section], section), section) == cfg[section]
+    teacher = config.stated(cfg["teacher"], "teacher")
+    assert "finetune" not in teacher or teacher["finetune"] is False  # true is the default
+    assert "hidden_layers" not in teacher["train"] and "alpha_hidden" not in teacher["train"]
+
+
+def test_a_default_added_by_an_upgrade_leaves_rule_params_unchanged():
+    """A study configured before the schema had `hidden_layers` (a default added later) states the
+    same sections, so Snakemake's params trigger does not re-run its finished teacher or trials."""
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    validate(cfg, str(config.SCHEMA))
+    older = copy.deepcopy(cfg)
+    for section in ("teacher", "student"):
+        del older[section]["train"]["hidden_layers"]
+        assert config.stated(older[section], section) == config.stated(cfg[section], section)
+    changed = copy.deepcopy(cfg)
+    changed["student"]["train"]["hidden_layers"] = "last"  # a setting the study states does count
+    assert config.stated(changed["student"], "student") != config.stated(cfg["student"], "student")

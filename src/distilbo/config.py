@@ -4,6 +4,7 @@ study starts so that a bad config stops before any job runs."""
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
@@ -13,6 +14,8 @@ import yaml
 from distilbo import metrics
 
 SCHEMA = Path(__file__).with_name("config.schema.yaml")
+# The data settings that say how questions become windows (the data stage's; scoring needs them too).
+WINDOW_SETTINGS = ("max_seq_length", "doc_stride", "max_query_length")
 
 
 class ConfigError(ValueError):
@@ -31,18 +34,65 @@ def _resolved(node: dict) -> dict:
     return {**schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
 
 
-def defaults(*keys: str) -> dict:
-    """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
+def _section(*keys: str) -> dict:
     node = schema()
     for key in keys:
         node = _resolved(node["properties"][key] if key in node.get("properties", {}) else node[key])
-    return {k: p["default"] for k, p in node["properties"].items() if "default" in p}
+    return node
+
+
+def defaults(*keys: str) -> dict:
+    """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
+    return {k: p["default"] for k, p in _section(*keys)["properties"].items() if "default" in p}
+
+
+def _child(node: dict | None, key: str) -> dict | None:
+    """The schema of `key` inside an object's schema (a property, or a map's entries)."""
+    if node is None:
+        return None
+    if key in node.get("properties", {}):
+        return _resolved(node["properties"][key])
+    extra = node.get("additionalProperties")
+    return _resolved(extra) if isinstance(extra, dict) else None
+
+
+def stated(value, *keys: str):
+    """A config section without the values that equal their schema default: what the study itself
+    says. Rules take their params from it, so that a default the schema gains in an upgrade does
+    not make Snakemake re-run finished stages (it re-runs a job whose params changed)."""
+    return _strip(value, _section(*keys))
+
+
+def completed(value, *keys: str):
+    """The inverse of `stated`: the section with every schema default filled in (recursively)."""
+    return _fill(value, _section(*keys))
+
+
+def _strip(value, node: dict | None):
+    if not isinstance(value, Mapping) or node is None:
+        return value
+    out = {}
+    for key, v in value.items():
+        child = _child(node, key)
+        if child is not None and "default" in child and v == child["default"]:
+            continue
+        out[key] = _strip(v, child)
+    return out
+
+
+def _fill(value, node: dict | None):
+    if not isinstance(value, Mapping) or node is None:
+        return value
+    out = {k: _fill(copy.deepcopy(p["default"]), _resolved(p)) for k, p in node.get("properties", {}).items()
+           if "default" in p and k not in value}
+    out.update({key: _fill(v, _child(node, key)) for key, v in value.items()})
+    return out
 
 
 def window_defaults() -> dict:
     """How questions become windows (the data stage's settings)."""
     d = defaults("data")
-    return {k: d[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
+    return {k: d[k] for k in WINDOW_SETTINGS}
 
 
 def check_config(cfg: Mapping) -> None:

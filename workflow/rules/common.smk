@@ -1,6 +1,7 @@
 # Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
 import os
 
+from distilbo.config import WINDOW_SETTINGS, stated
 from distilbo.layout import (
     LOGIT_SPLITS,
     REPORT_FIGURES,
@@ -23,6 +24,20 @@ os.environ.update(
         if p
     )
 )
+
+
+def stated_config(*keys):
+    """A config section without its schema defaults (distilbo.config.stated), for a rule's params:
+    a default added by an upgrade then leaves finished jobs' params as they were."""
+    value = config
+    for key in keys:
+        value = value[key]
+    return stated(value, *keys)
+
+
+def stated_windows():
+    """The window settings the study states (the library fills in the rest)."""
+    return {k: v for k, v in stated_config("data").items() if k in WINDOW_SETTINGS}
 
 
 def local_inputs(*sources):

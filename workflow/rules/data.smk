@@ -19,7 +19,7 @@ rule prepare_data:
         mem_mb=4000,
         runtime=30,
     params:
-        data=config["data"],
+        data=stated_config("data"),
         tokenizer=config["teacher"]["init"],
         splits=list(SPLITS),
     script:

@@ -20,9 +20,9 @@ rule frontier:
         mem_mb=2000,
         runtime=10,
     params:
-        objectives=config["search"]["objectives"],
+        objectives=stated_config("search", "objectives"),
         params=list(config["search"]["space"]),
-        frontier=config["frontier"],
+        frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
     script:
         "../scripts/frontier.py"

@@ -33,8 +33,8 @@ rule report:
         mem_mb=2000,
         runtime=10,
     params:
-        search={k: config["search"][k] for k in ("objectives", "fixed", "space")},
-        frontier=config["frontier"],
+        search={k: stated_config("search", k) for k in ("objectives", "fixed", "space")},
+        frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
     script:
         "../scripts/report.py"

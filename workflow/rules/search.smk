@@ -24,7 +24,7 @@ rule suggest:
         runtime=10,
     params:
         # all but `rounds`: raising it must not make finished rounds look changed
-        search={k: v for k, v in config["search"].items() if k != "rounds"},
+        search={k: v for k, v in stated_config("search").items() if k != "rounds"},
     script:
         "../scripts/suggest.py"
 
@@ -57,13 +57,10 @@ rule distill:
         runtime=120,
     params:
         fixed=config["search"]["fixed"],
-        student=config["student"],
-        teacher=config["teacher"],
-        scoring=config["scoring"],
-        windows={
-            k: config["data"][k]
-            for k in ("max_seq_length", "doc_stride", "max_query_length")
-        },
+        student=stated_config("student"),
+        teacher=stated_config("teacher"),
+        scoring=stated_config("scoring"),
+        windows=stated_windows(),
     script:
         "../scripts/distill.py"
 

@@ -22,12 +22,9 @@ rule finetune_teacher:
         mem_mb=8000,
         runtime=240,
     params:
-        teacher=config["teacher"],
-        scoring=config["scoring"],
-        windows={
-            k: config["data"][k]
-            for k in ("max_seq_length", "doc_stride", "max_query_length")
-        },
+        teacher=stated_config("teacher"),
+        scoring=stated_config("scoring"),
+        windows=stated_windows(),
     script:
         "../scripts/finetune_teacher.py"
 

@@ -1,6 +1,7 @@
 """Snakemake adapter: frontier, scenarios and exported models (distilbo.frontier.write_frontier)."""
 import json
 
+from distilbo.config import completed
 from distilbo.frontier import write_frontier
 from distilbo.logs import setup_logging
 from distilbo.search import objectives_from_config
@@ -10,6 +11,6 @@ p = snakemake.params
 runs = {key: {"model": model, "metrics": metrics}
         for key, model, metrics in zip(p.trial_keys, snakemake.input.models, snakemake.input.metrics)}
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
-objectives = objectives_from_config(p.objectives, teacher_metrics)
-write_frontier(snakemake.input.history, objectives, p.frontier, dict(snakemake.output),
+objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher_metrics)
+write_frontier(snakemake.input.history, objectives, completed(p.frontier, "frontier"), dict(snakemake.output),
                runs, teacher_metrics, list(p.params))

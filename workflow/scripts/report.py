@@ -3,15 +3,17 @@ import os
 
 import json
 
+from distilbo.config import completed
 from distilbo.logs import setup_logging
 from distilbo.report import build_report
 from distilbo.search import objectives_from_config
 
 setup_logging(snakemake.log[0])
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
-objectives = objectives_from_config(snakemake.params.search["objectives"], teacher_metrics)
+search = {k: completed(v, "search", k) for k, v in snakemake.params.search.items()}
+objectives = objectives_from_config(search["objectives"], teacher_metrics)
 inputs = dict(snakemake.input)
 inputs["curves"] = dict(zip(snakemake.params.trial_keys, snakemake.input.curves))
 inputs["predictions"] = dict(zip(snakemake.params.trial_keys, snakemake.input.predictions))
-build_report(inputs, snakemake.params.search, snakemake.params.frontier, objectives,
+build_report(inputs, search, completed(snakemake.params.frontier, "frontier"), objectives,
              os.path.dirname(snakemake.output.page))
