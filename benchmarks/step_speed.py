@@ -96,7 +96,8 @@ def _child(layers: int, variant: str, args) -> subprocess.Popen:
 
 
 def measure(layers: int, variant: str, args) -> dict:
-    procs = [_child(layers, "library", args) for _ in range(2)] if variant == "pair" else [_child(layers, variant, args)]
+    pair = variant == "pair"  # two 1-thread processes of the library's step at once
+    procs = [_child(layers, "library" if pair else variant, args) for _ in range(2 if pair else 1)]
     rows = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     if variant != "pair":
         return rows[0]

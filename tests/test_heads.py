@@ -37,7 +37,8 @@ def test_students_keep_the_most_important_heads_of_their_source_layer(teacher):
     head_size = 8
     for dst, src, heads in zip(student.bert.encoder.layer, [0, 3], [[1, 2], [2, 3]]):
         rows = torch.cat([torch.arange(h * head_size, (h + 1) * head_size) for h in heads])
-        torch.testing.assert_close(dst.attention.self.query.weight, teacher.bert.encoder.layer[src].attention.self.query.weight[rows])
+        source = teacher.bert.encoder.layer[src].attention.self.query.weight
+        torch.testing.assert_close(dst.attention.self.query.weight, source[rows])
     with pytest.raises(ValueError, match="needs the teacher's head importance"):
         build_student(teacher, StudentShape(2, 2, head_choice="importance"))
     with pytest.raises(ValueError, match="expected the source's"):

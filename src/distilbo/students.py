@@ -89,8 +89,8 @@ def important_heads(importance: np.ndarray, n_heads: int, layers: list[int | Non
     total = importance.shape[1]
     if not 1 <= n_heads <= total:
         raise ValueError(f"n_heads must be in [1, {total}], got {n_heads}")
-    return [sorted(range(n_heads)) if t is None else sorted(np.argsort(-importance[t], kind="stable")[:n_heads].tolist())
-            for t in layers]
+    return [list(range(n_heads)) if t is None
+            else sorted(np.argsort(-importance[t], kind="stable")[:n_heads].tolist()) for t in layers]
 
 
 def student_config(teacher_config: BertConfig, shape: StudentShape) -> BertConfig:
@@ -107,7 +107,8 @@ def student_config(teacher_config: BertConfig, shape: StudentShape) -> BertConfi
                             **common)
 
 
-def build_student(source: PreTrainedModel, shape: StudentShape, importance: np.ndarray | None = None) -> PreTrainedModel:
+def build_student(source: PreTrainedModel, shape: StudentShape,
+                  importance: np.ndarray | None = None) -> PreTrainedModel:
     """A student of `shape`, its weights copied from `source` (a BERT QA model or encoder);
     `importance` ((layers, heads) of the source, distilbo.heads) is needed for head_choice importance."""
     tconf = source.config

@@ -5,5 +5,6 @@ from distilbo.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 splits = snakemake.params.splits
-prepare_data(completed(snakemake.params.data, "data"), snakemake.params.tokenizer, dict(zip(splits, snakemake.output.questions)),
+prepare_data(completed(snakemake.params.data, "data"), snakemake.params.tokenizer,
+             dict(zip(splits, snakemake.output.questions)),
              dict(zip(splits, snakemake.output.features)))
