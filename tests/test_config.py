@@ -162,3 +162,14 @@ def test_a_default_added_by_an_upgrade_leaves_rule_params_unchanged():
     changed = copy.deepcopy(cfg)
     changed["student"]["train"]["hidden_layers"] = "last"  # a setting the study states does count
     assert config.stated(changed["student"], "student") != config.stated(cfg["student"], "student")
+
+
+def test_head_importance_is_used_when_searched_or_fixed_to_it():
+    from distilbo.config import uses_head_importance
+
+    space = {"n_layers": {"type": "int", "low": 1, "high": 6}}
+    assert not uses_head_importance({"space": space, "fixed": {}})
+    assert not uses_head_importance({"space": space, "fixed": {"head_choice": "random"}})
+    assert uses_head_importance({"space": space, "fixed": {"head_choice": "importance"}})
+    assert uses_head_importance({"space": {**space, "head_choice": {"type": "categorical",
+                                                                      "choices": ["random", "importance"]}}})

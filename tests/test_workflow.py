@@ -95,6 +95,13 @@ def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
     assert "finetune_teacher" not in counts and "prepare_data" not in counts
 
 
+@pytest.mark.parametrize("head_choice, runs_importance", [("importance", True), ("random", False)])
+def test_the_head_importance_stage_runs_only_for_studies_that_read_it(tmp_path, head_choice, runs_importance):
+    fixed = f"search={{'fixed': {{'pruning_seed': 1, 'head_choice': '{head_choice}'}}}}"
+    counts = _job_counts(snakemake("-n", results=tmp_path, config=[fixed]).stdout)
+    assert counts["distill"] > 0 and ("head_importance" in counts) == runs_importance
+
+
 def _job_counts(text):
     counts, inside = {}, False
     for line in text.splitlines():

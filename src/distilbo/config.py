@@ -144,6 +144,12 @@ def check_frontier(frontier: Mapping, objectives: Mapping[str, Mapping]) -> None
         raise ConfigError(f"config: frontier.quality and frontier.size both name {frontier['size']!r}")
 
 
+def uses_head_importance(search: Mapping) -> bool:
+    """Whether a study's trials may keep heads by importance (distilbo.heads): head_choice searched,
+    or fixed to importance. Unstated, it is StudentShape's default (the seeded draw)."""
+    return "head_choice" in search["space"] or (search.get("fixed") or {}).get("head_choice") == "importance"
+
+
 def check_space(search: Mapping) -> None:
     from distilbo.search.space import SearchSpace, SpaceError
 

@@ -73,11 +73,15 @@ def hidden_pairs(teacher_layers: int, shape: "StudentShape", which: str = "copie
     return layer_pairs(teacher_layers, shape)
 
 
+def _check_n_heads(n_heads: int, total_heads: int) -> None:
+    if not 1 <= n_heads <= total_heads:
+        raise ValueError(f"n_heads must be in [1, {total_heads}], got {n_heads}")
+
+
 def heads_kept(total_heads: int, n_heads: int, n_layers: int, pruning_seed: int) -> list[list[int]]:
     """Heads kept in each layer: `total_heads - n_heads` removed per layer by a seeded draw
     (as the reference study: random.sample per layer from one seeded generator)."""
-    if not 1 <= n_heads <= total_heads:
-        raise ValueError(f"n_heads must be in [1, {total_heads}], got {n_heads}")
+    _check_n_heads(n_heads, total_heads)
     rng = random.Random(pruning_seed)
     removed = [set(rng.sample(range(total_heads), total_heads - n_heads)) for _ in range(n_layers)]
     return [[h for h in range(total_heads) if h not in r] for r in removed]
@@ -86,9 +90,7 @@ def heads_kept(total_heads: int, n_heads: int, n_layers: int, pruning_seed: int)
 def important_heads(importance: np.ndarray, n_heads: int, layers: list[int | None]) -> list[list[int]]:
     """Heads kept in each student layer: the `n_heads` most important of the teacher layer it is
     copied from (`importance`: (teacher layers, heads)); a new layer keeps the first n_heads."""
-    total = importance.shape[1]
-    if not 1 <= n_heads <= total:
-        raise ValueError(f"n_heads must be in [1, {total}], got {n_heads}")
+    _check_n_heads(n_heads, importance.shape[1])
     return [list(range(n_heads)) if t is None
             else sorted(np.argsort(-importance[t], kind="stable")[:n_heads].tolist()) for t in layers]
 

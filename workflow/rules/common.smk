@@ -1,7 +1,7 @@
 # Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
 import os
 
-from distilbo.config import WINDOW_SETTINGS, stated
+from distilbo.config import WINDOW_SETTINGS, stated, uses_head_importance
 from distilbo.layout import (
     LOGIT_SPLITS,
     REPORT_FIGURES,
@@ -38,6 +38,11 @@ def stated_config(*keys):
 def stated_windows():
     """The window settings the study states (the library fills in the rest)."""
     return {k: v for k, v in stated_config("data").items() if k in WINDOW_SETTINGS}
+
+
+def head_importance_inputs(wildcards):
+    """The teacher's head importance, for a study whose trials may keep heads by importance only."""
+    return [L.head_importance()] if uses_head_importance(config["search"]) else []
 
 
 def local_inputs(*sources):

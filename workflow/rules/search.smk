@@ -37,7 +37,7 @@ rule distill:
         train_logits=L.teacher_logits("train"),
         transfer_features=L.features("transfer"),
         transfer_logits=L.teacher_logits("transfer"),
-        head_importance=L.head_importance(),
+        head_importance=head_importance_inputs,
         eval_features=L.features("eval"),
         eval_questions=L.questions("eval"),
     output:
