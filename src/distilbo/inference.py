@@ -3,7 +3,10 @@ latency of answering one question at a time on the CPU."""
 
 from __future__ import annotations
 
+import platform
+import statistics
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -21,7 +24,7 @@ def batched_outputs(model: torch.nn.Module, data: WindowSet, batch_size: int = 6
                     device: torch.device | None = None, desc: str | None = None,
                     **model_kwargs) -> Iterator[tuple[np.ndarray, dict, Any]]:
     """(window indices, batch, model output) per length-sorted batch, in eval mode without gradients."""
-    device = device or next(model.parameters()).device
+    device = device or next(model.parameters(), torch.empty(0)).device  # none: an ONNX session, the CPU
     was_training = model.training
     model.eval()
     try:
@@ -48,18 +51,41 @@ def predict_logits(model: torch.nn.Module, data: WindowSet, batch_size: int = 64
     return starts, ends
 
 
-def measure_latency(model: torch.nn.Module, data: WindowSet, example_ids, n: int = 20, repeats: int = 3) -> float:
-    """Median milliseconds per question at batch 1 on the CPU: each of the first n questions'
-    windows run one at a time, `repeats` passes; a question's time is the sum over its windows."""
-    model = model.to("cpu").eval()
+def latency(model: torch.nn.Module, data: WindowSet, example_ids, n: int = 50, repeats: int = 3,
+            warmup: int = 5, timeout_s: float | None = None) -> dict:
+    """Milliseconds per question at batch 1 on the CPU: each of the first n questions' windows run
+    one at a time (a question's time sums its windows), `repeats` passes after `warmup` untimed
+    questions. Median and interquartile range over every timed question. TimeoutError past
+    timeout_s seconds in all."""
     ids = np.asarray(example_ids)
     questions = list(dict.fromkeys(ids))[:n]
-    times = []
+    if not questions:
+        raise ValueError("latency: no questions to time")
+    windows = {q: [collate(data, np.array([i])) for i in np.flatnonzero(ids == q)] for q in questions}
+    model = model.to("cpu").eval()
+    times, began = [], time.perf_counter()
     with torch.no_grad():
-        for qid in questions * repeats:
-            start = time.perf_counter()
-            for i in np.flatnonzero(ids == qid):
-                b = collate(data, np.array([i]))
+        for k, qid in enumerate(questions[:warmup] + questions * repeats):
+            started = time.perf_counter()
+            if timeout_s is not None and started - began > timeout_s:
+                raise TimeoutError(f"latency: over {timeout_s:g} s after {k} of "
+                                   f"{min(warmup, len(questions)) + len(questions) * repeats} questions")
+            for b in windows[qid]:
                 model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], token_type_ids=b["token_type_ids"])
-            times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1000)
+            if k >= min(warmup, len(questions)):
+                times.append(1000 * (time.perf_counter() - started))
+    q1, median, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3
+    return {"latency_ms": median, "latency_iqr_ms": q3 - q1, "latency_questions": len(questions),
+            "latency_threads": getattr(model, "threads", torch.get_num_threads()),
+            "cpu": cpu_name()}
+
+
+def cpu_name() -> str:
+    """The CPU model, as /proc/cpuinfo names it (platform's answer elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -14,7 +14,7 @@ import torch
 from distilbo.atomic import atomic_path, write_json, write_parquet
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
-from distilbo.inference import measure_latency
+from distilbo.inference import latency
 from distilbo.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
 from distilbo.models import num_parameters, save_model
 from distilbo.train import CollateFn, TrainConfig, TrainingFailed, train
@@ -45,7 +45,7 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     # train() evaluates after its last step, so a trained model's final scores are already at hand
     scores, predictions = result.final if result and result.final is not None else evalset.score(model)
     metrics.update(scores, status=STATUS_OK,
-                   latency_ms=measure_latency(model, evalset.data, evalset.windows["example_id"]))
+                   latency_ms=latency(model, evalset.data, evalset.windows["example_id"], n=20)["latency_ms"])
     save_model(model, tokenizer, out["model"], evalset.settings, save_extra)
     write_parquet(curve.reindex(columns=list(CURVE_COLUMNS)), out["curve"])
     write_parquet(predictions, out["predictions"])

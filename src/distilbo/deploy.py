@@ -1,0 +1,89 @@
+"""Deployment variants of a trained QA model: an ONNX file (fp32), its int8 form by ONNX Runtime's
+dynamic quantization, a reader that runs either through distilbo's evaluation, and what a
+deployment pays for them: bytes to ship and milliseconds per question at batch 1 on the CPU.
+
+Why ONNX Runtime's quantize_dynamic rather than torch's (benchmarks/deploy.py measures both): it
+also quantizes the word-embedding table (half of a MiniLM's weights), so the file is about 4x
+smaller where torch's nn.Linear-only int8 is 1.5x, and its int8 kernels are the faster ones here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers.modeling_outputs import QuestionAnsweringModelOutput
+
+from distilbo.atomic import atomic_path
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUTS = ("start_logits", "end_logits")
+OPSET = 17
+
+
+class DeployError(RuntimeError):
+    """A variant that could not be made or measured; the message names the model and the step."""
+
+
+def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
+    """The model as one ONNX file (batch and sequence dynamic), written atomically. The TorchScript
+    exporter: one self-contained file in seconds (the dynamo exporter takes 5x longer and splits
+    the weights into a second file); head-pruned students export like any BERT."""
+    model = model.to("cpu").eval()
+    example = torch.ones(1, 8, dtype=torch.long)
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS + OUTPUTS}
+    try:
+        with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+            # the tracer warns about Python branches on shapes; the checks above the exporter's
+            # output (tests/test_deploy.py) compare its logits with torch's at several lengths
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (example, example, torch.zeros_like(example)), str(tmp), input_names=list(INPUTS),
+                              output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    except Exception as err:  # the exporter raises many kinds; the caller reports per model
+        raise DeployError(f"ONNX export to {path} failed: {type(err).__name__}: {err}") from err
+    return Path(path)
+
+
+def quantize_int8(onnx_path: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Dynamic int8 (weights int8, activations quantized per batch at run time) of an ONNX file."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quieter = logging.root.manager.disable
+    logging.disable(logging.INFO)  # the quantizer logs a line per tensor it leaves in fp32
+    try:
+        with atomic_path(path) as tmp:
+            quantize_dynamic(str(onnx_path), str(tmp), weight_type=QuantType.QInt8)
+    except Exception as err:
+        raise DeployError(f"int8 quantization of {onnx_path} failed: {type(err).__name__}: {err}") from err
+    finally:
+        logging.disable(quieter)
+    return Path(path)
+
+
+class OnnxReader(torch.nn.Module):
+    """An ONNX Runtime session behind the call a transformers QA model answers, so that distilbo's
+    evaluation, answer extraction and latency run on it unchanged. It has no parameters: the CPU."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 1):
+        super().__init__()
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.path, self.threads = Path(path), threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def forward(self, input_ids, attention_mask, token_type_ids) -> QuestionAnsweringModelOutput:
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        start, end = self.session.run(list(OUTPUTS), {k: v.cpu().numpy().astype(np.int64) for k, v in feeds.items()})
+        return QuestionAnsweringModelOutput(start_logits=torch.from_numpy(start), end_logits=torch.from_numpy(end))
+
+
+def size_mb(path: str | os.PathLike) -> float:
+    """Megabytes (10^6 bytes) of the weights file a user would ship."""
+    return os.path.getsize(path) / 1e6
