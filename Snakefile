@@ -27,6 +27,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/deploy.smk"
 include: "workflow/rules/frontier.smk"
 include: "workflow/rules/report.smk"
 

@@ -25,7 +25,7 @@ def load(name="config/smoke.yaml", **changes) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/deploy.yaml"])
 def test_shipped_configs_pass_the_checks(name):
     check_config(load(name))
 
@@ -139,7 +139,7 @@ def test_the_configuration_reference_is_current():
     assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/deploy.yaml"])
 def test_stated_sections_leave_out_defaults_and_complete_back(name):
     cfg = yaml.safe_load((ROOT / name).read_text())
     validate(cfg, str(config.SCHEMA))
@@ -173,3 +173,29 @@ def test_head_importance_is_used_when_searched_or_fixed_to_it():
     assert uses_head_importance({"space": space, "fixed": {"head_choice": "importance"}})
     assert uses_head_importance({"space": {**space, "head_choice": {"type": "categorical",
                                                                       "choices": ["random", "importance"]}}})
+
+
+@pytest.mark.parametrize("changes, measured", [
+    ({}, False),
+    ({"frontier__size": "size_mb"}, True),
+    ({"deploy__measure": True}, True),
+])
+def test_deployment_variants_are_measured_when_a_setting_reads_them(changes, measured):
+    cfg = load("config.yaml", **changes)
+    if changes.get("frontier__size") == "size_mb":
+        cfg["search"]["objectives"]["size_mb"] = {"direction": "minimize"}
+        del cfg["search"]["objectives"]["num_parameters"]
+    config.check_config(cfg)
+    assert config.measures_variants(cfg) == measured
+
+
+def test_a_deployment_metric_the_study_does_not_measure_is_refused():
+    cfg = load("config.yaml", deploy__measure=False)
+    del cfg["search"]["objectives"]["num_parameters"]
+    cfg["search"]["objectives"]["latency_ms"] = {"direction": "minimize"}
+    cfg["frontier"]["size"] = "latency_ms"
+    with pytest.raises(config.ConfigError, match="search.objectives.latency_ms.*deploy.measure"):
+        config.check_config(cfg)
+    cfg = load("config.yaml", search__fixed__precision="int4")
+    with pytest.raises(config.ConfigError, match="int4"):
+        config.check_config(cfg)

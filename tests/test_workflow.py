@@ -48,6 +48,22 @@ def test_smoke_study_writes_every_stage(smoke):
     assert "lost their answer to truncation" in log
 
 
+def test_each_trial_ships_its_precision_sized_and_timed(smoke):
+    obs = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
+    ok = obs[obs["status"].eq("ok")]
+    assert len(ok) and set(ok["precision"]) <= {"fp32", "int8"}
+    for _, row in ok.iterrows():
+        trial = smoke / "search" / f"round-{row['round']}" / f"trial-{row['trial']}"
+        variants = json.loads((trial / "deploy" / "variants.json").read_text())
+        assert variants["int8"]["size_mb"] < 0.5 * variants["fp32"]["size_mb"]  # embeddings quantized too
+        shipped = variants[row["precision"]]
+        assert row["size_mb"] == shipped["size_mb"] and row["span_f1"] == shipped["span_f1"]
+        timed = pd.read_parquet(smoke / "search" / f"round-{row['round']}" / "latency.parquet")
+        mine = timed[timed["trial"].eq(row["trial"])].set_index("precision")
+        assert set(mine.index) == {"fp32", "int8"} and (mine["latency_threads"] == 1).all()
+        assert row["latency_ms"] == mine.loc[row["precision"], "latency_ms"] > 0
+
+
 def test_search_rounds_and_frontier(smoke):
     obs = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
     assert obs[["round", "trial"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -85,6 +101,34 @@ def test_exported_models_load_without_distilbo(smoke):
         res = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_DISTILBO, str(d)], capture_output=True, text=True,
                              env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL)
         assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_exported_onnx_files_answer_with_the_cards_code_alone(smoke):
+    import re
+
+    for d in sorted(d for d in (smoke / "frontier" / "models").iterdir() if d.is_dir()):
+        card = (d / "README.md").read_text()
+        assert (d / "onnx" / "model.onnx").is_file() and (d / "onnx" / "model-int8.onnx").is_file()
+        code = re.search(r"## ONNX.*?```python\n(.*?)```", card, re.S).group(1).replace("path/to/this/directory", str(d))
+        # no torch, no transformers, no distilbo: onnxruntime and tokenizers only
+        guard = "import sys\nfor m in ('torch', 'transformers', 'distilbo'):\n    sys.modules[m] = None\n"
+        res = subprocess.run([sys.executable, "-c", guard + code], capture_output=True, text=True,
+                             env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL)
+        assert res.returncode == 0 and res.stdout.strip(), res.stderr[-2000:]
+
+
+def test_distilbo_answer_runs_the_onnx_files_as_the_study_scored(smoke):
+    from distilbo.answer import answer_many
+
+    d = next(d for d in sorted((smoke / "frontier" / "models").iterdir()) if d.is_dir())
+    ev = pd.read_parquet(smoke / "data" / "eval.parquet").head(8)
+    torch_answers = answer_many(str(d), ev["question"].tolist(), ev["context"].tolist())
+    onnx_answers = answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="fp32")
+    assert onnx_answers["prediction"].tolist() == torch_answers["prediction"].tolist()
+    assert len(answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="int8")) == 8
+    res = subprocess.run([sys.executable, "-m", "distilbo.answer", str(d), "-q", "Who?", "-c", "Someone.",
+                          "--onnx", "int4"], capture_output=True, text=True)
+    assert res.returncode != 0 and "int4" in res.stderr
 
 
 def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
@@ -126,12 +170,14 @@ def _touch(path):
 
 
 @pytest.mark.parametrize("changed, expected", [
-    ("search/round-0/trial-1/model", {"frontier", "report"}),  # an exported pick is copied from here
-    ("search/round-1/trial-1/metrics.json", {"observe", "frontier", "report"}),
+    # an exported pick is copied from here; its ONNX variants are made from it, and round 1 builds on them
+    ("search/round-0/trial-1/model", {"variants", "latency", "observe", "suggest", "distill", "frontier", "report"}),
+    ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report"}),
+    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report"}),
     ("search/round-1/trial-0/curve.parquet", {"report"}),  # the training-curve figure
     ("search/round-1/trial-0/predictions.parquet", {"report"}),  # the error analysis
     # relative thresholds are resolved against the teacher's scores: the rounds are suggested anew
-    ("teacher/metrics.json", {"suggest", "distill", "observe", "frontier", "report"}),
+    ("teacher/metrics.json", {"suggest", "distill", "variants", "latency", "observe", "frontier", "report"}),
 ])
 def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
     import shutil

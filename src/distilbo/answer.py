@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
-from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo import config, postprocess, squad, verifier
 from distilbo.batches import WindowSet
+from distilbo.deploy import OnnxReader
 from distilbo.inference import pick_device, predict_logits
+from distilbo.layout import DEPLOY_FILES
+from distilbo.metrics import PRECISIONS
 
 
 def default_settings() -> dict:
@@ -26,17 +30,27 @@ def default_settings() -> dict:
 
 
 @lru_cache(maxsize=4)
-def load(model_dir: str):
-    """(model, tokenizer, the (verifier, encoder) saved beside a teacher or None)."""
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device()).eval()
-    return model, AutoTokenizer.from_pretrained(model_dir), verifier.load_scorer(model_dir)
+def load(model_dir: str, onnx: str | None = None):
+    """(model, its settings, tokenizer, the (verifier, encoder) saved beside a teacher or None).
+    onnx: "fp32" or "int8" runs the exported ONNX file (onnx/ in the directory) instead."""
+    if onnx:
+        path = Path(model_dir) / "onnx" / DEPLOY_FILES.get(onnx, "")
+        if onnx not in PRECISIONS or not path.is_file():
+            raise FileNotFoundError(f"{model_dir}: no ONNX file for --onnx {onnx!r} (expected onnx/{DEPLOY_FILES.get(onnx)}"
+                                    f", one of {list(PRECISIONS)}, written by a study that measures deployment variants)")
+        model, settings = OnnxReader(path), getattr(AutoConfig.from_pretrained(model_dir), "distilbo", None)
+    else:
+        model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device()).eval()
+        settings = getattr(model.config, "distilbo", None)
+    return model, settings or {}, AutoTokenizer.from_pretrained(model_dir), verifier.load_scorer(model_dir)
 
 
-def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str], **overrides) -> pd.DataFrame:
+def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str], onnx: str | None = None,
+                **overrides) -> pd.DataFrame:
     """One row per question: prediction ("" for no answer), best_span, na_score (the verifier's,
-    when the model directory has one; then also reader_na_score)."""
-    model, tokenizer, scorer = load(str(model_dir))
-    settings = {**default_settings(), **(getattr(model.config, "distilbo", None) or {}), **overrides}
+    when the model directory has one; then also reader_na_score). onnx: see `load`."""
+    model, saved, tokenizer, scorer = load(str(model_dir), onnx)
+    settings = {**default_settings(), **saved, **overrides}
     frame = pd.DataFrame({"id": [str(i) for i in range(len(questions))], "question": list(questions),
                           "context": list(contexts), "answer_texts": [[] for _ in questions],
                           "answer_starts": [[] for _ in questions]})
@@ -61,9 +75,10 @@ def main(argv=None) -> None:
     parser.add_argument("--question", "-q", required=True)
     parser.add_argument("--context", "-c", required=True, help="the text, or @FILE to read it from a file")
     parser.add_argument("--json", action="store_true", help="print prediction, best span and no-answer score")
+    parser.add_argument("--onnx", choices=PRECISIONS, help="run the directory's ONNX file of this precision (no torch model)")
     args = parser.parse_args(argv)
     context = open(args.context[1:], encoding="utf-8").read() if args.context.startswith("@") else args.context
-    row = answer_many(args.model_dir, [args.question], [context]).iloc[0]
+    row = answer_many(args.model_dir, [args.question], [context], onnx=args.onnx).iloc[0]
     if args.json:
         print(json.dumps({"answer": row["prediction"], "best_span": row["best_span"], "na_score": float(row["na_score"])}))
     else:

@@ -101,6 +101,7 @@ def check_config(cfg: Mapping) -> None:
     check_objectives(cfg["search"]["objectives"])
     check_frontier(cfg["frontier"], cfg["search"]["objectives"])
     check_space(cfg["search"])
+    check_deploy(cfg)
 
 
 def check_windows(data: Mapping) -> None:
@@ -142,6 +143,35 @@ def check_frontier(frontier: Mapping, objectives: Mapping[str, Mapping]) -> None
                               f"search.objectives optimizes {', '.join(optimized)}")
     if frontier["quality"] == frontier["size"]:
         raise ConfigError(f"config: frontier.quality and frontier.size both name {frontier['size']!r}")
+
+
+def measures_variants(cfg: Mapping) -> bool:
+    """Whether the study runs the deployment stage (config deploy.measure; auto: when it is needed)."""
+    measure = cfg["deploy"]["measure"]
+    return measure if isinstance(measure, bool) else bool(_variant_needs(cfg))
+
+
+def _variant_needs(cfg: Mapping) -> list[str]:
+    """The settings that read deployment variants' measurements."""
+    search = cfg["search"]
+    needs = [f"search.objectives.{n}" for n in search["objectives"] if n in metrics.NEEDS_VARIANTS]
+    needs += [f"frontier.{k}" for k in ("quality", "size") if cfg["frontier"][k] in metrics.NEEDS_VARIANTS]
+    needs += [f"search.{where}.{metrics.PRECISION}" for where in ("space", "fixed")
+              if metrics.PRECISION in (search.get(where) or {})]
+    return needs
+
+
+def check_deploy(cfg: Mapping) -> None:
+    needs = _variant_needs(cfg)
+    if cfg["deploy"]["measure"] is False and needs:
+        raise ConfigError(f"config: deploy.measure is false, but {', '.join(needs)} needs the deployment stage's "
+                          "measurements; set deploy.measure: auto")
+    search = cfg["search"]
+    choices = (search["space"].get(metrics.PRECISION, {}).get("choices")
+               or [search.get("fixed", {}).get(metrics.PRECISION, metrics.PRECISIONS[0])])
+    bad = [c for c in choices if c not in metrics.PRECISIONS]
+    if bad:
+        raise ConfigError(f"config: search {metrics.PRECISION} {bad}: a variant is one of {list(metrics.PRECISIONS)}")
 
 
 def uses_head_importance(search: Mapping) -> bool:

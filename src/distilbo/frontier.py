@@ -13,7 +13,7 @@ import pandas as pd
 
 from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, write_parquet
-from distilbo.layout import trial_key
+from distilbo.layout import DEPLOY_FILES, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -87,9 +87,58 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
 
 def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_metrics: Mapping | None,
                  param_names: list[str], quality: str) -> None:
+    """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them."""
     shutil.copytree(run["model"], dest)
     metrics = json.loads(Path(run["metrics"]).read_text())
-    (dest / "README.md").write_text(model_card(row, metrics, teacher_metrics, param_names, quality))
+    card = model_card(row, metrics, teacher_metrics, param_names, quality)
+    if run.get("deploy"):
+        card += onnx_section(run["deploy"], dest, quality)
+    (dest / "README.md").write_text(card)
+
+
+def onnx_section(deploy_dir: str, dest: Path, quality: str) -> str:
+    """Copy the trial's ONNX files into dest/onnx/ and say how to run them; a variant that could
+    not be made is reported here (the Hugging Face export above still stands)."""
+    record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
+    if record["status"] != registry.STATUS_OK:
+        log.error("%s: no ONNX files: %s", dest.name, record["reason"])
+        return f"\n## ONNX\nNo ONNX files: {record['reason']}\n"
+    (dest / "onnx").mkdir()
+    rows = []
+    for precision in registry.PRECISIONS:
+        name = DEPLOY_FILES[precision]
+        shutil.copy2(Path(deploy_dir) / name, dest / "onnx" / name)
+        v = record[precision]
+        rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {v.get(quality, float('nan')):.2f} |")
+    table = "\n".join(rows)
+    return f"""
+## ONNX (no torch needed)
+| file | precision | MB | {quality} |
+| --- | --- | --- | --- |
+{table}
+
+Latency at batch 1 is in the study's report (deployment section), measured on its CPU.
+{ONNX_USAGE.format(path="path/to/this/directory")}
+
+`distilbo-answer DIR --onnx int8` answers with the same windows and post-processing as the study's scoring.
+"""
+
+
+ONNX_USAGE = '''```python
+import numpy as np, onnxruntime as ort
+from tokenizers import Tokenizer
+
+path = "{path}"
+tokenizer = Tokenizer.from_file(f"{{path}}/tokenizer.json")
+tokenizer.enable_truncation(max_length=384)
+session = ort.InferenceSession(f"{{path}}/onnx/model-int8.onnx")
+question, context = "Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare."
+enc = tokenizer.encode(question, context)
+feeds = {{"input_ids": [enc.ids], "attention_mask": [enc.attention_mask], "token_type_ids": [enc.type_ids]}}
+start, end = session.run(None, {{k: np.array(v, dtype=np.int64) for k, v in feeds.items()}})
+s, e = int(start[0].argmax()), int(end[0].argmax())
+print(context[enc.offsets[s][0]:enc.offsets[e][1]] if e >= s > 0 and enc.type_ids[s] == 1 else "(no answer)")
+```'''
 
 
 USAGE = '''```python

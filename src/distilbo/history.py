@@ -42,17 +42,27 @@ def _plain(v):
 
 
 def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous: str | None, out: str,
-                  param_names: Sequence[str]) -> pd.DataFrame:
-    """Append the round's trials to the history."""
+                  param_names: Sequence[str], deployment: Mapping | None = None) -> pd.DataFrame:
+    """Append the round's trials to the history. `deployment` (a study that measures variants):
+    {"variants": each trial's variants.json, "latency": the round's latency table, "fixed": the
+    fixed parameters}; a trial's scores are then those of the precision it ships."""
     suggestions = pd.read_parquet(suggestions_path)
+    latency = pd.read_parquet(deployment["latency"]) if deployment else None
     rows = []
-    for (_, s), path in zip(suggestions.iterrows(), metrics_paths):
+    for k, ((_, s), path) in enumerate(zip(suggestions.iterrows(), metrics_paths)):
         m = json.loads(Path(path).read_text())
+        if deployment and m.get("status") == metrics.STATUS_OK:
+            precision = trial_params(suggestions_path, k, deployment["fixed"]).get(metrics.PRECISION,
+                                                                                 metrics.PRECISIONS[0])
+            m.update(deployed_metrics(deployment["variants"][k], latency, int(s["round"]), int(s["trial"]), precision),
+                     **{metrics.PRECISION: precision})
         row = {"round": int(s["round"]), "trial": int(s["trial"]), "status": m.get("status", metrics.STATUS_FAILED),
                "reason": m.get("reason", ""), "origin": s.get("origin", "")}
         row.update({k: s[k] for k in param_names if k in s})
         row.update({k: s[k] for k in s.index if k.startswith(THRESHOLD_PREFIX)})
         row.update({k: m.get(k, np.nan) for k in metrics.TRIAL})
+        if deployment:
+            row[metrics.PRECISION] = m.get(metrics.PRECISION, "")
         rows.append(row)
     table = pd.DataFrame(rows)
     if previous:
@@ -60,3 +70,17 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     write_parquet(table, out)
     log.info("history: %d trials, %d ok", len(table), int(table["status"].eq(metrics.STATUS_OK).sum()))
     return table
+
+
+def deployed_metrics(variants_path: str, latency: pd.DataFrame, r: int, i: int, precision: str) -> dict:
+    """What the history records of the variant a trial ships: its scores, size_mb and latency. A
+    trial whose variant could not be made or timed has not delivered it: status failed, and why."""
+    record = json.loads(Path(variants_path).read_text())
+    if record["status"] != metrics.STATUS_OK:
+        return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {record['reason']}"}
+    row = latency[latency["round"].eq(r) & latency["trial"].eq(i) & latency[metrics.PRECISION].eq(precision)]
+    if not len(row) or row["reason"].iat[0]:
+        why = row["reason"].iat[0] if len(row) else "not timed"
+        return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {precision} latency: {why}"}
+    return {**{k: v for k, v in record[precision].items() if k != "errors"},
+            "latency_ms": float(row["latency_ms"].iat[0]), "latency_iqr_ms": float(row["latency_iqr_ms"].iat[0])}

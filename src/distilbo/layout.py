@@ -14,9 +14,13 @@ LOGIT_SPLITS = ("train", "transfer")  # the teacher's soft targets: the windows 
 # What one training run (the teacher or a trial) writes in its directory.
 RUN_FILES = {"model": "model", "metrics": "metrics.json", "curve": "curve.parquet",
              "predictions": "predictions.parquet"}
+# What the deployment stage writes per trial (its directory "deploy" beside the run's files).
+DEPLOY_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx", "variants": "variants.json"}
 FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
 REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves", "errors")
 REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")
+# A figure and a table of that name, in a study that measures deployment variants.
+REPORT_DEPLOYMENT = ("deployment",)
 
 
 def trial_key(r="{r}", i="{i}") -> str:
@@ -56,6 +60,13 @@ class Layout:
 
     def trial(self, name: str, r="{r}", i="{i}") -> str:
         return self._at("search", trial_key(r, i), RUN_FILES[name])
+
+    def deploy(self, r="{r}", i="{i}") -> str:
+        """A trial's deployment variants: a directory of DEPLOY_FILES."""
+        return self._at("search", trial_key(r, i), "deploy")
+
+    def latency(self, r="{r}") -> str:
+        return self._at("search", f"round-{r}", "latency.parquet")
 
     def observations(self, r="{r}") -> str:
         return self._at("search", f"round-{r}", "observations.parquet")

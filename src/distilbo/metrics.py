@@ -10,10 +10,19 @@ from __future__ import annotations
 OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exact", "best_f1")
 # Extraction skill apart from answerability: the best span of every answerable question.
 SPAN = ("span_exact", "span_f1")
-# Facts about the run rather than its answers.
+# Facts about the run rather than its answers. latency_ms: measured by the run itself (beside other
+# trials' training) unless the study measures deployment variants, whose latency stage replaces it.
 RUN = ("num_parameters", "latency_ms", "train_seconds")
+# What the deployment stage measures of the variant a trial ships (distilbo.deploy_stage): the bytes
+# of its weights file and the latency stage's interquartile range beside its latency_ms.
+DEPLOY = ("size_mb", "latency_iqr_ms")
+# Deployment metrics an objective or the frontier may name only when the study measures variants.
+NEEDS_VARIANTS = ("size_mb", "latency_ms")
+# The variants of a trained model (distilbo.deploy): fp32 as trained, int8 by ONNX Runtime. A trial's
+# parameter PRECISION (searched or fixed; the first when unset) names the one it ships and is scored as.
+PRECISION, PRECISIONS = "precision", ("fp32", "int8")
 # Every metric a trial records in metrics.json and the history table: the names an objective may use.
-TRIAL = OFFICIAL + SPAN + RUN
+TRIAL = OFFICIAL + SPAN + RUN + DEPLOY
 # Metrics that are an exact function of a trial's parameters (objective source: computed).
 COMPUTED = ("num_parameters",)
 # The teacher also records what its reader alone reaches, beside its verifier's scores.

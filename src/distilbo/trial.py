@@ -12,6 +12,7 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.heads import read_importance
+from distilbo.metrics import PRECISION
 from distilbo.models import load_initial
 from distilbo.run import run_training
 from distilbo.students import StudentShape, build_student, hidden_pairs
@@ -48,10 +49,12 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
                   window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str]) -> dict:
     """Train one student; `params` holds its shape and hyperparameters (trial parameters override
     student.train defaults). Writes the run's artifacts and returns its metrics."""
-    unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__)
+    # the precision a trial ships is the deployment stage's (distilbo.deploy_stage): it trains in fp32
+    unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__) - {PRECISION}
     if unknown:
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
-                         f"({sorted(StudentShape.__dataclass_fields__)}) nor training settings ({list(TRAIN_PARAMS)})")
+                         f"({sorted(StudentShape.__dataclass_fields__)}), training settings ({list(TRAIN_PARAMS)}) "
+                         f"nor {PRECISION}")
     train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
     shape = StudentShape.from_params(params)
     source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)

@@ -1,9 +1,15 @@
 # Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
 import os
 
-from distilbo.config import WINDOW_SETTINGS, stated, uses_head_importance
+from distilbo.config import (
+    WINDOW_SETTINGS,
+    measures_variants,
+    stated,
+    uses_head_importance,
+)
 from distilbo.layout import (
     LOGIT_SPLITS,
+    REPORT_DEPLOYMENT,
     REPORT_FIGURES,
     REPORT_TABLES,
     SPLITS,
@@ -16,6 +22,7 @@ ROUNDS = list(range(config["search"]["rounds"]))
 TRIALS = list(range(config["search"]["batch_size"]))
 TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
 LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
+MEASURES_VARIANTS = measures_variants(config)
 # Jobs import distilbo from this checkout: a conda env from envs/ carries its dependencies only.
 os.environ.update(
     PYTHONPATH=os.pathsep.join(
@@ -53,6 +60,38 @@ def local_inputs(*sources):
 def trial_files(name):
     """One file (or directory) of every trial of the study, in TRIAL_KEYS order."""
     return [L.trial(name, r, i) for r in ROUNDS for i in TRIALS]
+
+
+def round_deployment(wildcards):
+    """A round's deployment measurements, for a study that measures variants (else none)."""
+    if not MEASURES_VARIANTS:
+        return {}
+    return {
+        "variants": [L.deploy(wildcards.r, i) for i in TRIALS],
+        "latency": L.latency(wildcards.r),
+    }
+
+
+def study_deployment(wildcards):
+    """Every trial's variants and every round's latency table, for a study that measures them."""
+    if not MEASURES_VARIANTS:
+        return {}
+    return {
+        "deploy": [L.deploy(r, i) for r in ROUNDS for i in TRIALS],
+        "latency": [L.latency(r) for r in ROUNDS],
+    }
+
+
+def study_variants(wildcards):
+    """Every trial's variants directory (ONNX files), for a study that measures them."""
+    return (
+        {"deploy": study_deployment(wildcards)["deploy"]} if MEASURES_VARIANTS else {}
+    )
+
+
+def report_names(names):
+    """The report's figures or tables: the deployment section's too when the study measures variants."""
+    return list(names) + (list(REPORT_DEPLOYMENT) if MEASURES_VARIANTS else [])
 
 
 def previous_observations(wildcards):

@@ -3,6 +3,7 @@
 
 rule report:
     input:
+        unpack(study_deployment),
         history=LAST_OBSERVATIONS,
         scenarios=L.frontier("scenarios"),
         teacher_metrics=L.teacher("metrics"),
@@ -17,13 +18,13 @@ rule report:
                 caption=f"../report/{name}.rst",
                 category="Figures",
             )
-            for name in REPORT_FIGURES
+            for name in report_names(REPORT_FIGURES)
         ],
         tables=[
             report(
                 L.report_table(name), caption="../report/tables.rst", category="Tables"
             )
-            for name in REPORT_TABLES
+            for name in report_names(REPORT_TABLES)
         ],
     log:
         L.log("report"),

@@ -67,6 +67,7 @@ rule distill:
 
 rule observe:
     input:
+        unpack(round_deployment),
         suggestions=L.suggestions(),
         metrics=[L.trial("metrics", "{r}", i) for i in TRIALS],
         previous=previous_observations,
@@ -83,5 +84,6 @@ rule observe:
         runtime=5,
     params:
         names=list(config["search"]["space"]),
+        fixed=config["search"]["fixed"],
     script:
         "../scripts/observe.py"

@@ -10,6 +10,9 @@ setup_logging(snakemake.log[0])
 p = snakemake.params
 runs = {key: {"model": model, "metrics": metrics}
         for key, model, metrics in zip(p.trial_keys, snakemake.input.models, snakemake.input.metrics)}
+if hasattr(snakemake.input, "deploy"):  # the study measures deployment variants: their ONNX files ship too
+    for key, deploy in zip(p.trial_keys, snakemake.input.deploy):
+        runs[key]["deploy"] = deploy
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
 objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher_metrics)
 write_frontier(snakemake.input.history, objectives, completed(p.frontier, "frontier"), dict(snakemake.output),

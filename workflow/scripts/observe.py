@@ -1,8 +1,15 @@
 """Snakemake adapter: append the round's trials to the history (distilbo.history.observe_round)."""
+import os
+
 from distilbo.history import observe_round
+from distilbo.layout import DEPLOY_FILES
 from distilbo.logs import setup_logging
 
 setup_logging(snakemake.log[0])
-previous = snakemake.input.previous[0] if snakemake.input.previous else None
-observe_round(snakemake.input.suggestions, list(snakemake.input.metrics), previous, snakemake.output[0],
-              snakemake.params.names)
+i = snakemake.input
+previous = i.previous[0] if i.previous else None
+deployment = None
+if hasattr(i, "latency"):  # the study measures deployment variants
+    deployment = {"variants": [os.path.join(d, DEPLOY_FILES["variants"]) for d in i.variants],
+                  "latency": i.latency, "fixed": snakemake.params.fixed}
+observe_round(i.suggestions, list(i.metrics), previous, snakemake.output[0], snakemake.params.names, deployment)

@@ -15,5 +15,8 @@ objectives = objectives_from_config(search["objectives"], teacher_metrics)
 inputs = dict(snakemake.input)
 inputs["curves"] = dict(zip(snakemake.params.trial_keys, snakemake.input.curves))
 inputs["predictions"] = dict(zip(snakemake.params.trial_keys, snakemake.input.predictions))
+if hasattr(snakemake.input, "latency"):  # the study measures deployment variants
+    inputs["deploy"] = dict(zip(snakemake.params.trial_keys, snakemake.input.deploy))
+    inputs["latency"] = list(snakemake.input.latency)
 build_report(inputs, search, completed(snakemake.params.frontier, "frontier"), objectives,
              os.path.dirname(snakemake.output.page))

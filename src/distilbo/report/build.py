@@ -14,6 +14,7 @@ from distilbo.atomic import atomic_path
 from distilbo.layout import trial_key
 from distilbo.metrics import ERROR_KINDS
 from distilbo.report import figures
+from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
@@ -34,7 +35,8 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
         smaller = others[size] < baseline[size]
         better = others[quality] > baseline[quality]
         n = max(len(others), 1)
-        out.update(baseline=f"{baseline[quality]:.2f} {quality}, {baseline[size] / 1e6:.2f}M parameters",
+        shown = f"{baseline[size] / 1e6:.2f}M parameters" if size == "num_parameters" else f"{size} {baseline[size]:.4g}"
+        out.update(baseline=f"{baseline[quality]:.2f} {quality}, {shown}",
                    smaller_or_better=f"{(smaller | better).sum()} of {len(others)} ({(smaller | better).sum() / n:.0%})",
                    smaller_and_better=int((smaller & better).sum()))
     return out
@@ -100,7 +102,8 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
                                                                    teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")))
-    shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial"]
+    shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial",
+             *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
     trace = hypervolume_trace(history, objectives)
@@ -114,7 +117,21 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     sections.append(("Parallel coordinates", _img(_parallel(history, front, baseline, space, quality, fig))))
     sections.append(("Training curves", _img(figures.curves_figure(_curves(inputs, scenarios), fig / "curves.png"))))
     sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
+    if "deploy" in inputs:
+        sections.append(("Deployment variants", _deployment(inputs, history, quality, fig, tab)))
     return sections
+
+
+def _deployment(inputs, history, quality, fig, tab) -> str:
+    table = variant_table(history, inputs["deploy"], inputs["latency"], quality)
+    table.to_csv(tab / "deployment.csv", index=False)
+    timed = pd.concat([pd.read_parquet(p) for p in inputs["latency"]], ignore_index=True)
+    setup = (f"{timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} thread(s), batch 1, median over "
+             f"{int(timed['latency_questions'].iat[0])} eval questions" if len(timed) else "no variant was timed")
+    text = (f"<p>Every trial exported to ONNX (fp32) and quantized to int8 (ONNX Runtime, dynamic), each scored "
+            f"on the eval questions and timed one trial at a time ({html.escape(setup)}). The history, frontier "
+            f"and scenarios count the variant each trial ships (its <code>precision</code>).</p>")
+    return text + _img(figures.deployment_figure(table, quality, fig / "deployment.png")) + _table(table)
 
 
 def _parallel(history, front, baseline, space, quality, fig) -> Path:

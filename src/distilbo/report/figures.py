@@ -27,30 +27,36 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+# How the frontier figure shows a size metric: (divisor, axis label); others as they are.
+SIZE_AXES = {"num_parameters": (1e6, "parameters (millions)"), "size_mb": (1.0, "weights file (MB)"),
+             "latency_ms": (1.0, "latency at batch 1 (ms per question)")}
+
+
 def frontier_figure(history: pd.DataFrame, front: pd.DataFrame, quality: str, size: str, threshold: float | None,
                     baseline: Mapping | None, teacher: Mapping | None, path: Path) -> Path:
     """Every successful trial as a point (size vs quality); the Pareto set joined as a staircase;
     trials below the threshold pale; baseline and teacher marked."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
+    scale, xlabel = SIZE_AXES.get(size, (1.0, size))
     ok = history[history["status"].eq("ok")]
     below = ok[quality] < threshold if threshold is not None else np.zeros(len(ok), bool)
-    ax.scatter(ok.loc[~below, size] / 1e6, ok.loc[~below, quality], s=28, color="#457b9d", alpha=0.8, label="trial")
+    ax.scatter(ok.loc[~below, size] / scale, ok.loc[~below, quality], s=28, color="#457b9d", alpha=0.8, label="trial")
     if below.any():
-        ax.scatter(ok.loc[below, size] / 1e6, ok.loc[below, quality], s=22, color="#457b9d", alpha=0.2,
+        ax.scatter(ok.loc[below, size] / scale, ok.loc[below, quality], s=22, color="#457b9d", alpha=0.2,
                    label=f"below threshold ({quality} < {threshold:g})")
         ax.axhline(threshold, color="grey", lw=0.8, ls=":")
     if len(front):
         f = front.sort_values(size)
-        ax.step(f[size] / 1e6, f[quality], where="post", color="#e63946", lw=1.5, alpha=0.7)
-        ax.scatter(f[size] / 1e6, f[quality], s=70, color="#e63946", edgecolor="black", zorder=3,
+        ax.step(f[size] / scale, f[quality], where="post", color="#e63946", lw=1.5, alpha=0.7)
+        ax.scatter(f[size] / scale, f[quality], s=70, color="#e63946", edgecolor="black", zorder=3,
                    label=f"Pareto frontier ({len(f)})")
     if baseline is not None:
-        ax.scatter([baseline[size] / 1e6], [baseline[quality]], marker="D", s=110, facecolor="none",
+        ax.scatter([baseline[size] / scale], [baseline[quality]], marker="D", s=110, facecolor="none",
                    edgecolor="black", lw=2, zorder=4, label="baseline")
-    if teacher is not None and quality in teacher:
-        ax.scatter([teacher["num_parameters"] / 1e6], [teacher[quality]], marker="*", s=220, color="#ffb703",
+    if teacher is not None and quality in teacher and size in teacher:
+        ax.scatter([teacher[size] / scale], [teacher[quality]], marker="*", s=220, color="#ffb703",
                    edgecolor="black", zorder=4, label="teacher")
-    ax.set_xlabel("parameters (millions)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(quality)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
@@ -144,4 +150,36 @@ def errors_figure(by_article: pd.DataFrame, path: Path) -> Path:
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the article's questions")
     ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    return _save(fig, path)
+
+
+PRECISION_MARKERS = {"fp32": ("o", "#457b9d"), "int8": ("^", "#e76f51")}
+
+
+def deployment_figure(table: pd.DataFrame, quality: str, path: Path) -> Path:
+    """Quality against latency and against size_mb, both variants of every trial (a thin line
+    joins the two; the shipped one filled), and the quality int8 costs each trial."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    for ax, x, label in ((axes[0], "latency_ms", "latency at batch 1 (ms per question)"),
+                         (axes[1], "size_mb", "weights file (MB)")):
+        for _, pair in table.groupby(["round", "trial"]):
+            ax.plot(pair[x], pair[quality], color="grey", lw=0.6, alpha=0.5)
+        for precision, (marker, color) in PRECISION_MARKERS.items():
+            rows = table[table["precision"].eq(precision)]
+            shipped = rows["shipped"].astype(bool)
+            ax.scatter(rows.loc[shipped, x], rows.loc[shipped, quality], marker=marker, s=40, color=color,
+                       label=f"{precision} (shipped)")
+            ax.scatter(rows.loc[~shipped, x], rows.loc[~shipped, quality], marker=marker, s=40, facecolor="none",
+                       edgecolor=color, label=f"{precision} (not shipped)")
+        ax.set_xlabel(label)
+        ax.set_ylabel(quality)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right")
+    losses = table.drop_duplicates(["round", "trial"]).sort_values("int8_loss")
+    labels = [f"r{r}/t{t}" for r, t in zip(losses["round"], losses["trial"])]
+    axes[2].barh(labels, losses["int8_loss"], color="#e76f51")
+    axes[2].axvline(0, color="black", lw=0.8)
+    axes[2].set_xlabel(f"{quality}: fp32 minus int8")
+    axes[2].set_title("What int8 costs each trial", fontsize=10)
+    fig.suptitle("Deployment variants: ONNX Runtime fp32 and dynamic int8")
     return _save(fig, path)

@@ -1,0 +1,83 @@
+"""The deployment stage of a study: each trained trial's variants written and scored (rule
+variants, beside other trials' training), then timed one trial after another while nothing else
+runs (rule latency, once per round), then read into the history by the observe job.
+
+A variant that cannot be made or timed is recorded with its reason; the study goes on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from distilbo import metrics as registry
+from distilbo.atomic import atomic_path, write_parquet
+from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
+from distilbo.evaluation import EvalSet
+from distilbo.inference import latency
+from distilbo.layout import DEPLOY_FILES
+
+log = logging.getLogger("distilbo.deploy")
+
+LATENCY_COLUMNS = ("round", "trial", registry.PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",
+                   "latency_threads", "cpu", "reason")
+
+
+def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir: str) -> dict:
+    """The trial's ONNX fp32 and int8 files and variants.json: per precision, size_mb and the
+    scores (fp32: the trial's own, which ONNX Runtime reproduces; int8: scored anew), or why not."""
+    trial = json.loads(Path(metrics_path).read_text())
+    with atomic_path(out_dir, is_dir=True) as tmp:
+        record = _variants(model_dir, trial, evalset, tmp)
+        (tmp / DEPLOY_FILES["variants"]).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return record
+
+
+def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path) -> dict:
+    if trial.get("status") != registry.STATUS_OK:
+        return {"status": registry.STATUS_FAILED, "reason": "the trial did not train"}
+    from transformers import AutoModelForQuestionAnswering
+
+    try:
+        model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True)
+        fp32 = export_onnx(model, into / DEPLOY_FILES["fp32"])
+        int8 = quantize_int8(fp32, into / DEPLOY_FILES["int8"])
+    except DeployError as err:
+        log.error("%s: %s", model_dir, err)
+        return {"status": registry.STATUS_FAILED, "reason": str(err)}
+    scores, table = evalset.score(OnnxReader(int8))
+    quality = registry.OFFICIAL + registry.SPAN
+    record = {"status": registry.STATUS_OK,
+              "fp32": {"size_mb": size_mb(fp32), **{k: trial[k] for k in quality if k in trial}},
+              "int8": {"size_mb": size_mb(int8), **{k: scores[k] for k in quality},
+                       "errors": table["category"].value_counts().to_dict()}}
+    log.info("%s: fp32 %.1f MB, int8 %.1f MB; span_f1 %.2f -> %.2f", model_dir, record["fp32"]["size_mb"],
+             record["int8"]["size_mb"], trial.get("span_f1", float("nan")), scores["span_f1"])
+    return record
+
+
+def write_latency(keys: Sequence[tuple[int, int]], deploy_dirs: Sequence[str], evalset: EvalSet,
+                  settings: Mapping, out: str) -> pd.DataFrame:
+    """One row per (trial, precision) of the round: latency at batch 1 on settings["threads"]
+    threads, over the first settings["latency_questions"] eval questions; a failed run keeps its reason."""
+    ids = evalset.windows["example_id"]
+    rows = []
+    for (r, i), d in zip(keys, deploy_dirs):
+        if json.loads((Path(d) / DEPLOY_FILES["variants"]).read_text())["status"] != registry.STATUS_OK:
+            continue
+        for precision in registry.PRECISIONS:
+            row = {"round": r, "trial": i, registry.PRECISION: precision, "reason": ""}
+            try:
+                reader = OnnxReader(Path(d) / DEPLOY_FILES[precision], settings["threads"])
+                row.update(latency(reader, evalset.data, ids, n=settings["latency_questions"],
+                                   repeats=settings["latency_repeats"], timeout_s=settings["latency_timeout_s"]))
+            except (TimeoutError, RuntimeError) as err:  # ONNX Runtime raises RuntimeError subclasses
+                log.error("round %d trial %d %s: %s", r, i, precision, err)
+                row["reason"] = str(err)
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+    write_parquet(table, out)
+    return table

@@ -1,0 +1,36 @@
+"""The report's deployment section: every trial's fp32 and int8 variants side by side (size,
+latency, quality), which one the trial ships, and what int8 costs in quality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from distilbo import metrics as registry
+from distilbo.layout import DEPLOY_FILES, trial_key
+
+COLUMNS = ("round", "trial", registry.PRECISION, "shipped", "size_mb", "latency_ms", "latency_iqr_ms")
+
+
+def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], latency_paths: list[str],
+                  quality: str) -> pd.DataFrame:
+    """One row per (successful trial, precision); int8_loss: fp32's quality minus int8's."""
+    timed = pd.concat([pd.read_parquet(p) for p in latency_paths], ignore_index=True) if latency_paths else None
+    rows = []
+    for _, h in history[history["status"].eq(registry.STATUS_OK)].iterrows():
+        r, i = int(h["round"]), int(h["trial"])
+        record = json.loads((Path(deploy_dirs[trial_key(r, i)]) / DEPLOY_FILES["variants"]).read_text())
+        for precision in registry.PRECISIONS:
+            row = {"round": r, "trial": i, registry.PRECISION: precision, "shipped": h.get(registry.PRECISION) == precision,
+                   "size_mb": record[precision]["size_mb"], quality: record[precision].get(quality)}
+            if timed is not None:
+                t = timed[timed["round"].eq(r) & timed["trial"].eq(i) & timed[registry.PRECISION].eq(precision)]
+                row.update(t[["latency_ms", "latency_iqr_ms"]].iloc[0].to_dict() if len(t) else {})
+            rows.append(row)
+    table = pd.DataFrame(rows).reindex(columns=list(COLUMNS) + [quality])
+    by_trial = table.pivot_table(index=["round", "trial"], columns=registry.PRECISION, values=quality)
+    loss = (by_trial["fp32"] - by_trial["int8"]).rename("int8_loss") if len(by_trial) else pd.Series(dtype=float)
+    return table.merge(loss.reset_index(), on=["round", "trial"], how="left")

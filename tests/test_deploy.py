@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import torch
+from transformers import BertForQuestionAnswering
+
+from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
+from distilbo.inference import latency, predict_logits
+from distilbo.students import StudentShape, build_student
+from test_train import _windows
+
+
+@pytest.fixture(scope="module")
+def teacher(tiny_bert_config):
+    torch.manual_seed(0)
+    return BertForQuestionAnswering(tiny_bert_config).eval()
+
+
+@pytest.mark.parametrize("heads", [4, 3])  # 3 of 4 heads: a head-pruned student (its own class)
+def test_the_onnx_file_answers_as_the_torch_model(teacher, tmp_path, heads):
+    model = build_student(teacher, StudentShape(2, heads, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0))
+    data = _windows(12, teacher=False)
+    path = export_onnx(model, tmp_path / "model.onnx")
+    reader = OnnxReader(path)
+    assert not list(reader.parameters())
+    for ours, theirs in zip(predict_logits(model, data, batch_size=5), predict_logits(reader, data, batch_size=5)):
+        for a, b in zip(ours, theirs):  # windows of several lengths, batched with padding
+            np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_int8_is_smaller_and_close(teacher, tmp_path):
+    fp32 = export_onnx(teacher, tmp_path / "model.onnx")
+    int8 = quantize_int8(fp32, tmp_path / "model-int8.onnx")
+    # the word embeddings (30522 x 32) are most of this model: int8 quantizes them too
+    assert size_mb(int8) < 0.3 * size_mb(fp32)
+    data = _windows(12, teacher=False)
+    a = np.concatenate(predict_logits(OnnxReader(fp32), data)[0])
+    b = np.concatenate(predict_logits(OnnxReader(int8), data)[0])
+    assert not np.array_equal(a, b) and np.corrcoef(a, b)[0, 1] > 0.9
+
+
+def test_latency_times_each_question_after_warm_up(teacher):
+    data = _windows(10, teacher=False)
+    ids = ["q0", "q0", "q1", "q2", "q2", "q3", "q4", "q5", "q6", "q7"]
+    out = latency(teacher, data, ids, n=5, repeats=2, warmup=2)
+    assert out["latency_questions"] == 5 and out["latency_ms"] > 0 and out["latency_iqr_ms"] >= 0
+    assert out["latency_threads"] == torch.get_num_threads() and out["cpu"]
+    with pytest.raises(ValueError, match="no questions"):
+        latency(teacher, data, [], n=5)
+
+
+def test_a_failed_export_names_the_file(tmp_path):
+    class Broken(torch.nn.Module):
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            raise RuntimeError("cannot trace this")
+
+    with pytest.raises(DeployError, match="model.onnx.*cannot trace this"):
+        export_onnx(Broken(), tmp_path / "model.onnx")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_latency_run_past_its_time_stops(teacher):
+    with pytest.raises(TimeoutError, match="over 0 s"):
+        latency(teacher, _windows(4, teacher=False), ["a", "b", "c", "d"], n=4, timeout_s=0)
+
+
+def _variants_json(path, status="ok"):
+    import json
+
+    record = {"status": status, "reason": "ONNX export to x failed: boom"} if status != "ok" else {
+        "status": "ok", "fp32": {"size_mb": 4.0, "span_f1": 50.0, "f1": 40.0},
+        "int8": {"size_mb": 1.0, "span_f1": 48.0, "f1": 39.0, "errors": {"correct": 3}}}
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+def test_the_history_takes_the_shipped_variants_scores_size_and_latency(tmp_path):
+    import pandas as pd
+
+    from distilbo.history import deployed_metrics
+
+    timed = pd.DataFrame({"round": [0, 0], "trial": [1, 1], "precision": ["fp32", "int8"],
+                          "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})
+    ok = _variants_json(tmp_path / "v.json")
+    assert deployed_metrics(ok, timed, 0, 1, "int8") == {"size_mb": 1.0, "span_f1": 48.0, "f1": 39.0,
+                                                         "latency_ms": 5.0, "latency_iqr_ms": 0.5}
+    assert deployed_metrics(ok, timed, 0, 1, "fp32")["latency_ms"] == 9.0
+    # a variant that could not be made or timed was not delivered: the trial failed, and says why
+    failed = deployed_metrics(_variants_json(tmp_path / "f.json", "failed"), timed, 0, 1, "int8")
+    assert failed["status"] == "failed" and "boom" in failed["reason"]
+    slow = timed.assign(reason=["", "latency: over 600 s after 3 of 9 questions"])
+    assert "over 600 s" in deployed_metrics(ok, slow, 0, 1, "int8")["reason"]
+    assert "not timed" in deployed_metrics(ok, timed, 0, 2, "int8")["reason"]
+
+
+def test_export_leaves_the_models_attention_as_it_was(teacher, tmp_path):
+    before = teacher.config._attn_implementation
+    export_onnx(teacher, tmp_path / "model.onnx")
+    assert teacher.config._attn_implementation == before

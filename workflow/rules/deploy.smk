@@ -1,0 +1,53 @@
+# Deployment stage (a study that measures variants, distilbo.config.measures_variants): each
+# trial's ONNX fp32 and int8 files, scored beside other trials' training, then timed one after
+# another once the round has trained: the round's DAG leaves nothing else to run meanwhile.
+
+
+rule variants:
+    input:
+        model=L.trial("model"),
+        metrics=L.trial("metrics"),
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+    output:
+        directory(L.deploy()),
+    log:
+        L.log("variants/round-{r}-trial-{i}"),
+    benchmark:
+        L.benchmark("variants/round-{r}-trial-{i}")
+    conda:
+        "../../envs/deploy.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        scoring=stated_config("scoring"),
+        windows=stated_windows(),
+    script:
+        "../scripts/variants.py"
+
+
+rule latency:
+    input:
+        deploy=[L.deploy("{r}", i) for i in TRIALS],
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+    output:
+        L.latency(),
+    log:
+        L.log("latency/round-{r}"),
+    benchmark:
+        L.benchmark("latency/round-{r}")
+    conda:
+        "../../envs/deploy.yaml"
+    # all the cores it is given: on a workstation nothing trains while it times (threads used: deploy.threads)
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        deploy=config["deploy"],
+        trials=TRIALS,
+    script:
+        "../scripts/latency.py"
