@@ -107,3 +107,26 @@ def test_error_kinds_add_up_to_the_wrong_answers():
     pd.testing.assert_series_equal(wrong_shares, expected, check_names=False)
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     assert set(examples["category"]) == set(ERROR_KINDS[1:]) and examples.groupby("category").size().max() <= 3
+
+
+def test_the_deployment_table_pairs_each_trials_variants(tmp_path):
+    from distilbo.report.deployment import variant_table
+
+    history = pd.DataFrame({"round": [0, 0, 1], "trial": [0, 1, 0], "status": ["ok", "ok", "failed"],
+                            "precision": ["fp32", "int8", ""]})
+    dirs = {}
+    for r, i, f32, i8 in [(0, 0, 60.0, 59.5), (0, 1, 40.0, 41.0)]:
+        d = tmp_path / f"round-{r}" / f"trial-{i}" / "deploy"
+        d.mkdir(parents=True)
+        (d / "variants.json").write_text(json.dumps({"status": "ok", "fp32": {"size_mb": 90.0, "span_f1": f32},
+                                                     "int8": {"size_mb": 23.0, "span_f1": i8}}))
+        dirs[f"round-{r}/trial-{i}"] = str(d)
+    timed = tmp_path / "latency.parquet"
+    pd.DataFrame({"round": [0] * 4, "trial": [0, 0, 1, 1], "precision": ["fp32", "int8"] * 2,
+                  "latency_ms": [70.0, 45.0, 50.0, 30.0], "latency_iqr_ms": [5.0] * 4}).to_parquet(timed)
+    table = variant_table(history, dirs, [str(timed)], "span_f1").set_index(["round", "trial", "precision"])
+    assert len(table) == 4  # the failed trial has no variants
+    assert table.loc[(0, 0, "fp32"), "shipped"] and not table.loc[(0, 0, "int8"), "shipped"]
+    assert table.loc[(0, 1, "int8"), "latency_ms"] == 30.0 and table.loc[(0, 1, "int8"), "size_mb"] == 23.0
+    assert table.loc[(0, 0, "int8"), "int8_loss"] == pytest.approx(0.5)
+    assert table.loc[(0, 1, "fp32"), "int8_loss"] == pytest.approx(-1.0)

@@ -109,6 +109,7 @@ def test_exported_onnx_files_answer_with_the_cards_code_alone(smoke):
     for d in sorted(d for d in (smoke / "frontier" / "models").iterdir() if d.is_dir()):
         card = (d / "README.md").read_text()
         assert (d / "onnx" / "model.onnx").is_file() and (d / "onnx" / "model-int8.onnx").is_file()
+        assert "| onnx/model-int8.onnx | int8 |" in card and "Latency measured by the study" in card
         code = re.search(r"## ONNX.*?```python\n(.*?)```", card, re.S).group(1).replace("path/to/this/directory", str(d))
         # no torch, no transformers, no distilbo: onnxruntime and tokenizers only
         guard = "import sys\nfor m in ('torch', 'transformers', 'distilbo'):\n    sys.modules[m] = None\n"

@@ -63,10 +63,12 @@ def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: 
 
 def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
                    runs: Mapping[str, Mapping[str, str]], teacher_metrics: Mapping | None = None,
-                   param_names: list[str] | None = None) -> None:
-    """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
+                   param_names: list[str] | None = None, latency_paths: list[str] | None = None) -> None:
+    """Frontier and scenario tables, and the picks exported with a model card. `latency_paths`: the
+    rounds' latency tables of a study that measures deployment variants. `runs` maps each
     trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file."""
     history = pd.read_parquet(history_path)
+    timed = pd.concat([pd.read_parquet(p) for p in latency_paths], ignore_index=True) if latency_paths else None
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
     write_parquet(front, out["frontier"])
     scenarios = pick_scenarios(history, objectives, frontier_cfg["quality"], frontier_cfg["size"],
@@ -82,21 +84,23 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                 if key not in runs:
                     raise KeyError(f"{history_path}: trial {key} is not one of this study's trials ({len(runs)} given)")
                 export_model(row, runs[key], tmp / row["scenario"], teacher_metrics, param_names or [],
-                             frontier_cfg["quality"])
+                             frontier_cfg["quality"], timed)
 
 
 def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_metrics: Mapping | None,
-                 param_names: list[str], quality: str) -> None:
-    """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them."""
+                 param_names: list[str], quality: str, timed: pd.DataFrame | None = None) -> None:
+    """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them
+    (`timed`: the study's latency tables)."""
     shutil.copytree(run["model"], dest)
     metrics = json.loads(Path(run["metrics"]).read_text())
     card = model_card(row, metrics, teacher_metrics, param_names, quality)
     if run.get("deploy"):
-        card += onnx_section(run["deploy"], dest, quality)
+        mine = None if timed is None else timed[timed["round"].eq(row["round"]) & timed["trial"].eq(row["trial"])]
+        card += onnx_section(run["deploy"], dest, quality, mine)
     (dest / "README.md").write_text(card)
 
 
-def onnx_section(deploy_dir: str, dest: Path, quality: str) -> str:
+def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame | None = None) -> str:
     """Copy the trial's ONNX files into dest/onnx/ and say how to run them; a variant that could
     not be made is reported here (the Hugging Face export above still stands)."""
     record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
@@ -109,15 +113,20 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str) -> str:
         name = DEPLOY_FILES[precision]
         shutil.copy2(Path(deploy_dir) / name, dest / "onnx" / name)
         v = record[precision]
-        rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {v.get(quality, float('nan')):.2f} |")
+        t = timed[timed[registry.PRECISION].eq(precision)] if timed is not None else timed
+        ms = f"{t['latency_ms'].iat[0]:.1f} (IQR {t['latency_iqr_ms'].iat[0]:.1f})" if t is not None and len(t) else "-"
+        rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {ms} | {v.get(quality, float('nan')):.2f} |")
     table = "\n".join(rows)
+    where = (f"Latency measured by the study: {timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} "
+             f"thread(s), median over {int(timed['latency_questions'].iat[0])} eval questions."
+             if timed is not None and len(timed) else "")
     return f"""
 ## ONNX (no torch needed)
-| file | precision | MB | {quality} |
-| --- | --- | --- | --- |
+| file | precision | MB | latency at batch 1 (ms per question) | {quality} |
+| --- | --- | --- | --- | --- |
 {table}
 
-Latency at batch 1 is in the study's report (deployment section), measured on its CPU.
+{where}
 {ONNX_USAGE.format(path="path/to/this/directory")}
 
 `distilbo-answer DIR --onnx int8` answers with the same windows and post-processing as the study's scoring.

@@ -82,13 +82,6 @@ def study_deployment(wildcards):
     }
 
 
-def study_variants(wildcards):
-    """Every trial's variants directory (ONNX files), for a study that measures them."""
-    return (
-        {"deploy": study_deployment(wildcards)["deploy"]} if MEASURES_VARIANTS else {}
-    )
-
-
 def report_names(names):
     """The report's figures or tables: the deployment section's too when the study measures variants."""
     return list(names) + (list(REPORT_DEPLOYMENT) if MEASURES_VARIANTS else [])

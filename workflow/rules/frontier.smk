@@ -3,7 +3,7 @@
 
 rule frontier:
     input:
-        unpack(study_variants),
+        unpack(study_deployment),
         history=LAST_OBSERVATIONS,
         teacher_metrics=L.teacher("metrics"),
         # the exported picks are copied from here: every trial, since any may be picked

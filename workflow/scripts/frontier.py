@@ -15,5 +15,6 @@ if hasattr(snakemake.input, "deploy"):  # the study measures deployment variants
         runs[key]["deploy"] = deploy
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
 objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher_metrics)
+latency = list(snakemake.input.latency) if hasattr(snakemake.input, "latency") else None
 write_frontier(snakemake.input.history, objectives, completed(p.frontier, "frontier"), dict(snakemake.output),
-               runs, teacher_metrics, list(p.params))
+               runs, teacher_metrics, list(p.params), latency)

@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from distilbo.metrics import CURVE_METRICS, ERROR_KINDS  # noqa: E402
+from distilbo.metrics import CURVE_METRICS, ERROR_KINDS, NEEDS_VARIANTS  # noqa: E402
 
 DPI = 110
 # One colour per answer kind, in the registry's order (best first).
@@ -53,7 +53,8 @@ def frontier_figure(history: pd.DataFrame, front: pd.DataFrame, quality: str, si
     if baseline is not None:
         ax.scatter([baseline[size] / scale], [baseline[quality]], marker="D", s=110, facecolor="none",
                    edgecolor="black", lw=2, zorder=4, label="baseline")
-    if teacher is not None and quality in teacher and size in teacher:
+    # the teacher's own latency_ms is its torch run's, not the deployment stage's: not comparable
+    if teacher is not None and quality in teacher and size in teacher and size not in NEEDS_VARIANTS:
         ax.scatter([teacher[size] / scale], [teacher[quality]], marker="*", s=220, color="#ffb703",
                    edgecolor="black", zorder=4, label="teacher")
     ax.set_xlabel(xlabel)
