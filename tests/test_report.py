@@ -121,10 +121,9 @@ def test_the_deployment_table_pairs_each_trials_variants(tmp_path):
         (d / "variants.json").write_text(json.dumps({"status": "ok", "fp32": {"size_mb": 90.0, "span_f1": f32},
                                                      "int8": {"size_mb": 23.0, "span_f1": i8}}))
         dirs[f"round-{r}/trial-{i}"] = str(d)
-    timed = tmp_path / "latency.parquet"
-    pd.DataFrame({"round": [0] * 4, "trial": [0, 0, 1, 1], "precision": ["fp32", "int8"] * 2,
-                  "latency_ms": [70.0, 45.0, 50.0, 30.0], "latency_iqr_ms": [5.0] * 4}).to_parquet(timed)
-    table = variant_table(history, dirs, [str(timed)], "span_f1").set_index(["round", "trial", "precision"])
+    timed = pd.DataFrame({"round": [0] * 4, "trial": [0, 0, 1, 1], "precision": ["fp32", "int8"] * 2,
+                          "latency_ms": [70.0, 45.0, 50.0, 30.0], "latency_iqr_ms": [5.0] * 4})
+    table = variant_table(history, dirs, timed, "span_f1").set_index(["round", "trial", "precision"])
     assert len(table) == 4  # the failed trial has no variants
     assert table.loc[(0, 0, "fp32"), "shipped"] and not table.loc[(0, 0, "int8"), "shipped"]
     assert table.loc[(0, 1, "int8"), "latency_ms"] == 30.0 and table.loc[(0, 1, "int8"), "size_mb"] == 23.0

@@ -87,7 +87,7 @@ class OnnxReader(torch.nn.Module):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.path, self.threads = Path(path), threads
+        self.threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def forward(self, input_ids, attention_mask, token_type_ids) -> QuestionAnsweringModelOutput:

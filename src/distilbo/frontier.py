@@ -13,6 +13,7 @@ import pandas as pd
 
 from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, write_parquet
+from distilbo.history import read_latency, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
@@ -68,7 +69,7 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
     rounds' latency tables of a study that measures deployment variants. `runs` maps each
     trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file."""
     history = pd.read_parquet(history_path)
-    timed = pd.concat([pd.read_parquet(p) for p in latency_paths], ignore_index=True) if latency_paths else None
+    timed = read_latency(latency_paths) if latency_paths else None
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
     write_parquet(front, out["frontier"])
     scenarios = pick_scenarios(history, objectives, frontier_cfg["quality"], frontier_cfg["size"],
@@ -95,7 +96,7 @@ def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_met
     metrics = json.loads(Path(run["metrics"]).read_text())
     card = model_card(row, metrics, teacher_metrics, param_names, quality)
     if run.get("deploy"):
-        mine = None if timed is None else timed[timed["round"].eq(row["round"]) & timed["trial"].eq(row["trial"])]
+        mine = None if timed is None else timed_rows(timed, int(row["round"]), int(row["trial"]))
         card += onnx_section(run["deploy"], dest, quality, mine)
     (dest / "README.md").write_text(card)
 
@@ -117,9 +118,7 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
         ms = f"{t['latency_ms'].iat[0]:.1f} (IQR {t['latency_iqr_ms'].iat[0]:.1f})" if t is not None and len(t) else "-"
         rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {ms} | {v.get(quality, float('nan')):.2f} |")
     table = "\n".join(rows)
-    where = (f"Latency measured by the study: {timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} "
-             f"thread(s), median over {int(timed['latency_questions'].iat[0])} eval questions."
-             if timed is not None and len(timed) else "")
+    where = f"Latency measured by the study: {timing_setup(timed)}." if timed is not None and len(timed) else ""
     return f"""
 ## ONNX (no torch needed)
 | file | precision | MB | latency at batch 1 (ms per question) | {quality} |

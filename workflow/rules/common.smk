@@ -62,24 +62,23 @@ def trial_files(name):
     return [L.trial(name, r, i) for r in ROUNDS for i in TRIALS]
 
 
-def round_deployment(wildcards):
-    """A round's deployment measurements, for a study that measures variants (else none)."""
+def deployment_inputs(rounds):
+    """Deployment variants ("deploy": every trial's directory) and latency tables of `rounds`, for
+    a study that measures them (else none)."""
     if not MEASURES_VARIANTS:
         return {}
     return {
-        "variants": [L.deploy(wildcards.r, i) for i in TRIALS],
-        "latency": L.latency(wildcards.r),
+        "deploy": [L.deploy(r, i) for r in rounds for i in TRIALS],
+        "latency": [L.latency(r) for r in rounds],
     }
+
+
+def round_deployment(wildcards):
+    return deployment_inputs([wildcards.r])
 
 
 def study_deployment(wildcards):
-    """Every trial's variants and every round's latency table, for a study that measures them."""
-    if not MEASURES_VARIANTS:
-        return {}
-    return {
-        "deploy": [L.deploy(r, i) for r in ROUNDS for i in TRIALS],
-        "latency": [L.latency(r) for r in ROUNDS],
-    }
+    return deployment_inputs(ROUNDS)
 
 
 def report_names(names):

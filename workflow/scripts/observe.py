@@ -10,6 +10,6 @@ i = snakemake.input
 previous = i.previous[0] if i.previous else None
 deployment = None
 if hasattr(i, "latency"):  # the study measures deployment variants
-    deployment = {"variants": [os.path.join(d, DEPLOY_FILES["variants"]) for d in i.variants],
-                  "latency": i.latency, "fixed": snakemake.params.fixed}
+    deployment = {"variants": [os.path.join(d, DEPLOY_FILES["variants"]) for d in i.deploy],
+                  "latency": i.latency[0], "fixed": snakemake.params.fixed}
 observe_round(i.suggestions, list(i.metrics), previous, snakemake.output[0], snakemake.params.names, deployment)

@@ -11,6 +11,7 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path
+from distilbo.history import read_latency, timing_setup
 from distilbo.layout import trial_key
 from distilbo.metrics import ERROR_KINDS
 from distilbo.report import figures
@@ -123,11 +124,10 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
 
 
 def _deployment(inputs, history, quality, fig, tab) -> str:
-    table = variant_table(history, inputs["deploy"], inputs["latency"], quality)
+    timed = read_latency(inputs["latency"])
+    table = variant_table(history, inputs["deploy"], timed, quality)
     table.to_csv(tab / "deployment.csv", index=False)
-    timed = pd.concat([pd.read_parquet(p) for p in inputs["latency"]], ignore_index=True)
-    setup = (f"{timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} thread(s), batch 1, median over "
-             f"{int(timed['latency_questions'].iat[0])} eval questions" if len(timed) else "no variant was timed")
+    setup = timing_setup(timed)
     text = (f"<p>Every trial exported to ONNX (fp32) and quantized to int8 (ONNX Runtime, dynamic), each scored "
             f"on the eval questions and timed one trial at a time ({html.escape(setup)}). The history, frontier "
             f"and scenarios count the variant each trial ships (its <code>precision</code>).</p>")

@@ -10,15 +10,16 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo import metrics as registry
+from distilbo.history import timed_rows
 from distilbo.layout import DEPLOY_FILES, trial_key
 
 COLUMNS = ("round", "trial", registry.PRECISION, "shipped", "size_mb", "latency_ms", "latency_iqr_ms")
 
 
-def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], latency_paths: list[str],
+def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: pd.DataFrame,
                   quality: str) -> pd.DataFrame:
-    """One row per (successful trial, precision); int8_loss: fp32's quality minus int8's."""
-    timed = pd.concat([pd.read_parquet(p) for p in latency_paths], ignore_index=True) if latency_paths else None
+    """One row per (successful trial, precision); `timed`: the study's latency tables
+    (distilbo.history.read_latency); int8_loss: fp32's quality minus int8's."""
     rows = []
     for _, h in history[history["status"].eq(registry.STATUS_OK)].iterrows():
         r, i = int(h["round"]), int(h["trial"])
@@ -26,9 +27,8 @@ def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], latency
         for precision in registry.PRECISIONS:
             row = {"round": r, "trial": i, registry.PRECISION: precision, "shipped": h.get(registry.PRECISION) == precision,
                    "size_mb": record[precision]["size_mb"], quality: record[precision].get(quality)}
-            if timed is not None:
-                t = timed[timed["round"].eq(r) & timed["trial"].eq(i) & timed[registry.PRECISION].eq(precision)]
-                row.update(t[["latency_ms", "latency_iqr_ms"]].iloc[0].to_dict() if len(t) else {})
+            t = timed_rows(timed, r, i, precision)
+            row.update(t[["latency_ms", "latency_iqr_ms"]].iloc[0].to_dict() if len(t) else {})
             rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS) + [quality])
     by_trial = table.pivot_table(index=["round", "trial"], columns=registry.PRECISION, values=quality)
