@@ -92,6 +92,44 @@ def test_the_history_takes_the_shipped_variants_scores_size_and_latency(tmp_path
     assert "not timed" in deployed_metrics(ok, timed, 0, 2, "int8")["reason"]
 
 
+def _observe_variants(tmp_path, precisions):
+    import json
+
+    import pandas as pd
+
+    from distilbo.history import observe_round
+
+    pd.DataFrame({"round": [0, 0], "trial": [0, 1], "origin": ["baseline", "initial"], "n_layers": [6, 3],
+                  "precision": ["fp32", "int8"]}).to_parquet(tmp_path / "s.parquet")
+    (tmp_path / "m0.json").write_text(json.dumps({"status": "ok", "span_f1": 50.0, "num_parameters": 100}))
+    (tmp_path / "m1.json").write_text(json.dumps({"status": "failed", "reason": "out of memory"}))
+    timed = pd.DataFrame({"round": [0, 0], "trial": [0, 0], "precision": ["fp32", "int8"],
+                          "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})
+    timed.to_parquet(tmp_path / "latency.parquet")
+    deployment = {"variants": [_variants_json(tmp_path / "v0.json"), str(tmp_path / "missing.json")],
+                  "latency": str(tmp_path / "latency.parquet"), "fixed": {}, "precisions": precisions}
+    return observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / f"m{i}.json") for i in range(2)], None,
+                         str(tmp_path / "o.parquet"), ["n_layers", "precision"], deployment)
+
+
+def test_a_searched_precision_puts_both_variants_of_a_trial_in_the_history(tmp_path):
+    from distilbo.history import trials
+
+    history = _observe_variants(tmp_path, ["fp32", "int8"])
+    assert history[["trial", "precision", "origin", "status"]].values.tolist() == [
+        [0, "fp32", "baseline", "ok"], [0, "int8", "variant", "ok"], [1, "int8", "initial", "failed"]]
+    fp32, int8 = history.iloc[0], history.iloc[1]
+    assert (fp32["span_f1"], fp32["size_mb"], fp32["latency_ms"]) == (50.0, 4.0, 9.0)
+    assert (int8["span_f1"], int8["size_mb"], int8["latency_ms"]) == (48.0, 1.0, 5.0)
+    assert int8["num_parameters"] == 100 and int8["n_layers"] == 6  # the same model, quantized
+    assert trials(history)[["trial", "precision"]].values.tolist() == [[0, "fp32"], [1, "int8"]]
+
+
+def test_a_fixed_precision_keeps_one_row_per_trial(tmp_path):
+    history = _observe_variants(tmp_path, ["fp32"])
+    assert history[["trial", "precision", "status"]].values.tolist() == [[0, "fp32", "ok"], [1, "int8", "failed"]]
+
+
 def test_export_leaves_the_models_attention_as_it_was(teacher, tmp_path):
     before = teacher.config._attn_implementation
     export_onnx(teacher, tmp_path / "model.onnx")

@@ -112,8 +112,10 @@ def test_error_kinds_add_up_to_the_wrong_answers():
 def test_the_deployment_table_pairs_each_trials_variants(tmp_path):
     from distilbo.report.deployment import variant_table
 
-    history = pd.DataFrame({"round": [0, 0, 1], "trial": [0, 1, 0], "status": ["ok", "ok", "failed"],
-                            "precision": ["fp32", "int8", ""]})
+    # trial 0 entered the history as both variants, trial 1 as its int8 one only
+    history = pd.DataFrame({"round": [0, 0, 0, 1], "trial": [0, 0, 1, 0], "status": ["ok", "ok", "ok", "failed"],
+                            "precision": ["fp32", "int8", "int8", "fp32"],
+                            "origin": ["baseline", "variant", "initial", "model"]})
     dirs = {}
     for r, i, f32, i8 in [(0, 0, 60.0, 59.5), (0, 1, 40.0, 41.0)]:
         d = tmp_path / f"round-{r}" / f"trial-{i}" / "deploy"
@@ -125,7 +127,8 @@ def test_the_deployment_table_pairs_each_trials_variants(tmp_path):
                           "latency_ms": [70.0, 45.0, 50.0, 30.0], "latency_iqr_ms": [5.0] * 4})
     table = variant_table(history, dirs, timed, "span_f1").set_index(["round", "trial", "precision"])
     assert len(table) == 4  # the failed trial has no variants
-    assert table.loc[(0, 0, "fp32"), "shipped"] and not table.loc[(0, 0, "int8"), "shipped"]
+    assert table.loc[(0, 0, "fp32"), "candidate"] and table.loc[(0, 0, "int8"), "candidate"]
+    assert table.loc[(0, 1, "int8"), "candidate"] and not table.loc[(0, 1, "fp32"), "candidate"]
     assert table.loc[(0, 1, "int8"), "latency_ms"] == 30.0 and table.loc[(0, 1, "int8"), "size_mb"] == 23.0
     assert table.loc[(0, 0, "int8"), "int8_loss"] == pytest.approx(0.5)
     assert table.loc[(0, 1, "fp32"), "int8_loss"] == pytest.approx(-1.0)

@@ -48,29 +48,43 @@ def test_smoke_study_writes_every_stage(smoke):
     assert "lost their answer to truncation" in log
 
 
-def test_each_trial_ships_its_precision_sized_and_timed(smoke):
+def test_each_trial_enters_the_history_as_both_variants_sized_and_timed(smoke):
     obs = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
     ok = obs[obs["status"].eq("ok")]
-    assert len(ok) and set(ok["precision"]) <= {"fp32", "int8"}
-    for _, row in ok.iterrows():
-        trial = smoke / "search" / f"round-{row['round']}" / f"trial-{row['trial']}"
-        variants = json.loads((trial / "deploy" / "variants.json").read_text())
+    assert len(ok)
+    for (r, t), rows in ok.groupby(["round", "trial"]):
+        assert sorted(rows["precision"]) == ["fp32", "int8"] and rows["origin"].eq("variant").sum() == 1
+        variants = json.loads((smoke / "search" / f"round-{r}" / f"trial-{t}" / "deploy" / "variants.json").read_text())
         assert variants["int8"]["size_mb"] < 0.5 * variants["fp32"]["size_mb"]  # embeddings quantized too
-        shipped = variants[row["precision"]]
-        assert row["size_mb"] == shipped["size_mb"] and row["span_f1"] == shipped["span_f1"]
-        timed = pd.read_parquet(smoke / "search" / f"round-{row['round']}" / "latency.parquet")
-        mine = timed[timed["trial"].eq(row["trial"])].set_index("precision")
+        timed = pd.read_parquet(smoke / "search" / f"round-{r}" / "latency.parquet")
+        mine = timed[timed["trial"].eq(t)].set_index("precision")
         assert set(mine.index) == {"fp32", "int8"} and (mine["latency_threads"] == 1).all()
-        assert row["latency_ms"] == mine.loc[row["precision"], "latency_ms"] > 0
+        for _, row in rows.iterrows():
+            shipped = variants[row["precision"]]
+            assert row["size_mb"] == shipped["size_mb"] and row["span_f1"] == shipped["span_f1"]
+            assert row["latency_ms"] == mine.loc[row["precision"], "latency_ms"] > 0
+
+
+def test_the_teachers_variants_are_made_and_timed_for_reference(smoke):
+    variants = json.loads((smoke / "teacher" / "deploy" / "variants.json").read_text())
+    assert variants["status"] == "ok" and variants["int8"]["size_mb"] < variants["fp32"]["size_mb"]
+    # both scored anew, the same way (the teacher's own scores had its verifier)
+    assert "errors" in variants["fp32"] and "errors" in variants["int8"]
+    timed = pd.read_parquet(smoke / "teacher" / "latency.parquet")
+    assert timed["precision"].tolist() == ["fp32", "int8"] and timed["model"].eq("teacher").all()
+    assert (timed["latency_ms"] > 0).all()
+    assert "The teacher's variants" in (smoke / "report" / "index.html").read_text()
 
 
 def test_search_rounds_and_frontier(smoke):
+    from distilbo.history import trials
+
     obs = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
-    assert obs[["round", "trial"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert trials(obs)[["round", "trial"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
     assert obs.loc[0, "origin"] == "baseline" and obs.loc[0, "n_layers"] == 2 and obs.loc[0, "n_heads"] == 4
     assert {"status", "exact", "f1", "num_parameters", "latency_ms", "alpha_ce", "learning_rate"} <= set(obs)
     r0 = pd.read_parquet(smoke / "search" / "round-0" / "observations.parquet")
-    pd.testing.assert_frame_equal(obs.iloc[:2], r0)
+    pd.testing.assert_frame_equal(obs.iloc[:len(r0)], r0)
     curve = pd.read_parquet(smoke / "search" / "round-0" / "trial-0" / "curve.parquet")
     assert curve["step"].tolist() == [3, 6] and curve["eval_questions"].tolist() == [30, 60]
     front = pd.read_parquet(smoke / "frontier" / "frontier.parquet")
@@ -110,6 +124,7 @@ def test_exported_onnx_files_answer_with_the_cards_code_alone(smoke):
         card = (d / "README.md").read_text()
         assert (d / "onnx" / "model.onnx").is_file() and (d / "onnx" / "model-int8.onnx").is_file()
         assert "| onnx/model-int8.onnx | int8 |" in card and "Latency measured by the study" in card
+        assert "| the teacher, for reference | int8 |" in card
         code = re.search(r"## ONNX.*?```python\n(.*?)```", card, re.S).group(1).replace("path/to/this/directory", str(d))
         # no torch, no transformers, no distilbo: onnxruntime and tokenizers only
         guard = "import sys\nfor m in ('torch', 'transformers', 'distilbo'):\n    sys.modules[m] = None\n"
@@ -172,13 +187,16 @@ def _touch(path):
 
 @pytest.mark.parametrize("changed, expected", [
     # an exported pick is copied from here; its ONNX variants are made from it, and round 1 builds on them
-    ("search/round-0/trial-1/model", {"variants", "latency", "observe", "suggest", "distill", "frontier", "report"}),
-    ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report"}),
-    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report"}),
+    # (the teacher is timed after the last round's observations, so that nothing trains meanwhile)
+    ("search/round-0/trial-1/model", {"variants", "latency", "observe", "suggest", "distill", "frontier", "report",
+                                      "teacher_latency"}),
+    ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report", "teacher_latency"}),
+    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report", "teacher_latency"}),
     ("search/round-1/trial-0/curve.parquet", {"report"}),  # the training-curve figure
     ("search/round-1/trial-0/predictions.parquet", {"report"}),  # the error analysis
     # relative thresholds are resolved against the teacher's scores: the rounds are suggested anew
-    ("teacher/metrics.json", {"suggest", "distill", "variants", "latency", "observe", "frontier", "report"}),
+    ("teacher/metrics.json", {"suggest", "distill", "variants", "latency", "observe", "frontier", "report",
+                              "teacher_variants", "teacher_latency"}),
 ])
 def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
     import shutil

@@ -166,12 +166,18 @@ def check_deploy(cfg: Mapping) -> None:
     if cfg["deploy"]["measure"] is False and needs:
         raise ConfigError(f"config: deploy.measure is false, but {', '.join(needs)} needs the deployment stage's "
                           "measurements; set deploy.measure: auto")
-    search = cfg["search"]
-    choices = (search["space"].get(metrics.PRECISION, {}).get("choices")
-               or [search.get("fixed", {}).get(metrics.PRECISION, metrics.PRECISIONS[0])])
+    choices = history_precisions(cfg["search"])
     bad = [c for c in choices if c not in metrics.PRECISIONS]
     if bad:
         raise ConfigError(f"config: search {metrics.PRECISION} {bad}: a variant is one of {list(metrics.PRECISIONS)}")
+
+
+def history_precisions(search: Mapping) -> list[str]:
+    """The variants of each trial that enter the history (of a study that measures them): every
+    choice when precision is searched (both are made and measured anyway, and either may ship),
+    else the fixed one (the first variant when unset)."""
+    searched = (search["space"].get(metrics.PRECISION) or {}).get("choices")
+    return list(searched or [(search.get("fixed") or {}).get(metrics.PRECISION, metrics.PRECISIONS[0])])
 
 
 def uses_head_importance(search: Mapping) -> bool:

@@ -22,21 +22,23 @@ from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.deploy")
 
-LATENCY_COLUMNS = ("round", "trial", registry.PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",
+# after the model's key columns
+LATENCY_COLUMNS = (registry.PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",
                    "latency_threads", "cpu", "reason")
 
 
-def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir: str) -> dict:
+def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir: str, rescore: bool = False) -> dict:
     """The trial's ONNX fp32 and int8 files and variants.json: per precision, size_mb and the
-    scores (fp32: the trial's own, which ONNX Runtime reproduces; int8: scored anew), or why not."""
+    scores (fp32: the trial's own, which ONNX Runtime reproduces, or scored anew with `rescore`, as
+    the teacher is: its own scores had a verifier; int8: scored anew), or why not."""
     trial = json.loads(Path(metrics_path).read_text())
     with atomic_path(out_dir, is_dir=True) as tmp:
-        record = _variants(model_dir, trial, evalset, tmp)
+        record = _variants(model_dir, trial, evalset, tmp, rescore)
         (tmp / DEPLOY_FILES["variants"]).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record
 
 
-def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path) -> dict:
+def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path, rescore: bool) -> dict:
     if trial.get("status") != registry.STATUS_OK:
         return {"status": registry.STATUS_FAILED, "reason": "the trial did not train"}
     from transformers import AutoModelForQuestionAnswering
@@ -48,36 +50,43 @@ def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path) -> d
     except DeployError as err:
         log.error("%s: %s", model_dir, err)
         return {"status": registry.STATUS_FAILED, "reason": str(err)}
-    scores, table = evalset.score(OnnxReader(int8))
     quality = registry.OFFICIAL + registry.SPAN
     record = {"status": registry.STATUS_OK,
-              "fp32": {"size_mb": size_mb(fp32), **{k: trial[k] for k in quality if k in trial}},
-              "int8": {"size_mb": size_mb(int8), **{k: scores[k] for k in quality},
-                       "errors": table["category"].value_counts().to_dict()}}
+              "fp32": {"size_mb": size_mb(fp32), **({k: trial[k] for k in quality if k in trial} if not rescore
+                                                    else _scored(evalset, fp32))},
+              "int8": {"size_mb": size_mb(int8), **_scored(evalset, int8)}}
     log.info("%s: fp32 %.1f MB, int8 %.1f MB; span_f1 %.2f -> %.2f", model_dir, record["fp32"]["size_mb"],
-             record["int8"]["size_mb"], trial.get("span_f1", float("nan")), scores["span_f1"])
+             record["int8"]["size_mb"], record["fp32"].get("span_f1", float("nan")), record["int8"]["span_f1"])
     return record
 
 
-def write_latency(keys: Sequence[tuple[int, int]], deploy_dirs: Sequence[str], evalset: EvalSet,
+def _scored(evalset: EvalSet, onnx_file: Path) -> dict:
+    scores, table = evalset.score(OnnxReader(onnx_file))
+    return {**{k: scores[k] for k in registry.OFFICIAL + registry.SPAN},
+            "errors": table["category"].value_counts().to_dict()}
+
+
+def write_latency(keys: Sequence[Mapping], deploy_dirs: Sequence[str], evalset: EvalSet,
                   settings: Mapping, out: str) -> pd.DataFrame:
-    """One row per (trial, precision) of the round: latency at batch 1 on settings["threads"]
-    threads, over the first settings["latency_questions"] eval questions; a failed run keeps its reason."""
+    """One row per (model, precision): the model's key columns (a trial's {"round": r, "trial": i},
+    the teacher's {"model": "teacher"}), then its latency at batch 1 on settings["threads"] threads
+    over the first settings["latency_questions"] eval questions; a failed run keeps its reason."""
     ids = evalset.windows["example_id"]
     rows = []
-    for (r, i), d in zip(keys, deploy_dirs):
+    for key, d in zip(keys, deploy_dirs):
         if json.loads((Path(d) / DEPLOY_FILES["variants"]).read_text())["status"] != registry.STATUS_OK:
             continue
         for precision in registry.PRECISIONS:
-            row = {"round": r, "trial": i, registry.PRECISION: precision, "reason": ""}
+            row = {**key, registry.PRECISION: precision, "reason": ""}
             try:
                 reader = OnnxReader(Path(d) / DEPLOY_FILES[precision], settings["threads"])
                 row.update(latency(reader, evalset.data, ids, n=settings["latency_questions"],
                                    repeats=settings["latency_repeats"], timeout_s=settings["latency_timeout_s"]))
             except (TimeoutError, RuntimeError) as err:  # ONNX Runtime raises RuntimeError subclasses
-                log.error("round %d trial %d %s: %s", r, i, precision, err)
+                log.error("%s %s: %s", key, precision, err)
                 row["reason"] = str(err)
             rows.append(row)
-    table = pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+    columns = list(keys[0]) if keys else ["round", "trial"]
+    table = pd.DataFrame(rows, columns=columns + list(LATENCY_COLUMNS))
     write_parquet(table, out)
     return table

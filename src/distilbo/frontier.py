@@ -13,7 +13,7 @@ import pandas as pd
 
 from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, write_parquet
-from distilbo.history import read_latency, timed_rows, timing_setup
+from distilbo.history import read_latency, reference_variants, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
@@ -64,18 +64,20 @@ def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: 
 
 def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
                    runs: Mapping[str, Mapping[str, str]], teacher_metrics: Mapping | None = None,
-                   param_names: list[str] | None = None, latency_paths: list[str] | None = None) -> None:
-    """Frontier and scenario tables, and the picks exported with a model card. `latency_paths`: the
-    rounds' latency tables of a study that measures deployment variants. `runs` maps each
-    trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file."""
+                   param_names: list[str] | None = None, deployment: Mapping | None = None) -> None:
+    """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
+    trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file
+    (and "deploy" directory). `deployment`, in a study that measures variants: the rounds' "latency"
+    tables, the teacher's variants ("teacher_deploy", "teacher_latency") for reference."""
     history = pd.read_parquet(history_path)
-    timed = read_latency(latency_paths) if latency_paths else None
+    timed = read_latency(deployment["latency"]) if deployment else None
+    teacher = reference_variants(deployment["teacher_deploy"], deployment["teacher_latency"]) if deployment else None
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
     write_parquet(front, out["frontier"])
     scenarios = pick_scenarios(history, objectives, frontier_cfg["quality"], frontier_cfg["size"],
                                frontier_cfg["size_tolerance"], frontier_cfg["quality_tolerance"])
     write_parquet(scenarios, out["scenarios"])
-    log.info("frontier: %d of %d trials\n%s", len(front), len(history),
+    log.info("frontier: %d of %d models\n%s", len(front), len(history),
              scenarios.reindex(columns=["scenario", "found", frontier_cfg["size"], frontier_cfg["quality"],
                                         "size_vs_baseline_pct", "quality_vs_baseline"]).to_string())
     with atomic_path(out["models"], is_dir=True) as tmp:
@@ -85,23 +87,25 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                 if key not in runs:
                     raise KeyError(f"{history_path}: trial {key} is not one of this study's trials ({len(runs)} given)")
                 export_model(row, runs[key], tmp / row["scenario"], teacher_metrics, param_names or [],
-                             frontier_cfg["quality"], timed)
+                             frontier_cfg["quality"], timed, teacher)
 
 
 def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_metrics: Mapping | None,
-                 param_names: list[str], quality: str, timed: pd.DataFrame | None = None) -> None:
+                 param_names: list[str], quality: str, timed: pd.DataFrame | None = None,
+                 teacher: pd.DataFrame | None = None) -> None:
     """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them
-    (`timed`: the study's latency tables)."""
+    (`timed`: the study's latency tables; `teacher`: its variants, distilbo.history.reference_variants)."""
     shutil.copytree(run["model"], dest)
     metrics = json.loads(Path(run["metrics"]).read_text())
     card = model_card(row, metrics, teacher_metrics, param_names, quality)
     if run.get("deploy"):
         mine = None if timed is None else timed_rows(timed, int(row["round"]), int(row["trial"]))
-        card += onnx_section(run["deploy"], dest, quality, mine)
+        card += onnx_section(run["deploy"], dest, quality, mine, teacher)
     (dest / "README.md").write_text(card)
 
 
-def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame | None = None) -> str:
+def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame | None = None,
+                 teacher: pd.DataFrame | None = None) -> str:
     """Copy the trial's ONNX files into dest/onnx/ and say how to run them; a variant that could
     not be made is reported here (the Hugging Face export above still stands)."""
     record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
@@ -117,7 +121,7 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
         t = timed[timed[registry.PRECISION].eq(precision)] if timed is not None else timed
         ms = f"{t['latency_ms'].iat[0]:.1f} (IQR {t['latency_iqr_ms'].iat[0]:.1f})" if t is not None and len(t) else "-"
         rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {ms} | {v.get(quality, float('nan')):.2f} |")
-    table = "\n".join(rows)
+    table = "\n".join(rows + [_teacher_row(t, quality) for _, t in (teacher if teacher is not None else pd.DataFrame()).iterrows()])
     where = f"Latency measured by the study: {timing_setup(timed)}." if timed is not None and len(timed) else ""
     return f"""
 ## ONNX (no torch needed)
@@ -130,6 +134,11 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
 
 `distilbo-answer DIR --onnx int8` answers with the same windows and post-processing as the study's scoring.
 """
+
+
+def _teacher_row(t: pd.Series, quality: str) -> str:
+    ms = f"{t['latency_ms']:.1f} (IQR {t['latency_iqr_ms']:.1f})" if pd.notna(t.get("latency_ms")) else "-"
+    return f"| the teacher, for reference | {t[registry.PRECISION]} | {t['size_mb']:.1f} | {ms} | {t.get(quality, float('nan')):.2f} |"
 
 
 ONNX_USAGE = '''```python
@@ -165,6 +174,15 @@ print(tokenizer.decode(inputs["input_ids"][0][start : end + 1]) if end >= start 
 ```'''
 
 
+def picked_variant(row: pd.Series) -> str:
+    """The sentence that names the file picked, in a study whose models are deployment variants."""
+    precision = row.get(registry.PRECISION)
+    if not isinstance(precision, str) or not precision:
+        return ""
+    return (f"\nThe pick is the **{precision}** variant, `onnx/{DEPLOY_FILES[precision]}`: the figures above are "
+            f"that file's (the ONNX section below has each file's).")
+
+
 def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str],
                quality: str) -> str:
     scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in registry.OFFICIAL + registry.SPAN if k in metrics)
@@ -180,7 +198,7 @@ tags: [distilbo, distillation, squad_v2]
 
 Picked by the scenario *{row['scenario']}* ({row['definition']}) from a distilbo study:
 round {int(row['round'])}, trial {int(row['trial'])}. {metrics['num_parameters']:,} parameters
-({row['size_vs_baseline_pct']:+.2f}% against the baseline), {quality} {row['quality_vs_baseline']:+.2f} against it.
+({row['size_vs_baseline_pct']:+.2f}% against the baseline), {quality} {row['quality_vs_baseline']:+.2f} against it.{picked_variant(row)}
 
 ## How it was distilled
 A student built from the teacher (a subset of its layers, attention heads removed per layer, weights
@@ -193,7 +211,7 @@ optimizer (size against answer quality). {teacher}
 | --- | --- |
 {params}
 
-## Scores (SQuAD 2.0 official metrics, the study's eval split)
+## Scores of the torch model (SQuAD 2.0 official metrics, the study's eval split)
 | metric | value |
 | --- | --- |
 {scores}

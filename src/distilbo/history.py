@@ -1,5 +1,6 @@
 """The study's history: one row per trial (round, trial, status, every parameter, every metric),
-grown round by round from the suggestions and each trial's metrics.json.
+grown round by round from the suggestions and each trial's metrics.json; in a study that searches
+the precision, one row per variant of a trial (both are real models: either may be picked).
 
 Light on purpose (pandas only, no torch or transformers): the observe job runs it between rounds."""
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from distilbo import metrics
 from distilbo.atomic import write_parquet
+from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.history")
 
@@ -23,6 +25,8 @@ SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success")
 # The thresholds a round was suggested under (relative ones resolved): threshold_<metric> columns,
 # carried from the suggestions into the history.
 THRESHOLD_PREFIX = "threshold_"
+# The origin of a history row that is another variant of a trial (its other precision).
+VARIANT_ORIGIN = "variant"
 
 
 def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
@@ -48,30 +52,49 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
                   param_names: Sequence[str], deployment: Mapping | None = None) -> pd.DataFrame:
     """Append the round's trials to the history. `deployment` (a study that measures variants):
     {"variants": each trial's variants.json, "latency": the round's latency table, "fixed": the
-    fixed parameters}; a trial's scores are then those of the precision it ships."""
+    fixed parameters, "precisions": the variants that enter the history (distilbo.config.
+    history_precisions)}. A successful trial's row then holds the scores of the precision it was
+    suggested with; each other precision is a row of its own (origin "variant", the same parameters)."""
     suggestions = pd.read_parquet(suggestions_path)
     timed = read_latency([deployment["latency"]]) if deployment else None
     rows = []
     for k, ((_, s), path) in enumerate(zip(suggestions.iterrows(), metrics_paths)):
         m = json.loads(Path(path).read_text())
-        if deployment and m.get("status") == metrics.STATUS_OK:
-            precision = _row_params(s, deployment["fixed"]).get(metrics.PRECISION, metrics.PRECISIONS[0])
-            m.update(deployed_metrics(deployment["variants"][k], timed, int(s["round"]), int(s["trial"]), precision),
-                     **{metrics.PRECISION: precision})
-        row = {"round": int(s["round"]), "trial": int(s["trial"]), "status": m.get("status", metrics.STATUS_FAILED),
-               "reason": m.get("reason", ""), "origin": s.get("origin", "")}
-        row.update({k: s[k] for k in param_names if k in s})
-        row.update({k: s[k] for k in s.index if k.startswith(THRESHOLD_PREFIX)})
-        row.update({k: m.get(k, np.nan) for k in metrics.TRIAL})
-        if deployment:
-            row[metrics.PRECISION] = m.get(metrics.PRECISION, "")
-        rows.append(row)
+        row = {"round": int(s["round"]), "trial": int(s["trial"]), "origin": s.get("origin", "")}
+        row.update({n: s[n] for n in param_names if n in s})
+        row.update({n: s[n] for n in s.index if n.startswith(THRESHOLD_PREFIX)})
+        if not deployment:
+            rows.append(_trial_row(row, m))
+            continue
+        suggested = _row_params(s, deployment["fixed"]).get(metrics.PRECISION, metrics.PRECISIONS[0])
+        if m.get("status") != metrics.STATUS_OK:
+            rows.append(_trial_row(row, m, suggested))
+            continue
+        for precision in [suggested] + [p for p in deployment["precisions"] if p != suggested]:
+            shipped = {**m, **deployed_metrics(deployment["variants"][k], timed, row["round"], row["trial"], precision)}
+            mine = row if precision == suggested else {**row, "origin": VARIANT_ORIGIN}
+            rows.append(_trial_row(mine, shipped, precision))
     table = pd.DataFrame(rows)
     if previous:
         table = pd.concat([pd.read_parquet(previous), table], ignore_index=True)
     write_parquet(table, out)
-    log.info("history: %d trials, %d ok", len(table), int(table["status"].eq(metrics.STATUS_OK).sum()))
+    log.info("history: %d rows, %d ok", len(table), int(table["status"].eq(metrics.STATUS_OK).sum()))
     return table
+
+
+def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
+    """A history row: the suggestion's columns, the trial's status and every trial metric; the
+    variant's precision in a study that measures variants."""
+    out = {**row, "status": m.get("status", metrics.STATUS_FAILED), "reason": m.get("reason", "")}
+    out.update({k: m.get(k, np.nan) for k in metrics.TRIAL})
+    if precision is not None:
+        out[metrics.PRECISION] = precision
+    return out
+
+
+def trials(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial (the variant it was suggested with): counts of trials, not of models."""
+    return history[~history["origin"].eq(VARIANT_ORIGIN)] if "origin" in history else history
 
 
 def read_latency(paths: Sequence[str]) -> pd.DataFrame:
@@ -91,6 +114,20 @@ def timing_setup(timed: pd.DataFrame) -> str:
         return "no variant was timed"
     return (f"{timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} thread(s), batch 1, median over "
             f"{int(timed['latency_questions'].iat[0])} eval questions")
+
+
+def reference_variants(deploy_dir: str, latency_path: str) -> pd.DataFrame:
+    """The teacher's variants, for reference: one row per precision with its size_mb, scores and
+    latency (empty when they could not be made)."""
+    record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
+    if record["status"] != metrics.STATUS_OK:
+        log.warning("%s: no teacher variants: %s", deploy_dir, record["reason"])
+        return pd.DataFrame(columns=[metrics.PRECISION, "size_mb", "latency_ms", "latency_iqr_ms"])
+    timed = pd.read_parquet(latency_path).set_index(metrics.PRECISION)
+    rows = [{metrics.PRECISION: p, **{k: v for k, v in record[p].items() if k != "errors"},
+             **(timed.loc[p, ["latency_ms", "latency_iqr_ms"]].to_dict() if p in timed.index else {})}
+            for p in metrics.PRECISIONS]
+    return pd.DataFrame(rows)
 
 
 def deployed_metrics(variants_path: str, timed: pd.DataFrame, r: int, i: int, precision: str) -> dict:

@@ -51,6 +51,13 @@ class Layout:
     def teacher_logits(self, split="{split}") -> str:
         return self._at("teacher", f"logits-{split}.parquet")
 
+    def teacher_deploy(self) -> str:
+        """The teacher's deployment variants, for reference: a directory of DEPLOY_FILES."""
+        return self._at("teacher", "deploy")
+
+    def teacher_latency(self) -> str:
+        return self._at("teacher", "latency.parquet")
+
     def head_importance(self) -> str:
         return self._at("teacher", "head-importance.parquet")
 

@@ -18,8 +18,9 @@ RUN = ("num_parameters", "latency_ms", "train_seconds")
 DEPLOY = ("size_mb", "latency_iqr_ms")
 # Deployment metrics an objective or the frontier may name only when the study measures variants.
 NEEDS_VARIANTS = ("size_mb", "latency_ms")
-# The variants of a trained model (distilbo.deploy): fp32 as trained, int8 by ONNX Runtime. A trial's
-# parameter PRECISION (searched or fixed; the first when unset) names the one it ships and is scored as.
+# The variants of a trained model (distilbo.deploy): fp32 as trained, int8 by ONNX Runtime. A history
+# row's PRECISION names the variant it scores: each searched choice, or the fixed one (the first when
+# unset) (distilbo.config.history_precisions).
 PRECISION, PRECISIONS = "precision", ("fp32", "int8")
 # Every metric a trial records in metrics.json and the history table: the names an objective may use.
 TRIAL = OFFICIAL + SPAN + RUN + DEPLOY

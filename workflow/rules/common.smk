@@ -3,6 +3,7 @@ import os
 
 from distilbo.config import (
     WINDOW_SETTINGS,
+    history_precisions,
     measures_variants,
     stated,
     uses_head_importance,
@@ -78,7 +79,14 @@ def round_deployment(wildcards):
 
 
 def study_deployment(wildcards):
-    return deployment_inputs(ROUNDS)
+    """Every round's deployment inputs, and the teacher's variants for reference."""
+    if not MEASURES_VARIANTS:
+        return {}
+    return {
+        **deployment_inputs(ROUNDS),
+        "teacher_deploy": L.teacher_deploy(),
+        "teacher_latency": L.teacher_latency(),
+    }
 
 
 def report_names(names):

@@ -1,6 +1,7 @@
 # Deployment stage (a study that measures variants, distilbo.config.measures_variants): each
 # trial's ONNX fp32 and int8 files, scored beside other trials' training, then timed one after
-# another once the round has trained: the round's DAG leaves nothing else to run meanwhile.
+# another once the round has trained: the round's DAG leaves nothing else to run meanwhile. The
+# teacher's variants, for reference, are timed after the last round.
 
 
 rule variants:
@@ -24,8 +25,28 @@ rule variants:
     params:
         scoring=stated_config("scoring"),
         windows=stated_windows(),
+        rescore=False,
     script:
         "../scripts/variants.py"
+
+
+use rule variants as teacher_variants with:
+    input:
+        model=L.teacher("model"),
+        metrics=L.teacher("metrics"),
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+    output:
+        directory(L.teacher_deploy()),
+    log:
+        L.log("teacher_variants"),
+    benchmark:
+        L.benchmark("teacher_variants")
+    params:
+        scoring=stated_config("scoring"),
+        windows=stated_windows(),
+        # both variants scored the same way (the teacher's own scores had its verifier)
+        rescore=True,
 
 
 rule latency:
@@ -48,6 +69,24 @@ rule latency:
         runtime=60,
     params:
         deploy=config["deploy"],
-        trials=TRIALS,
+        models=lambda w: [{"round": int(w.r), "trial": i} for i in TRIALS],
     script:
         "../scripts/latency.py"
+
+
+use rule latency as teacher_latency with:
+    input:
+        deploy=[L.teacher_deploy()],
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+        # after the last round: no trial trains while the teacher is timed
+        after=LAST_OBSERVATIONS,
+    output:
+        L.teacher_latency(),
+    log:
+        L.log("teacher_latency"),
+    benchmark:
+        L.benchmark("teacher_latency")
+    params:
+        deploy=config["deploy"],
+        models=[{"model": "teacher"}],

@@ -85,5 +85,6 @@ rule observe:
     params:
         names=list(config["search"]["space"]),
         fixed=config["search"]["fixed"],
+        precisions=history_precisions(config["search"]),
     script:
         "../scripts/observe.py"

@@ -15,6 +15,9 @@ if hasattr(snakemake.input, "deploy"):  # the study measures deployment variants
         runs[key]["deploy"] = deploy
 teacher_metrics = json.loads(open(snakemake.input.teacher_metrics).read())
 objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher_metrics)
-latency = list(snakemake.input.latency) if hasattr(snakemake.input, "latency") else None
+deployment = None
+if hasattr(snakemake.input, "latency"):
+    deployment = {"latency": list(snakemake.input.latency), "teacher_deploy": snakemake.input.teacher_deploy,
+                  "teacher_latency": snakemake.input.teacher_latency}
 write_frontier(snakemake.input.history, objectives, completed(p.frontier, "frontier"), dict(snakemake.output),
-               runs, teacher_metrics, list(p.params), latency)
+               runs, teacher_metrics, list(p.params), deployment)

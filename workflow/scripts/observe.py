@@ -11,5 +11,5 @@ previous = i.previous[0] if i.previous else None
 deployment = None
 if hasattr(i, "latency"):  # the study measures deployment variants
     deployment = {"variants": [os.path.join(d, DEPLOY_FILES["variants"]) for d in i.deploy],
-                  "latency": i.latency[0], "fixed": snakemake.params.fixed}
+                  "latency": i.latency[0], "fixed": snakemake.params.fixed, "precisions": snakemake.params.precisions}
 observe_round(i.suggestions, list(i.metrics), previous, snakemake.output[0], snakemake.params.names, deployment)

@@ -18,5 +18,7 @@ inputs["predictions"] = dict(zip(snakemake.params.trial_keys, snakemake.input.pr
 if hasattr(snakemake.input, "latency"):  # the study measures deployment variants
     inputs["deploy"] = dict(zip(snakemake.params.trial_keys, snakemake.input.deploy))
     inputs["latency"] = list(snakemake.input.latency)
+    inputs["teacher_deploy"] = snakemake.input.teacher_deploy
+    inputs["teacher_latency"] = snakemake.input.teacher_latency
 build_report(inputs, search, completed(snakemake.params.frontier, "frontier"), objectives,
              os.path.dirname(snakemake.output.page))

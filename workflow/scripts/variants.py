@@ -1,4 +1,4 @@
-"""Snakemake adapter: a trial's deployment variants (distilbo.deploy_stage.write_variants)."""
+"""Snakemake adapter: a trial's (or the teacher's) deployment variants (distilbo.deploy_stage.write_variants)."""
 import torch
 
 from distilbo.config import completed
@@ -11,4 +11,4 @@ torch.set_num_threads(snakemake.threads)
 i = snakemake.input
 evalset = EvalSet.load(i.eval_questions, i.eval_features, completed(snakemake.params.scoring, "scoring"),
                        snakemake.params.windows)
-write_variants(i.model, i.metrics, evalset, snakemake.output[0])
+write_variants(i.model, i.metrics, evalset, snakemake.output[0], rescore=snakemake.params.rescore)

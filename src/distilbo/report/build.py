@@ -11,7 +11,8 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path
-from distilbo.history import read_latency, timing_setup
+from distilbo import metrics as registry
+from distilbo.history import read_latency, reference_variants, timing_setup, trials
 from distilbo.layout import trial_key
 from distilbo.metrics import ERROR_KINDS
 from distilbo.report import figures
@@ -27,10 +28,13 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
             teacher: Mapping, baseline: pd.Series | None) -> dict:
     ok = history["status"].eq("ok")
     feas = feasible(history, objectives)
+    run = trials(history)
     out = {"teacher": f"{teacher.get('init', 'teacher')}: exact {teacher.get('exact', float('nan')):.2f}, "
                       f"f1 {teacher.get('f1', float('nan')):.2f}, {teacher.get('num_parameters', 0) / 1e6:.2f}M parameters",
-           "trials": len(history), "succeeded": int(ok.sum()), "failed": int((~ok).sum()),
-           "below_threshold": int((ok & ~feas).sum()), "frontier_size": len(front)}
+           "trials": len(run), "succeeded": int(run["status"].eq("ok").sum()), "failed": int(run["status"].ne("ok").sum())}
+    if len(run) < len(history):  # both variants of each trial are models of the history
+        out["models (trials x variants)"] = f"{len(history)}, {int(ok.sum())} measured"
+    out.update(below_threshold=int((ok & ~feas).sum()), frontier_size=len(front))
     if baseline is not None:
         others = history[ok & ~history["origin"].eq("baseline")]
         smaller = others[size] < baseline[size]
@@ -98,13 +102,13 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     scenarios.to_csv(tab / "scenarios.csv", index=False)
     sections = []
     failed = history[~history["status"].eq("ok")]
-    failed_list = "".join(f"<li>round {r}, trial {t}: {html.escape(str(why))}</li>"
-                          for r, t, why in failed[["round", "trial", "reason"]].itertuples(index=False))
+    failed_list = "".join(f"<li>round {r}, trial {t}{_variant(p)}: {html.escape(str(why))}</li>" for r, t, p, why in
+                          failed.reindex(columns=["round", "trial", registry.PRECISION, "reason"]).itertuples(index=False))
     sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
                                                                    teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")))
     shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial",
-             *(m for m in ("size_mb", "latency_ms") if m != size)]
+             registry.PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
     trace = hypervolume_trace(history, objectives)
@@ -128,10 +132,21 @@ def _deployment(inputs, history, quality, fig, tab) -> str:
     table = variant_table(history, inputs["deploy"], timed, quality)
     table.to_csv(tab / "deployment.csv", index=False)
     setup = timing_setup(timed)
+    held = ("both variants of every trial, each a model of its own" if table["candidate"].all()
+            else "the variant each trial ships (its <code>precision</code>)")
     text = (f"<p>Every trial exported to ONNX (fp32) and quantized to int8 (ONNX Runtime, dynamic), each scored "
             f"on the eval questions and timed one trial at a time ({html.escape(setup)}). The history, frontier "
-            f"and scenarios count the variant each trial ships (its <code>precision</code>).</p>")
-    return text + _img(figures.deployment_figure(table, quality, fig / "deployment.png")) + _table(table)
+            f"and scenarios hold {held}.</p>")
+    teacher = reference_variants(inputs["teacher_deploy"], inputs["teacher_latency"])
+    reference = ("<p>The teacher's variants, made and timed the same way (its reader alone, without the "
+                 "verifier):</p>" + _table(teacher.reindex(columns=[registry.PRECISION, "size_mb", "latency_ms",
+                                                                    "latency_iqr_ms", quality]))) if len(teacher) else ""
+    return (text + _img(figures.deployment_figure(table, quality, fig / "deployment.png", teacher)) + reference
+            + _table(table))
+
+
+def _variant(precision) -> str:
+    return f" ({precision})" if isinstance(precision, str) and precision else ""
 
 
 def _parallel(history, front, baseline, space, quality, fig) -> Path:
@@ -156,7 +171,8 @@ def _curves(inputs, scenarios) -> dict[str, pd.DataFrame]:
 
 
 def _errors(inputs, history, objectives, quality, fig, tab) -> str:
-    ok = history[feasible(history, objectives)]
+    # the torch models' predictions are kept; an int8 variant's only as counts (deployment table)
+    ok = history[feasible(history, objectives) & ~history.get(registry.PRECISION, pd.Series("", history.index)).eq("int8")]
     if not len(ok):
         return "<p>No successful trial meets the thresholds.</p>"
     best = ok.sort_values(quality, ascending=False).iloc[0]

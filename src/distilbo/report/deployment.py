@@ -1,5 +1,5 @@
 """The report's deployment section: every trial's fp32 and int8 variants side by side (size,
-latency, quality), which one the trial ships, and what int8 costs in quality."""
+latency, quality), which of them enter the history (both when the precision is searched), and what int8 costs in quality."""
 
 from __future__ import annotations
 
@@ -10,22 +10,25 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo import metrics as registry
-from distilbo.history import timed_rows
+from distilbo.history import timed_rows, trials
 from distilbo.layout import DEPLOY_FILES, trial_key
 
-COLUMNS = ("round", "trial", registry.PRECISION, "shipped", "size_mb", "latency_ms", "latency_iqr_ms")
+COLUMNS = ("round", "trial", registry.PRECISION, "candidate", "size_mb", "latency_ms", "latency_iqr_ms")
 
 
 def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: pd.DataFrame,
                   quality: str) -> pd.DataFrame:
     """One row per (successful trial, precision); `timed`: the study's latency tables
-    (distilbo.history.read_latency); int8_loss: fp32's quality minus int8's."""
+    (distilbo.history.read_latency); candidate: the variant is a model of the history (and may be on
+    the frontier); int8_loss: fp32's quality minus int8's."""
+    ok = history[history["status"].eq(registry.STATUS_OK)]
+    held = set(zip(ok["round"], ok["trial"], ok[registry.PRECISION]))
     rows = []
-    for _, h in history[history["status"].eq(registry.STATUS_OK)].iterrows():
+    for _, h in trials(ok).iterrows():
         r, i = int(h["round"]), int(h["trial"])
         record = json.loads((Path(deploy_dirs[trial_key(r, i)]) / DEPLOY_FILES["variants"]).read_text())
         for precision in registry.PRECISIONS:
-            row = {"round": r, "trial": i, registry.PRECISION: precision, "shipped": h.get(registry.PRECISION) == precision,
+            row = {"round": r, "trial": i, registry.PRECISION: precision, "candidate": (r, i, precision) in held,
                    "size_mb": record[precision]["size_mb"], quality: record[precision].get(quality)}
             t = timed_rows(timed, r, i, precision)
             row.update(t[["latency_ms", "latency_iqr_ms"]].iloc[0].to_dict() if len(t) else {})

@@ -157,9 +157,10 @@ def errors_figure(by_article: pd.DataFrame, path: Path) -> Path:
 PRECISION_MARKERS = {"fp32": ("o", "#457b9d"), "int8": ("^", "#e76f51")}
 
 
-def deployment_figure(table: pd.DataFrame, quality: str, path: Path) -> Path:
+def deployment_figure(table: pd.DataFrame, quality: str, path: Path, teacher: pd.DataFrame | None = None) -> Path:
     """Quality against latency and against size_mb, both variants of every trial (a thin line
-    joins the two; the shipped one filled), and the quality int8 costs each trial."""
+    joins the two; filled: a model of the history) and of the teacher (stars), and the quality int8
+    costs each trial."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
     for ax, x, label in ((axes[0], "latency_ms", "latency at batch 1 (ms per question)"),
                          (axes[1], "size_mb", "weights file (MB)")):
@@ -167,11 +168,15 @@ def deployment_figure(table: pd.DataFrame, quality: str, path: Path) -> Path:
             ax.plot(pair[x], pair[quality], color="grey", lw=0.6, alpha=0.5)
         for precision, (marker, color) in PRECISION_MARKERS.items():
             rows = table[table["precision"].eq(precision)]
-            shipped = rows["shipped"].astype(bool)
-            ax.scatter(rows.loc[shipped, x], rows.loc[shipped, quality], marker=marker, s=40, color=color,
-                       label=f"{precision} (shipped)")
-            ax.scatter(rows.loc[~shipped, x], rows.loc[~shipped, quality], marker=marker, s=40, facecolor="none",
-                       edgecolor=color, label=f"{precision} (not shipped)")
+            held = rows["candidate"].astype(bool)
+            ax.scatter(rows.loc[held, x], rows.loc[held, quality], marker=marker, s=40, color=color,
+                       label=f"{precision} (a model of the history)")
+            if (~held).any():
+                ax.scatter(rows.loc[~held, x], rows.loc[~held, quality], marker=marker, s=40, facecolor="none",
+                           edgecolor=color, label=f"{precision} (measured only)")
+        for _, t in (teacher if teacher is not None else pd.DataFrame()).iterrows():
+            ax.scatter(t.get(x), t.get(quality), marker="*", s=160, color=PRECISION_MARKERS[t["precision"]][1],
+                       edgecolor="black", zorder=3, label=f"teacher {t['precision']}")
         ax.set_xlabel(label)
         ax.set_ylabel(quality)
         ax.grid(alpha=0.3)
