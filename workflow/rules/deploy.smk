@@ -25,7 +25,6 @@ rule variants:
     params:
         scoring=stated_config("scoring"),
         windows=stated_windows(),
-        rescore=False,
     script:
         "../scripts/variants.py"
 

@@ -11,4 +11,4 @@ torch.set_num_threads(snakemake.threads)
 i = snakemake.input
 evalset = EvalSet.load(i.eval_questions, i.eval_features, completed(snakemake.params.scoring, "scoring"),
                        snakemake.params.windows)
-write_variants(i.model, i.metrics, evalset, snakemake.output[0], rescore=snakemake.params.rescore)
+write_variants(i.model, i.metrics, evalset, snakemake.output[0], rescore=getattr(snakemake.params, "rescore", False))
