@@ -60,6 +60,18 @@ def _c2_hv_star(ref) -> float:
     return hypervolume(F[c2_violation(F) <= 0], ref)
 
 
+CATEGORIES = ("a", "b", "c")
+CATEGORY_CENTRES = np.array([0.5, 0.25, 0.75])  # category a is the one whose optimum DTLZ2's is
+
+
+def dtlz2_cat(X: np.ndarray) -> np.ndarray:
+    """DTLZ2 on x1..x(d-1) whose distance term is centred where the last, categorical input says
+    (its unit value's third): the best category and the continuous inputs must be found together."""
+    k = np.minimum((X[:, -1] * len(CATEGORIES)).astype(int), len(CATEGORIES) - 1)
+    g = ((X[:, 1:-1] - CATEGORY_CENTRES[k][:, None]) ** 2).sum(axis=1) + 0.1 * (k > 0)
+    return np.column_stack([(1 + g) * np.cos(X[:, 0] * np.pi / 2), (1 + g) * np.sin(X[:, 0] * np.pi / 2)])
+
+
 @dataclass
 class Problem:
     name: str
@@ -70,17 +82,28 @@ class Problem:
     integer_dims: tuple = ()
     f1_computed: bool = False  # f1 declared to distilbo as computed (an exact function) instead of observed
     ref: tuple = (1.1, 1.1)
+    noise_sd: float = 0.0  # Gaussian noise on each observed objective; the HV gap is of the true values
+    categorical_dims: tuple = ()  # unit value u means category int(3u) of CATEGORIES
 
     def snap(self, X: np.ndarray) -> np.ndarray:
         X = np.array(X, dtype=float)
         for j in self.integer_dims:
             X[:, j] = np.round(X[:, j] * 10) / 10
+        for j in self.categorical_dims:
+            X[:, j] = (np.minimum((X[:, j] * len(CATEGORIES)).astype(int), len(CATEGORIES) - 1) + 0.5) / len(CATEGORIES)
         return X
 
-    def observe(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Objectives and constraint violation (<= 0 feasible) at snapped X."""
+    def truth(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Objectives and constraint violation (<= 0 feasible) at snapped X, without noise."""
         F = self.evaluate(self.snap(X))
         c = c2_violation(F) if self.constrained else np.full(len(F), -1.0)
+        return F, c
+
+    def observe(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a method sees: the truth, plus noise on the objectives (from the run's `rng`)."""
+        F, c = self.truth(X)
+        if self.noise_sd:
+            F = F + self.rng.normal(0.0, self.noise_sd, F.shape)
         return F, c
 
 
@@ -94,7 +117,13 @@ PROBLEMS = {
     # ZDT1's f1 = x1 is linear in one input, which a GP learns exactly from the initial design; DTLZ2's
     # f1 depends on all six inputs, so there declaring it computed has something to win.
     "DTLZ2-computed": Problem("DTLZ2-computed", 6, dtlz2, 1.21 - math.pi / 4, f1_computed=True),
+    # Issue 21's problems: noise of 5% of the front's range on each objective; 12 inputs, half of
+    # them integers; 10 inputs, one of them a category.
+    "DTLZ2-noisy": Problem("DTLZ2-noisy", 6, dtlz2, 1.21 - math.pi / 4, noise_sd=0.05),
+    "DTLZ2-d12-int": Problem("DTLZ2-d12-int", 12, dtlz2, 1.21 - math.pi / 4, integer_dims=tuple(range(6, 12))),
+    "DTLZ2-cat": Problem("DTLZ2-cat", 10, dtlz2_cat, 1.21 - math.pi / 4, categorical_dims=(9,)),
 }
+DEFAULT_PROBLEMS = ("DTLZ2", "C2-DTLZ2", "DTLZ2-int", "ZDT1-computed", "ZDT1-observed", "DTLZ2-computed")
 # computed variant -> the same problem with every objective observed
 COMPUTED_PAIRS = {"ZDT1-computed": "ZDT1-observed", "DTLZ2-computed": "DTLZ2"}
 
@@ -114,10 +143,8 @@ def run_random(problem: Problem, evals: int, seed: int) -> np.ndarray:
 
 def run_distilbo(problem: Problem, evals: int, seed: int) -> np.ndarray:
     names = [f"x{i}" for i in range(problem.dim)]
-    space = {n: ({"type": "int", "low": 0, "high": 10} if j in problem.integer_dims else {"type": "real", "low": 0.0, "high": 1.0})
-             for j, n in enumerate(names)}
-    to_unit = lambda t: np.column_stack([t[n].to_numpy(float) / (10 if j in problem.integer_dims else 1)
-                                         for j, n in enumerate(names)])
+    space = {n: _distilbo_dimension(problem, j) for j, n in enumerate(names)}
+    to_unit = lambda t: np.column_stack([_to_unit(problem, j, t[n]) for j, n in enumerate(names)])
     # The protocol's reference point, given to distilbo as thresholds (its reference point sits there),
     # as BoTorch is given it as ref_point.
     known_f1 = lambda t: problem.evaluate(problem.snap(to_unit(t)))[:, 0]
@@ -135,6 +162,22 @@ def run_distilbo(problem: Problem, evals: int, seed: int) -> np.ndarray:
         opt.tell(batch[names], pd.DataFrame({"f1": F[:, 0], "f2": F[:, 1], "c": c}))
         X.extend(x)
     return np.array(X[:evals])
+
+
+def _distilbo_dimension(problem: Problem, j: int) -> dict:
+    if j in problem.integer_dims:
+        return {"type": "int", "low": 0, "high": 10}
+    if j in problem.categorical_dims:
+        return {"type": "categorical", "choices": list(CATEGORIES)}
+    return {"type": "real", "low": 0.0, "high": 1.0}
+
+
+def _to_unit(problem: Problem, j: int, column: pd.Series) -> np.ndarray:
+    if j in problem.integer_dims:
+        return column.to_numpy(float) / 10
+    if j in problem.categorical_dims:
+        return (column.map(CATEGORIES.index).to_numpy(float) + 0.5) / len(CATEGORIES)
+    return column.to_numpy(float)
 
 
 def run_nsga2(problem: Problem, evals: int, seed: int) -> np.ndarray:
@@ -237,10 +280,11 @@ METHODS = {"random": run_random, "nsga2": run_nsga2, "optuna_tpe": run_optuna_tp
 
 
 def run(method: str, problem: Problem, evals: int, seed: int) -> dict:
+    problem.rng = np.random.default_rng(10_000 + seed)  # the same noise stream for every method
     start = time.perf_counter()
     X = METHODS[method](problem, evals, seed)
     seconds = time.perf_counter() - start
-    F, c = problem.observe(X)
+    F, c = problem.truth(X)
     gaps = {n: hv_gap(problem, F[:n], c[:n]) for n in CHECKPOINTS if n <= evals}
     return {"method": method, "problem": problem.name, "seed": seed, "seconds": seconds, **{f"gap@{n}": g for n, g in gaps.items()}}
 
@@ -268,7 +312,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--evals", type=int, default=60)
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS), help=f"of {', '.join(PROBLEMS)}")
     parser.add_argument("--rerun-slow", action="store_true", help=f"re-run {', '.join(SLOW)} instead of reading {SLOW_RESULTS.name}")
     parser.add_argument("--out", default="benchmarks/out/mobo.json")
     args = parser.parse_args()

@@ -206,3 +206,72 @@ def test_tell_takes_one_row_or_columns_of_a_batch():
     assert len(opt.history) == 4 and opt.history["f2"].tolist()[:3] == list(1 - batch["x"])
     with pytest.raises(ValueError, match="3 parameter set"):
         opt.tell(batch[["x", "y"]], {"f1": [0.1], "f2": [0.2]})
+
+
+def test_the_gp_learns_the_noise_level_from_replicates():
+    from distilbo.search.surrogate import fit_gp, noise_sd
+
+    rng = np.random.default_rng(0)
+    X = np.repeat(rng.random((30, 2)), 3, axis=0)  # each configuration run three times
+    for true_sd in (0.02, 0.1):
+        y = np.sin(3 * X[:, 0]) + X[:, 1] + rng.normal(0, true_sd, len(X))
+        assert noise_sd(fit_gp(X, y)) == pytest.approx(true_sd, rel=0.3)
+
+
+def _lucky_history():
+    """Two flat objectives at 0.5 observed with noise (sd 0.05) at 16 configurations three times
+    each, and one configuration observed once with a lucky (0.3, 0.3)."""
+    rng = np.random.default_rng(1)
+    grid = np.array([[a, b] for a in np.linspace(0.05, 0.95, 4) for b in np.linspace(0.05, 0.95, 4)])
+    X = np.vstack([np.repeat(grid, 3, axis=0), [[0.5, 0.5]]])
+    F = np.vstack([0.5 + rng.normal(0, 0.05, (48, 2)), [[0.3, 0.3]]])
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "f1": F[:, 0], "f2": F[:, 1], "status": "ok"})
+
+
+def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_observation():
+    from distilbo.search.acquisition import greedy_batch
+    from distilbo.search.strategy import _draws, _Predictor
+
+    space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
+    objectives = [Objective("f1", "minimize", 1.1), Objective("f2", "minimize", 1.1)]
+    history = _lucky_history()
+    predictor = _Predictor(space, objectives, history, 0, {})
+    X = space.encode(history[space.names])
+    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=X)
+    # the front the GP believes in sits near 0.5, not at the lucky observation
+    assert np.median([f.min() for f in fronts]) > 0.4
+    # two candidates, both certain: A truly beats every configuration seen; B only looks new against
+    # the lucky observation, as a thin sliver where f1 is small and f2 large
+    samples = np.tile(np.array([[0.42, 0.42], [0.2, 0.9]]), (32, 1, 1))
+    ref, weight = np.array([1.1, 1.1]), np.ones(2)
+    assert greedy_batch(samples, fronts, ref, weight, 1, np.zeros(2))[0] == [0]
+    observed = history[["f1", "f2"]].to_numpy()
+    plain = [observed[non_dominated(observed)]] * 32  # the noisy observations taken as exact
+    assert greedy_batch(samples, plain, ref, weight, 1, np.zeros(2))[0] == [1]
+
+
+def test_a_replicated_configuration_is_two_observations_not_an_error():
+    space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
+    objectives = [Objective("f1", "minimize", 1.1), Objective("f2", "minimize", 1.1)]
+    table = suggest(space, objectives, _lucky_history(), 4, seed=0, n_initial=4)
+    assert len(table) == 4 and not table[["a", "b"]].duplicated().any()
+    assert table["origin"].eq("model").all()
+
+
+def test_a_20_dimensional_mixed_space_suggests_q_distinct_valid_points():
+    spec = {f"r{i}": {"type": "real", "low": 0.0, "high": 1.0} for i in range(12)}
+    spec.update({f"n{i}": {"type": "int", "low": 1, "high": 8} for i in range(6)})
+    spec.update({"act": {"type": "categorical", "choices": ["gelu", "relu", "silu"]},
+                 "lr": {"type": "real", "low": 1e-5, "high": 1e-2, "log": True}})
+    space = SearchSpace(spec)
+    history = space.sample(60, 0)
+    X = space.encode(history)
+    history = history.assign(f1=X[:, 0] + 0.1 * X[:, 12], f2=1 - X[:, 0] + ((X[:, 1:6] - 0.5) ** 2).sum(axis=1),
+                             status="ok")
+    objectives = [Objective("f1", "minimize"), Objective("f2", "minimize")]
+    table = suggest(space, objectives, history, 4, seed=0, n_initial=10)
+    assert len(table) == 4 and table["origin"].eq("model").all()
+    assert not table[space.names].duplicated().any()
+    for _, row in table.iterrows():
+        space.validate(row.to_dict(), "suggestion")
+    assert not pd.concat([history[space.names], table[space.names]]).duplicated().any()

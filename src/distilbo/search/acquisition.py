@@ -41,12 +41,13 @@ def expected_hvi(samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray,
     return weight * np.mean([hvi(fronts[s], ref, samples[s]) * meets[s] for s in range(len(samples))], axis=0)
 
 
-def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight: np.ndarray, q: int,
+def greedy_batch(samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray, q: int,
                  fallback: np.ndarray, meets: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates by MC expected hypervolume improvement.
 
     samples: [S, N, m] minimization values of the N candidates in each of S posterior draws;
-    front: the observed feasible front; weight: [N] probability of the trial succeeding;
+    fronts: per draw, the front to improve on (the observed one, or its draw under noise);
+    weight: [N] probability of the trial succeeding;
     meets: [S, N] whether the candidate meets the constraints in each draw (all, if None).
     After each pick, every draw's front takes that candidate's value in that draw (where it meets
     the constraints), so the next pick is conditioned on it. When no candidate improves in any
@@ -54,7 +55,7 @@ def greedy_batch(samples: np.ndarray, front: np.ndarray, ref: np.ndarray, weight
     """
     S, N, _ = samples.shape
     meets = np.ones((S, N), bool) if meets is None else meets
-    fronts = [front.copy() for _ in range(S)]
+    fronts = [f.copy() for f in fronts]
     picked, values = [], []
     for _ in range(min(q, N)):
         acq = expected_hvi(samples, fronts, ref, weight, meets)

@@ -2,9 +2,11 @@
 
 Until `n_initial` trials exist: a scrambled Sobol design (the baseline first, when given). Then:
 a candidate pool from pymoo's NSGA-II run on the surrogate means (plus Sobol points and
-perturbations of the current front), refined by local points around its best candidates, and q picks by Monte Carlo expected hypervolume improvement
-over joint GP posterior draws, weighted by the probability that the trial succeeds; points past a
-threshold improve nothing, so each pick is also weighted by its chance to meet the thresholds.
+perturbations of the current front), refined by local points around its best candidates, and q
+picks by Monte Carlo noisy expected hypervolume improvement: over joint GP posterior draws at the
+candidates and the observed points, each draw's candidates against that draw's front, weighted by
+the probability that the trial succeeds; points past a threshold improve nothing, so each pick is
+also weighted by its chance to meet the thresholds.
 """
 
 from __future__ import annotations
@@ -144,14 +146,14 @@ def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
     front_idx = non_dominated(F_obs)
     X_hist = space.encode(history[space.names])
     ref = reference_point(history, objectives)
+    X_ok = X_hist[history["status"].eq("ok").to_numpy()]
     pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
-    pool = _refined(space, predictor, pool, F_obs[front_idx], ref, X_hist, rng)
-    samples, means, stds = _draws(predictor, pool, rng)
+    pool = _refined(space, predictor, pool, X_ok, ref, X_hist, rng)
+    samples, means, stds, fronts = _draws(predictor, pool, rng, observed=X_ok)
     weight = predictor.feasibility(pool)
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
     n_opt = predictor.n_obj
-    picks, acq = greedy_batch(samples[:, :, :n_opt], F_obs[front_idx], ref, weight, q, fallback,
-                              _meets(objectives, samples))
+    picks, acq = greedy_batch(samples[:, :, :n_opt], fronts, ref, weight, q, fallback, _meets(objectives, samples))
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
@@ -171,12 +173,12 @@ def _meets(objectives: list[Objective], samples: np.ndarray) -> np.ndarray:
     return meets
 
 
-def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, front: np.ndarray, ref: np.ndarray,
+def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observed: np.ndarray, ref: np.ndarray,
              taken: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The pool plus local points around its best candidates by expected improvement: a discrete
     pool alone cannot place a pick more finely than its spacing, and late in a study that matters."""
-    samples, _, _ = _draws(predictor, pool, rng, n=N_SAMPLES // 2)
-    acq = expected_hvi(samples[:, :, :predictor.n_obj], [front] * len(samples), ref, predictor.feasibility(pool),
+    samples, _, _, fronts = _draws(predictor, pool, rng, n=N_SAMPLES // 2, observed=observed)
+    acq = expected_hvi(samples[:, :, :predictor.n_obj], fronts, ref, predictor.feasibility(pool),
                        _meets(predictor.objectives, samples))
     best = pool[np.argsort(-acq)[:REFINE_CENTRES]]
     scales = np.repeat(REFINE_SCALES, REFINE_PER_SCALE)
@@ -185,17 +187,33 @@ def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, front:
     return X[_new_rows(X, taken)]
 
 
-def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n: int = N_SAMPLES):
-    """[S, N, m] minimization draws, with per-candidate means and stds."""
-    S, N, m = n, len(pool), len(predictor.objectives)
-    samples = np.empty((S, N, m))
-    means, stds = np.empty((N, m)), np.zeros((N, m))
+def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n: int = N_SAMPLES,
+           observed: np.ndarray | None = None):
+    """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw the
+    front of the successful observed points (rows of `observed`) in that same draw.
+
+    Noisy EHVI (Daulton et al. 2021): the improvement is measured against the front the GP believes
+    in, drawn jointly with the candidates, not against the noisy observations, which flatter the
+    points that were lucky. Where the fitted noise is nil the draws at observed points are the
+    observations, and this is plain EHVI."""
+    observed = np.empty((0, pool.shape[1])) if observed is None else observed
+    X, k = np.vstack([observed, pool]), len(observed)
+    S, m = n, len(predictor.objectives)
+    draws = np.empty((S, len(X), m))
+    means, stds = np.empty((len(pool), m)), np.zeros((len(pool), m))
     for j, o in enumerate(predictor.objectives):
         if o.source == "computed":
-            means[:, j] = predictor.computed(o, pool)
-            samples[:, :, j] = means[None, :, j]
+            exact = predictor.computed(o, X)
+            means[:, j] = exact[k:]
+            draws[:, :, j] = exact[None, :]
         else:
             gp = predictor.gps[o.name]
             means[:, j], stds[:, j] = posterior(gp, pool)
-            samples[:, :, j] = joint_samples(gp, pool, S, rng)
-    return samples, means, stds
+            draws[:, :, j] = joint_samples(gp, X, S, rng)
+    at_observed, samples = draws[:, :k], draws[:, k:]
+    meets = _meets(predictor.objectives, at_observed)
+    fronts = []
+    for s in range(S):
+        F = at_observed[s, meets[s], :predictor.n_obj]
+        fronts.append(F[non_dominated(F)] if len(F) else F)
+    return samples, means, stds, fronts

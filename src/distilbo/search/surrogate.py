@@ -29,6 +29,12 @@ def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegres
     return gp
 
 
+def noise_sd(gp: GaussianProcessRegressor) -> float:
+    """The observation noise the GP fitted (its white kernel), in the units of y: a study's
+    replicates and its scatter teach it how far one trial's score is from the configuration's."""
+    return float(np.sqrt(gp.noise_ or 0.0) * gp.y_train_std_)
+
+
 def posterior(gp: GaussianProcessRegressor, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skopt warns when round-off makes a variance negative; clipped below
