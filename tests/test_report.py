@@ -132,3 +132,29 @@ def test_the_deployment_table_pairs_each_trials_variants(tmp_path):
     assert table.loc[(0, 1, "int8"), "latency_ms"] == 30.0 and table.loc[(0, 1, "int8"), "size_mb"] == 23.0
     assert table.loc[(0, 0, "int8"), "int8_loss"] == pytest.approx(0.5)
     assert table.loc[(0, 1, "fp32"), "int8_loss"] == pytest.approx(-1.0)
+
+
+def test_the_frontier_shows_what_its_configurations_are_expected_to_score(built):
+    from distilbo.search import SearchSpace
+    from distilbo.search.expected import expected_front, expected_scores
+
+    history, page = built
+    front = pd.read_csv(page.parent / "tables" / "frontier.csv")
+    text = page.read_text()
+    assert "expected_exact" in front and "Measured and expected" in text
+    ok = history[history["status"].eq("ok")]
+    by_mean = expected_front(expected_scores(SearchSpace(SPACE), OBJS, history, ok)[0], OBJS)
+    differ = set(by_mean["trial"] + 100 * by_mean["round"]) != set(front["trial"] + 100 * front["round"])
+    assert ("By posterior means the frontier differs" in text) == differ
+
+
+def test_a_lucky_run_is_expected_lower_than_it_measured(tmp_path):
+    from distilbo.search import SearchSpace
+    from distilbo.search.expected import expected_scores
+
+    history, _ = synthetic_study(tmp_path, n_rounds=12)  # exact has noise of sd 1
+    i = history.index[history["status"].eq("ok")][5]
+    history.loc[i, "exact"] += 8
+    rows, noise = expected_scores(SearchSpace(SPACE), OBJS, history, history.loc[[i]])
+    assert 0.5 < noise["exact"] < 2.0
+    assert rows["exact"].iat[0] - rows["expected_exact"].iat[0] > noise["exact"]

@@ -19,6 +19,7 @@ from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
 from distilbo.search.objectives import Objective, feasible
+from distilbo.search.expected import EXPECTED_PREFIX, expected_front, expected_scores
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
 
@@ -98,6 +99,7 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
               threshold) -> list[tuple[str, str]]:
     fig, tab = tmp / "figures", tmp / "tables"
     history.to_csv(tab / "trials.csv", index=False)
+    front, noise = expected_scores(space, objectives, history, front)
     front.to_csv(tab / "frontier.csv", index=False)
     scenarios.to_csv(tab / "scenarios.csv", index=False)
     sections = []
@@ -106,7 +108,8 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
                           failed.reindex(columns=["round", "trial", registry.PRECISION, "reason"]).itertuples(index=False))
     sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
                                                                    teacher, fig / "frontier.png"))
-                     + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")))
+                     + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
+                     + _measured_and_expected(history, front, noise, space, objectives, quality)))
     shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial",
              registry.PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
@@ -143,6 +146,28 @@ def _deployment(inputs, history, quality, fig, tab) -> str:
                                                                     "latency_iqr_ms", quality]))) if len(teacher) else ""
     return (text + _img(figures.deployment_figure(table, quality, fig / "deployment.png", teacher)) + reference
             + _table(table))
+
+
+def _measured_and_expected(history: pd.DataFrame, front: pd.DataFrame, noise: Mapping[str, float],
+                           space: SearchSpace, objectives: list[Objective], quality: str) -> str:
+    """The frontier by measured scores (the saved models) against the frontier by the surrogates'
+    posterior means (what each configuration gives on average), shown when their members differ."""
+    if quality not in noise:
+        return ""
+    ok = history[history["status"].eq("ok")]
+    by_mean = expected_front(expected_scores(space, objectives, history, ok)[0], objectives)
+    key = [c for c in ("round", "trial", registry.PRECISION) if c in front]
+    measured, expected = set(map(tuple, front[key].to_numpy())), set(map(tuple, by_mean[key].to_numpy()))
+    text = (f"<p>Measured and expected. The frontier holds saved models, so it uses their measured scores. "
+            f"Training a configuration again gives another score: the surrogate fitted a noise of sd "
+            f"{noise[quality]:.2f} on {html.escape(quality)}, and its posterior mean is what the configuration "
+            f"gives on average (<code>expected_{html.escape(quality)}</code> in frontier.csv). ")
+    if measured == expected:
+        return text + "By posterior means the frontier has the same members.</p>"
+    both = pd.concat([front.assign(frontier="measured"), by_mean.assign(frontier="by posterior means")])
+    shown = both.reindex(columns=["frontier", *key, quality, f"{EXPECTED_PREFIX}{quality}"])
+    return (text + f"By posterior means the frontier differs ({len(measured - expected)} measured members out, "
+            f"{len(expected - measured)} in): both below.</p>" + _table(shown))
 
 
 def _variant(precision) -> str:
