@@ -35,7 +35,10 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
            "trials": len(run), "succeeded": int(run["status"].eq("ok").sum()), "failed": int(run["status"].ne("ok").sum())}
     if len(run) < len(history):  # both variants of each trial are models of the history
         out["models (trials x variants)"] = f"{len(history)}, {int(ok.sum())} measured"
-    out.update(below_threshold=int((ok & ~feas).sum()), frontier_size=len(front))
+        out["models below threshold"] = int((ok & ~feas).sum())
+    else:
+        out["below_threshold"] = int((ok & ~feas).sum())
+    out["frontier_size"] = len(front)
     if baseline is not None:
         others = history[ok & ~history["origin"].eq("baseline")]
         smaller = others[size] < baseline[size]
