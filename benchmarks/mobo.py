@@ -141,15 +141,18 @@ def run_random(problem: Problem, evals: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((evals, problem.dim))
 
 
-def run_distilbo(problem: Problem, evals: int, seed: int) -> np.ndarray:
+def run_distilbo(problem: Problem, evals: int, seed: int, declare_noise: bool = False) -> np.ndarray:
+    """distilbo's ask/tell loop; `declare_noise`: the objectives declare the problem's noise sd, as a
+    study that knows it from replicates would (else the GPs fit it)."""
     names = [f"x{i}" for i in range(problem.dim)]
     space = {n: _distilbo_dimension(problem, j) for j, n in enumerate(names)}
     to_unit = lambda t: np.column_stack([_to_unit(problem, j, t[n]) for j, n in enumerate(names)])
     # The protocol's reference point, given to distilbo as thresholds (its reference point sits there),
     # as BoTorch is given it as ref_point.
     known_f1 = lambda t: problem.evaluate(problem.snap(to_unit(t)))[:, 0]
-    f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed")
-    objectives = [f1, Objective("f2", "minimize", REF[1])]
+    noise = problem.noise_sd if declare_noise else None
+    f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed", noise_sd=noise)
+    objectives = [f1, Objective("f2", "minimize", REF[1], noise_sd=noise)]
     if problem.constrained:
         objectives.append(Objective("c", "minimize", threshold=0.0, optimize=False))
     opt = Optimizer(space, objectives, seed=seed, n_initial=2 * problem.dim + 2,
@@ -273,7 +276,8 @@ def _objective_first_two():
 
 
 METHODS = {"random": run_random, "nsga2": run_nsga2, "optuna_tpe": run_optuna_tpe, "optuna_gp": run_optuna_gp,
-           "botorch_qlognehvi": run_botorch, "distilbo": run_distilbo}
+           "botorch_qlognehvi": run_botorch, "distilbo": run_distilbo,
+           "distilbo_noise_declared": lambda p, e, s: run_distilbo(p, e, s, declare_noise=True)}
 
 
 # ---------------------------------------------------------------- driver

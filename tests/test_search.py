@@ -275,3 +275,16 @@ def test_a_20_dimensional_mixed_space_suggests_q_distinct_valid_points():
     for _, row in table.iterrows():
         space.validate(row.to_dict(), "suggestion")
     assert not pd.concat([history[space.names], table[space.names]]).duplicated().any()
+
+
+def test_a_declared_noise_is_the_gps_and_comes_from_the_config():
+    from distilbo.search import objectives_from_config
+    from distilbo.search.surrogate import fit_gp, noise_sd
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 2))
+    y = 10 * np.sin(3 * X[:, 0]) + rng.normal(0, 1.0, 40)
+    assert noise_sd(fit_gp(X, y, noise=2.0)) == pytest.approx(2.0)
+    objectives = objectives_from_config({"span_f1": {"direction": "maximize", "noise_sd": 2.0},
+                                         "num_parameters": {"direction": "minimize", "source": "computed"}})
+    assert [o.noise_sd for o in objectives] == [2.0, None]

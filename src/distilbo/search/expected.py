@@ -31,7 +31,7 @@ def expected_scores(space: SearchSpace, objectives: list[Objective], history: pd
         finite = np.isfinite(y)
         if finite.sum() < 3:
             continue
-        gp = fit_gp(X[finite], y[finite])
+        gp = fit_gp(X[finite], y[finite], noise=o.noise_sd)
         out[f"{EXPECTED_PREFIX}{o.name}"] = posterior(gp, at)[0] if len(at) else []
         noise[o.name] = noise_sd(gp)
     return out, noise

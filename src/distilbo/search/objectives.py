@@ -20,6 +20,7 @@ class Objective:
     threshold: float | None = None
     source: str = "observed"
     optimize: bool = True  # False: a constraint only (must meet its threshold; not part of the frontier)
+    noise_sd: float | None = None  # observation noise when known (the GP's is fixed to it); None: fitted
 
     def __post_init__(self):
         if self.direction not in ("maximize", "minimize"):
@@ -48,7 +49,8 @@ def objectives_from_config(spec: Mapping[str, Mapping], teacher: Mapping | None 
     """Objectives from the config's search.objectives (checked by distilbo.config.check_objectives).
     `teacher`: the teacher's metrics, which resolve thresholds written relative to it."""
     objectives = [Objective(name, s.get("direction", "maximize"), resolve_threshold(name, s.get("threshold"), teacher),
-                            s.get("source", "observed"), optimize=s.get("role", "objective") == "objective")
+                            s.get("source", "observed"), optimize=s.get("role", "objective") == "objective",
+                            noise_sd=s.get("noise_sd"))
                   for name, s in spec.items()]
     if len(optimized(objectives)) < 2:
         raise ValueError(f"search.objectives: need at least 2 objectives to optimize, got {len(optimized(objectives))}")

@@ -114,7 +114,7 @@ class _Predictor:
             if o.source == "observed":
                 y = o.to_min(history.loc[ok, o.name])
                 finite = np.isfinite(y)
-                self.gps[o.name] = fit_gp(X[ok][finite], y[finite], seed)
+                self.gps[o.name] = fit_gp(X[ok][finite], y[finite], seed, o.noise_sd)
         self.feasibility = FeasibilityModel(X, ok, seed)
 
     def computed(self, o: Objective, X: np.ndarray) -> np.ndarray:
@@ -151,8 +151,8 @@ def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
     pool = _refined(space, predictor, pool, X_ok, ref, X_hist, rng)
     samples, means, stds, fronts = _draws(predictor, pool, rng, observed=X_ok)
     weight = predictor.feasibility(pool)
-    fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
     n_opt = predictor.n_obj
+    fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
     picks, acq = greedy_batch(samples[:, :, :n_opt], fronts, ref, weight, q, fallback, _meets(objectives, samples))
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):

@@ -14,11 +14,13 @@ from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, Whit
 GP_RESTARTS = 0  # restarts cost a full fit each and rarely beat the default start (benchmarks/mobo.py)
 
 
-def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcessRegressor:
-    """A GP on the unit cube: ARD Matern 5/2 times a constant, plus white noise; y standardized."""
+def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0, noise: float | None = None) -> GaussianProcessRegressor:
+    """A GP on the unit cube: ARD Matern 5/2 times a constant, plus white noise (fitted, or fixed to
+    `noise`, an sd in the units of y); y standardized."""
     d = X.shape[1]
-    kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, 0.5), length_scale_bounds=(1e-2, 1e2), nu=2.5)
-              + WhiteKernel(1e-2, (1e-6, 1e0)))
+    white = (WhiteKernel(1e-2, (1e-6, 1e0)) if noise is None
+             else WhiteKernel(max((noise / max(float(np.std(y)), 1e-12)) ** 2, 1e-6), "fixed"))
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, 0.5), length_scale_bounds=(1e-2, 1e2), nu=2.5) + white
     # noise="gaussian": skopt zeroes the fitted white noise after fitting, so predictions are of the
     # latent function (what a trial's true value would be), not of one more noisy observation.
     gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=GP_RESTARTS, random_state=seed,
