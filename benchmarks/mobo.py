@@ -150,9 +150,9 @@ def run_distilbo(problem: Problem, evals: int, seed: int, declare_noise: bool = 
     # The protocol's reference point, given to distilbo as thresholds (its reference point sits there),
     # as BoTorch is given it as ref_point.
     known_f1 = lambda t: problem.evaluate(problem.snap(to_unit(t)))[:, 0]
-    noise = problem.noise_sd if declare_noise else None
-    f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed", noise_sd=noise)
-    objectives = [f1, Objective("f2", "minimize", REF[1], noise_sd=noise)]
+    noise = {"noise_sd": problem.noise_sd} if declare_noise else {}
+    f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed", **noise)
+    objectives = [f1, Objective("f2", "minimize", REF[1], **noise)]
     if problem.constrained:
         objectives.append(Objective("c", "minimize", threshold=0.0, optimize=False))
     opt = Optimizer(space, objectives, seed=seed, n_initial=2 * problem.dim + 2,

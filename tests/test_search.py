@@ -174,9 +174,8 @@ def test_refinement_adds_new_points_close_to_the_best_candidates():
     predictor = S._Predictor(space, objs, h, 0, {})
     taken = space.encode(h[space.names])
     pool = np.random.default_rng(0).random((64, 2))
-    front = np.column_stack([h["f1"], h["f2"]])
-    refined = S._refined(space, predictor, pool, front[non_dominated(front)], np.array([1.1, 2.1]), taken,
-                         np.random.default_rng(0))
+    observed = (taken, np.column_stack([h["f1"], h["f2"]]))
+    refined = S._refined(space, predictor, pool, observed, np.array([1.1, 2.1]), taken, np.random.default_rng(0))
     added = refined[len(pool):]
     assert len(added) > 0 and np.all((refined >= 0) & (refined <= 1))
     assert not any(np.all(np.isclose(t, refined), axis=1).any() for t in taken)
@@ -236,8 +235,9 @@ def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_ob
     objectives = [Objective("f1", "minimize", 1.1), Objective("f2", "minimize", 1.1)]
     history = _lucky_history()
     predictor = _Predictor(space, objectives, history, 0, {})
-    X = space.encode(history[space.names])
-    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=X)
+    X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
+    assert predictor.replicated  # configurations run three times: their scatter is the noise
+    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=(X, F))
     # the front the GP believes in sits near 0.5, not at the lucky observation
     assert np.median([f.min() for f in fronts]) > 0.4
     # two candidates, both certain: A truly beats every configuration seen; B only looks new against
@@ -245,8 +245,7 @@ def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_ob
     samples = np.tile(np.array([[0.42, 0.42], [0.2, 0.9]]), (32, 1, 1))
     ref, weight = np.array([1.1, 1.1]), np.ones(2)
     assert greedy_batch(samples, fronts, ref, weight, 1, np.zeros(2))[0] == [0]
-    observed = history[["f1", "f2"]].to_numpy()
-    plain = [observed[non_dominated(observed)]] * 32  # the noisy observations taken as exact
+    plain = [F[non_dominated(F)]] * 32  # the noisy observations taken as exact
     assert greedy_batch(samples, plain, ref, weight, 1, np.zeros(2))[0] == [1]
 
 
@@ -288,3 +287,19 @@ def test_a_declared_noise_is_the_gps_and_comes_from_the_config():
     objectives = objectives_from_config({"span_f1": {"direction": "maximize", "noise_sd": 2.0},
                                          "num_parameters": {"direction": "minimize", "source": "computed"}})
     assert [o.noise_sd for o in objectives] == [2.0, None]
+
+
+def test_without_replicates_or_declared_noise_the_observed_front_is_exact():
+    from distilbo.search.strategy import _draws, _Predictor
+
+    space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
+    history = _lucky_history().drop_duplicates(["a", "b"])  # one run per configuration
+    X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
+    for noise, exact in ((None, True), (0.05, False)):
+        objectives = [Objective("f1", "minimize", 1.1, noise_sd=noise), Objective("f2", "minimize", 1.1, noise_sd=noise)]
+        predictor = _Predictor(space, objectives, history, 0, {})
+        assert not predictor.replicated
+        _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=8, observed=(X, F))
+        observed_front = F[non_dominated(F)]
+        same = [len(f) == len(observed_front) and np.allclose(np.sort(f, 0), np.sort(observed_front, 0)) for f in fronts]
+        assert all(same) == exact and (any(same) or not exact)

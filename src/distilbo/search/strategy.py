@@ -116,6 +116,13 @@ class _Predictor:
                 finite = np.isfinite(y)
                 self.gps[o.name] = fit_gp(X[ok][finite], y[finite], seed, o.noise_sd)
         self.feasibility = FeasibilityModel(X, ok, seed)
+        # replicated configurations tell the noise apart from the function; without them the fitted
+        # noise is a guess (benchmarks/README.md), and an objective is taken as measured exactly
+        self.replicated = bool(pd.DataFrame(X[ok]).duplicated().any())
+
+    def noisy(self, o: Objective) -> bool:
+        """Whether draws of `o` at observed points may differ from the observations (noisy EHVI)."""
+        return o.source == "observed" and (o.noise_sd is not None or self.replicated)
 
     def computed(self, o: Objective, X: np.ndarray) -> np.ndarray:
         return o.to_min(self.functions[o.name](self.space.decode(X)))
@@ -146,10 +153,11 @@ def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
     front_idx = non_dominated(F_obs)
     X_hist = space.encode(history[space.names])
     ref = reference_point(history, objectives)
-    X_ok = X_hist[history["status"].eq("ok").to_numpy()]
+    ok = history["status"].eq("ok").to_numpy()
+    observed = (X_hist[ok], np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives]))
     pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
-    pool = _refined(space, predictor, pool, X_ok, ref, X_hist, rng)
-    samples, means, stds, fronts = _draws(predictor, pool, rng, observed=X_ok)
+    pool = _refined(space, predictor, pool, observed, ref, X_hist, rng)
+    samples, means, stds, fronts = _draws(predictor, pool, rng, observed=observed)
     weight = predictor.feasibility(pool)
     n_opt = predictor.n_obj
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
@@ -173,7 +181,7 @@ def _meets(objectives: list[Objective], samples: np.ndarray) -> np.ndarray:
     return meets
 
 
-def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observed: np.ndarray, ref: np.ndarray,
+def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observed: tuple, ref: np.ndarray,
              taken: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The pool plus local points around its best candidates by expected improvement: a discrete
     pool alone cannot place a pick more finely than its spacing, and late in a study that matters."""
@@ -188,16 +196,16 @@ def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observ
 
 
 def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n: int = N_SAMPLES,
-           observed: np.ndarray | None = None):
+           observed: tuple[np.ndarray, np.ndarray] | None = None):
     """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw the
-    front of the successful observed points (rows of `observed`) in that same draw.
+    front of the successful observed points (`observed`: their X and minimization values [k, m]).
 
-    Noisy EHVI (Daulton et al. 2021): the improvement is measured against the front the GP believes
-    in, drawn jointly with the candidates, not against the noisy observations, which flatter the
-    points that were lucky. Where the fitted noise is nil the draws at observed points are the
-    observations, and this is plain EHVI."""
-    observed = np.empty((0, pool.shape[1])) if observed is None else observed
-    X, k = np.vstack([observed, pool]), len(observed)
+    Noisy EHVI (Daulton et al. 2021): for a noisy objective (predictor.noisy) the front is drawn
+    jointly with the candidates, at the observed points, so that improvement is measured against
+    the front the GP believes in and not against observations that flatter the lucky trials; any
+    other objective keeps its observed values there."""
+    X_obs, F_obs = observed if observed is not None else (np.empty((0, pool.shape[1])), None)
+    X, k = np.vstack([X_obs, pool]), len(X_obs)
     S, m = n, len(predictor.objectives)
     draws = np.empty((S, len(X), m))
     means, stds = np.empty((len(pool), m)), np.zeros((len(pool), m))
@@ -206,14 +214,20 @@ def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n:
             exact = predictor.computed(o, X)
             means[:, j] = exact[k:]
             draws[:, :, j] = exact[None, :]
-        else:
-            gp = predictor.gps[o.name]
-            means[:, j], stds[:, j] = posterior(gp, pool)
+            continue
+        gp = predictor.gps[o.name]
+        means[:, j], stds[:, j] = posterior(gp, pool)
+        if predictor.noisy(o):
             draws[:, :, j] = joint_samples(gp, X, S, rng)
+        else:
+            draws[:, :k, j] = F_obs[:, j]
+            draws[:, k:, j] = joint_samples(gp, pool, S, rng)
     at_observed, samples = draws[:, :k], draws[:, k:]
+    at_observed = np.where(np.isnan(at_observed), np.inf, at_observed)  # a missing score is no front point
     meets = _meets(predictor.objectives, at_observed)
     fronts = []
     for s in range(S):
         F = at_observed[s, meets[s], :predictor.n_obj]
+        F = F[np.all(np.isfinite(F), axis=1)]
         fronts.append(F[non_dominated(F)] if len(F) else F)
     return samples, means, stds, fronts
