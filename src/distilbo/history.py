@@ -71,9 +71,9 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
             rows.append(_trial_row(row, m, suggested))
             continue
         for precision in [suggested] + [p for p in deployment["precisions"] if p != suggested]:
-            shipped = {**m, **deployed_metrics(deployment["variants"][k], timed, row["round"], row["trial"], precision)}
+            variant = {**m, **deployed_metrics(deployment["variants"][k], timed, row["round"], row["trial"], precision)}
             mine = row if precision == suggested else {**row, "origin": VARIANT_ORIGIN}
-            rows.append(_trial_row(mine, shipped, precision))
+            rows.append(_trial_row(mine, variant, precision))
     table = pd.DataFrame(rows)
     if previous:
         table = pd.concat([pd.read_parquet(previous), table], ignore_index=True)
@@ -131,8 +131,8 @@ def reference_variants(deploy_dir: str, latency_path: str) -> pd.DataFrame:
 
 
 def deployed_metrics(variants_path: str, timed: pd.DataFrame, r: int, i: int, precision: str) -> dict:
-    """What the history records of the variant a trial ships: its scores, size_mb and latency. A
-    trial whose variant could not be made or timed has not delivered it: status failed, and why."""
+    """What the history records of one variant of a trial: its scores, size_mb and latency. A
+    variant that could not be made or timed was not delivered: status failed, and why."""
     record = json.loads(Path(variants_path).read_text())
     if record["status"] != metrics.STATUS_OK:
         return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {record['reason']}"}

@@ -13,7 +13,7 @@ SPAN = ("span_exact", "span_f1")
 # Facts about the run rather than its answers. latency_ms: measured by the run itself (beside other
 # trials' training) unless the study measures deployment variants, whose latency stage replaces it.
 RUN = ("num_parameters", "latency_ms", "train_seconds")
-# What the deployment stage measures of the variant a trial ships (distilbo.deploy_stage): the bytes
+# What the deployment stage measures of a variant of a trial (distilbo.deploy_stage): the bytes
 # of its weights file and the latency stage's interquartile range beside its latency_ms.
 DEPLOY = ("size_mb", "latency_iqr_ms")
 # Deployment metrics an objective or the frontier may name only when the study measures variants.

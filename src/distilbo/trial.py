@@ -49,7 +49,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
                   window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str]) -> dict:
     """Train one student; `params` holds its shape and hyperparameters (trial parameters override
     student.train defaults). Writes the run's artifacts and returns its metrics."""
-    # the precision a trial ships is the deployment stage's (distilbo.deploy_stage): it trains in fp32
+    # a trial's precision names a deployment variant (distilbo.deploy_stage): it trains in fp32
     unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__) - {PRECISION}
     if unknown:
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
