@@ -82,6 +82,17 @@ def test_bad_space_baseline_and_fixed_overlap_are_refused():
         check_config(cfg)
 
 
+def test_replicates_need_a_baseline_and_room_in_round_0():
+    cfg = load()
+    cfg["search"]["replicates"] = cfg["search"]["batch_size"]
+    with pytest.raises(ConfigError, match=r"search\.replicates \(\d+\) takes trials of round 0"):
+        check_config(cfg)
+    cfg = load()
+    cfg["search"]["replicates"], cfg["search"]["baseline"] = 1, None
+    with pytest.raises(ConfigError, match=r"search\.replicates repeats the baseline; set search\.baseline"):
+        check_config(cfg)
+
+
 def test_a_study_without_a_search_space_is_refused_by_the_schema():
     cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
     del cfg["search"]["space"]

@@ -101,3 +101,22 @@ def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, t
                             str(tmp_path / "o.parquet"), ["n_layers", "n_heads"])
     assert history["threshold_span_f1"].tolist() == [30.5, 30.5]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), history)
+
+
+def test_replicates_of_the_baseline_open_round_0_each_with_a_seed_of_its_own(tmp_path, tiny_bert_config):
+    from distilbo.history import trial_params
+    from distilbo.study import suggest_round
+
+    tiny_bert_config.save_pretrained(tmp_path / "teacher")
+    search = {"space": {"n_layers": {"type": "int", "low": 1, "high": 4}, "n_heads": {"type": "int", "low": 1, "high": 4},
+                        "alpha_ce": {"type": "real", "low": 0, "high": 1}},
+              "objectives": {"span_f1": {"direction": "maximize"},
+                             "num_parameters": {"direction": "minimize", "source": "computed"}},
+              "batch_size": 4, "seed": 0, "initial_points": 4, "replicates": 2, "fixed": {"seed": 7},
+              "baseline": {"n_layers": 4, "n_heads": 2, "alpha_ce": 0.5, "temperature": 2.0}}
+    out = str(tmp_path / "s.parquet")
+    table = suggest_round(search, str(tmp_path / "teacher"), {}, None, 0, out)
+    assert table["origin"].tolist() == ["baseline", "replicate", "replicate", "initial"]
+    params = [trial_params(out, i, search["fixed"]) for i in range(4)]
+    assert [p["n_layers"] for p in params[:3]] == [4, 4, 4] and [p["temperature"] for p in params[:3]] == [2.0] * 3
+    assert [p["seed"] for p in params] == [7, 8, 9, 7] and all(type(p["seed"]) is int for p in params)

@@ -195,6 +195,12 @@ def check_space(search: Mapping) -> None:
             space.validate({k: v for k, v in search["baseline"].items() if k in space.names}, "search.baseline")
     except SpaceError as err:
         raise ConfigError(f"config: {err}") from None
+    replicates = search.get("replicates") or 0
+    if replicates and not search.get("baseline"):
+        raise ConfigError("config: search.replicates repeats the baseline; set search.baseline")
+    if replicates >= search["batch_size"]:
+        raise ConfigError(f"config: search.replicates ({replicates}) takes trials of round 0, which has "
+                          f"search.batch_size ({search['batch_size']}): the baseline and its replicates must fit")
     both = sorted(set(space.names) & set(search.get("fixed") or {}))
     if both:
         raise ConfigError(f"config: search.fixed and search.space both set {both}: a parameter is fixed or searched")

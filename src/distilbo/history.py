@@ -39,8 +39,7 @@ def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
 
 def _row_params(row: pd.Series, fixed: Mapping) -> dict:
     params = {k: _plain(v) for k, v in row.items() if k not in SUGGESTION_NOTES
-              and not k.startswith(("pred_", THRESHOLD_PREFIX))
-              and not (isinstance(v, float) and np.isnan(v)) and v is not None}
+              and not k.startswith(("pred_", THRESHOLD_PREFIX)) and not (np.ndim(v) == 0 and pd.isna(v))}
     return {**dict(fixed), **params}
 
 

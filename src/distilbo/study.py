@@ -42,12 +42,16 @@ def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, h
     if search.get("baseline"):
         baseline = {k: v for k, v in search["baseline"].items() if k in space.names}
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
-                    n_initial=search.get("initial_points"), baseline=baseline, computed=computed)
+                    n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
+                    replicates=search.get("replicates") or 0)
     if baseline is not None and table["origin"].eq("baseline").any():
-        # the baseline may also set parameters that are not searched
+        # the baseline (and its replicates) may also set parameters that are not searched
         for k, v in search["baseline"].items():
             if k not in space.names:
-                table[k] = [v if o == "baseline" else search.get("fixed", {}).get(k) for o in table["origin"]]
+                table[k] = [v if o in ("baseline", "replicate") else search.get("fixed", {}).get(k)
+                            for o in table["origin"]]
+    if table["origin"].eq("replicate").any():
+        table["seed"] = _replicate_seeds(table["origin"], (search.get("fixed") or {}).get("seed", 0))
     for o in objectives:
         if o.threshold is not None:
             table[f"{THRESHOLD_PREFIX}{o.name}"] = o.threshold
@@ -56,3 +60,9 @@ def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, h
     write_parquet(table, out)
     log.info("round %d: %d suggestions\n%s", round_, len(table), table.to_string(max_cols=20))
     return table
+
+
+def _replicate_seeds(origins: pd.Series, seed: int) -> pd.Series:
+    """The training seed of each replicate of the baseline (seed + its number); unset elsewhere."""
+    number = origins.eq("replicate").cumsum()
+    return pd.Series([seed + n if o == "replicate" else pd.NA for o, n in zip(origins, number)], dtype="Int64")

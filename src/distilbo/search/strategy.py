@@ -35,16 +35,23 @@ REFINE_PER_SCALE = 8
 
 def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
             n_initial: int | None = None, baseline: Mapping | None = None,
-            computed: Mapping[str, ComputedFn] | None = None) -> pd.DataFrame:
+            computed: Mapping[str, ComputedFn] | None = None, replicates: int = 0) -> pd.DataFrame:
     """q new, distinct parameter sets, each with predicted means/stds and its acquisition value.
-    `computed` maps each computed objective to the function of the parameters that gives it."""
+    `computed` maps each computed objective to the function of the parameters that gives it. The
+    first suggestions of a study (an empty history) are the baseline and then `replicates` more of
+    it (origin "replicate"): repeats on purpose, whose scatter is the noise."""
     computed = dict(computed or {})
     check_computed(objectives, computed)
     history = _normalized(history, space, objectives)
     n_initial = max(n_initial if n_initial is not None else 2 * space.dim + 2, 2)
     ok = history["status"].eq("ok").to_numpy()
     if len(history) < n_initial or ok.sum() < 2:
-        return _initial(space, objectives, history, q, seed, baseline, computed)
+        table = _initial(space, objectives, history, q - replicates if baseline and not len(history) else q, seed,
+                         baseline, computed)
+        if replicates and table["origin"].iat[0] == "baseline" and not len(history):
+            copies = table.iloc[[0] * replicates].assign(origin="replicate")
+            table = pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
+        return table
     return _model_based(space, objectives, history, q, seed, computed)
 
 
