@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from distilbo.history import trials
 
 pytestmark = pytest.mark.slow
 
 # The test cluster has no GPU and little memory: the profile's GPU requests are set aside.
-HEAVY = ("finetune_teacher", "teacher_logits", "head_importance", "distill", "variants", "latency")
+HEAVY = ("finetune_teacher", "teacher_logits", "head_importance", "distill", "variants", "latency", "teacher_variants",
+         "teacher_latency")
 CPU_ONLY = (["--set-resources"] + [f"{rule}:{key}" for rule in HEAVY for key in ("gpu=0", "mem_mb=2000", "cpus_per_task=1")]
             + ["prepare_data:mem_mb=2000", "--set-threads"] + [f"{rule}=1" for rule in HEAVY])
 
@@ -29,4 +31,4 @@ def test_smoke_study_through_the_slurm_profile(tmp_path):
     assert res.returncode == 0, out[-4000:]
     assert out.count("has been submitted with SLURM jobid") >= 13  # every non-local job went through sbatch
     obs = pd.read_parquet(tmp_path / "search" / "round-1" / "observations.parquet")
-    assert len(obs) == 4 and (tmp_path / "report" / "index.html").exists()
+    assert len(trials(obs)) == 4 and (tmp_path / "report" / "index.html").exists()
