@@ -102,7 +102,9 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
               threshold) -> list[tuple[str, str]]:
     fig, tab = tmp / "figures", tmp / "tables"
     history.to_csv(tab / "trials.csv", index=False)
-    front, noise = expected_scores(space, objectives, history, front)
+    # the surrogates' expectation at every successful configuration, fitted once for both uses
+    expected, noise = expected_scores(space, objectives, history, history[history["status"].eq("ok")])
+    front = front.join(expected[[c for c in expected if c.startswith(EXPECTED_PREFIX)]])
     front.to_csv(tab / "frontier.csv", index=False)
     scenarios.to_csv(tab / "scenarios.csv", index=False)
     sections = []
@@ -112,7 +114,7 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
                                                                    teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
-                     + _measured_and_expected(history, front, noise, space, objectives, quality)))
+                     + _measured_and_expected(front, expected, noise, objectives, quality)))
     shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial",
              registry.PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
@@ -151,14 +153,14 @@ def _deployment(inputs, history, quality, fig, tab) -> str:
             + _table(table))
 
 
-def _measured_and_expected(history: pd.DataFrame, front: pd.DataFrame, noise: Mapping[str, float],
-                           space: SearchSpace, objectives: list[Objective], quality: str) -> str:
+def _measured_and_expected(front: pd.DataFrame, expected: pd.DataFrame, noise: Mapping[str, float],
+                           objectives: list[Objective], quality: str) -> str:
     """The frontier by measured scores (the saved models) against the frontier by the surrogates'
-    posterior means (what each configuration gives on average), shown when their members differ."""
+    posterior means (`expected`: distilbo.search.expected.expected_scores of every successful trial),
+    shown when their members differ."""
     if quality not in noise:
         return ""
-    ok = history[history["status"].eq("ok")]
-    by_mean = expected_front(expected_scores(space, objectives, history, ok)[0], objectives)
+    by_mean = expected_front(expected, objectives)
     key = [c for c in ("round", "trial", registry.PRECISION) if c in front]
     measured, expected = set(map(tuple, front[key].to_numpy())), set(map(tuple, by_mean[key].to_numpy()))
     text = (f"<p>Measured and expected. The frontier holds saved models, so it uses their measured scores. "

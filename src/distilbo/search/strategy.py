@@ -46,12 +46,10 @@ def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFra
     n_initial = max(n_initial if n_initial is not None else 2 * space.dim + 2, 2)
     ok = history["status"].eq("ok").to_numpy()
     if len(history) < n_initial or ok.sum() < 2:
-        table = _initial(space, objectives, history, q - replicates if baseline and not len(history) else q, seed,
-                         baseline, computed)
-        if replicates and table["origin"].iat[0] == "baseline" and not len(history):
-            copies = table.iloc[[0] * replicates].assign(origin="replicate")
-            table = pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
-        return table
+        replicates = replicates if baseline is not None and not len(history) else 0
+        table = _initial(space, objectives, history, q - replicates, seed, baseline, computed)
+        copies = table.iloc[[0] * replicates].assign(origin="replicate")  # the baseline's, first of the table
+        return pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
     return _model_based(space, objectives, history, q, seed, computed)
 
 
@@ -164,7 +162,7 @@ def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
     observed = (X_hist[ok], np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives]))
     pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
     pool = _refined(space, predictor, pool, observed, ref, X_hist, rng)
-    samples, means, stds, fronts = _draws(predictor, pool, rng, observed=observed)
+    samples, means, stds, fronts = _draws(predictor, pool, rng, observed)
     weight = predictor.feasibility(pool)
     n_opt = predictor.n_obj
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
@@ -192,7 +190,7 @@ def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observ
              taken: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The pool plus local points around its best candidates by expected improvement: a discrete
     pool alone cannot place a pick more finely than its spacing, and late in a study that matters."""
-    samples, _, _, fronts = _draws(predictor, pool, rng, n=N_SAMPLES // 2, observed=observed)
+    samples, _, _, fronts = _draws(predictor, pool, rng, observed, n=N_SAMPLES // 2)
     acq = expected_hvi(samples[:, :, :predictor.n_obj], fronts, ref, predictor.feasibility(pool),
                        _meets(predictor.objectives, samples))
     best = pool[np.argsort(-acq)[:REFINE_CENTRES]]
@@ -202,8 +200,8 @@ def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observ
     return X[_new_rows(X, taken)]
 
 
-def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n: int = N_SAMPLES,
-           observed: tuple[np.ndarray, np.ndarray] | None = None):
+def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, observed: tuple[np.ndarray, np.ndarray],
+           n: int = N_SAMPLES):
     """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw the
     front of the successful observed points (`observed`: their X and minimization values [k, m]).
 
@@ -211,24 +209,22 @@ def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, n:
     jointly with the candidates, at the observed points, so that improvement is measured against
     the front the GP believes in and not against observations that flatter the lucky trials; any
     other objective keeps its observed values there."""
-    X_obs, F_obs = observed if observed is not None else (np.empty((0, pool.shape[1])), None)
+    X_obs, F_obs = observed
     X, k = np.vstack([X_obs, pool]), len(X_obs)
     S, m = n, len(predictor.objectives)
     draws = np.empty((S, len(X), m))
     means, stds = np.empty((len(pool), m)), np.zeros((len(pool), m))
     for j, o in enumerate(predictor.objectives):
         if o.source == "computed":
-            exact = predictor.computed(o, X)
-            means[:, j] = exact[k:]
-            draws[:, :, j] = exact[None, :]
-            continue
-        gp = predictor.gps[o.name]
-        means[:, j], stds[:, j] = posterior(gp, pool)
-        if predictor.noisy(o):
-            draws[:, :, j] = joint_samples(gp, X, S, rng)
+            means[:, j] = predictor.computed(o, pool)
+            draws[:, k:, j] = means[None, :, j]
         else:
+            gp = predictor.gps[o.name]
+            means[:, j], stds[:, j] = posterior(gp, pool)
+            at = X if predictor.noisy(o) else pool  # a noisy objective's front is drawn with the candidates
+            draws[:, len(X) - len(at):, j] = joint_samples(gp, at, S, rng)
+        if not predictor.noisy(o):  # measured exactly: the observed values are the front's
             draws[:, :k, j] = F_obs[:, j]
-            draws[:, k:, j] = joint_samples(gp, pool, S, rng)
     at_observed, samples = draws[:, :k], draws[:, k:]
     at_observed = np.where(np.isnan(at_observed), np.inf, at_observed)  # a missing score is no front point
     meets = _meets(predictor.objectives, at_observed)
