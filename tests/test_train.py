@@ -200,3 +200,47 @@ def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, 
     assert (losses.hidden.item() < 1e-6) == copied
     expected = cfg.alpha_ce * losses.soft + (1 - cfg.alpha_ce) * losses.hard + 2.0 * losses.hidden
     torch.testing.assert_close(losses.total, expected)
+
+
+def _wsd(steps, decay, **kw):
+    return TrainConfig.from_dict(dict(max_steps=steps, decay_steps=decay, batch_size=4, learning_rate=3e-3,
+                                      warmup_steps=2, answerable_fraction=0.5, freeze_word_embeddings=True, **kw))
+
+
+def test_a_continued_run_equals_one_trained_straight_to_its_budget(tiny_bert_config):
+    """Rungs (search.fidelity): 12 steps with the state saved where the decay starts, continued to
+    30, end with the weights of a run straight to 30 (several epochs: 16 windows are 2-4 batches)."""
+    from transformers import BertForQuestionAnswering
+
+    ws = _windows(16)
+    ws.start_positions[::3] = 0  # no-answer windows, so each epoch draws which to keep
+    torch.manual_seed(0)
+    init = BertForQuestionAnswering(tiny_bert_config).state_dict()
+
+    def fresh():
+        model = BertForQuestionAnswering(tiny_bert_config)
+        model.load_state_dict(init)
+        return model
+
+    states = []
+    short = fresh()
+    train(short, ws, _wsd(12, 3), save_state=states.append, device=torch.device("cpu"))
+    assert len(states) == 1 and states[0]["step"] == 9
+    assert "bert.embeddings.word_embeddings.weight" not in states[0]["weights"]  # frozen: rebuilt
+    continued, straight = fresh(), fresh()
+    train(continued, ws, _wsd(30, 6), resume=states[0], device=torch.device("cpu"))
+    train(straight, ws, _wsd(30, 6), device=torch.device("cpu"))
+    for (name, a), b in zip(continued.state_dict().items(), straight.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+    moved = [n for n, v in short.state_dict().items() if not torch.equal(v, straight.state_dict()[n])]
+    assert moved  # the check above compares trained weights, not two copies of the start
+
+
+def test_a_state_from_another_shape_is_refused(tiny_bert_config):
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    states = []
+    train(BertForQuestionAnswering(tiny_bert_config), _windows(8), _wsd(6, 2), save_state=states.append)
+    other = BertConfig(**{**tiny_bert_config.to_dict(), "num_hidden_layers": 1})
+    with pytest.raises(ValueError, match="not this model's"):
+        train(BertForQuestionAnswering(other), _windows(8), _wsd(10, 2), resume=states[0])

@@ -8,6 +8,7 @@ loss = alpha_ce * T^2 * KL(teacher/T || student/T)  (mean of start and end, real
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from transformers import get_linear_schedule_with_warmup
+from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 
 from distilbo import config
 from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
@@ -44,6 +45,7 @@ class TrainConfig:
     adam_epsilon: float
     warmup_steps: int
     max_grad_norm: float
+    decay_steps: int | None
     eval_every: int | None
     freeze_word_embeddings: bool
     seed: int
@@ -190,11 +192,14 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: Evaluate | None = None,
           device: torch.device | None = None, loss_fn: LossFn = default_loss, collate_fn: CollateFn = collate,
-          evaluate_partial: Evaluate | None = None) -> TrainResult:
+          evaluate_partial: Evaluate | None = None, resume: dict | None = None,
+          save_state: Callable[[dict], None] | None = None) -> TrainResult:
     """Train in place. `evaluate(model)` returns (metrics, anything); it runs after the last step,
     and every eval_every steps before it (`evaluate_partial` there, when given: a cheaper sample).
-    Returns the curve and the last evaluation. Raises TrainingFailed on a non-finite loss or when
-    memory runs out."""
+    With cfg.decay_steps, `save_state` receives the training state (training_state) where the decay
+    starts, and `resume` (such a state) continues a run from there: the continued run takes the
+    steps a run straight to cfg.max_steps would have. Returns the curve and the last evaluation.
+    Raises TrainingFailed on a non-finite loss or when memory runs out."""
     device = device or pick_device()
     dtype = autocast_dtype(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -206,13 +211,21 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
     steps_per_epoch = len(epoch_batches(data, cfg, np.random.default_rng(cfg.seed)))
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     opt = make_optimizer(model, cfg)
-    sched = get_linear_schedule_with_warmup(opt, cfg.warmup_steps, total)
-    curve, final, step, running = [], None, 0, []
-    progress = tqdm(total=total, desc="train", mininterval=10, unit="step")
+    step, position = 0, 0
+    if resume:
+        step, position = _restore(resume, model, opt, scaler, rng)
+    sched = _schedule(opt, cfg, total, step)
+    stable_end = total - cfg.decay_steps if cfg.decay_steps else None
+    curve, final, running = [], None, []
+    progress = tqdm(total=total, initial=step, desc="train", mininterval=10, unit="step")
     try:
         while step < total:
-            for idx in epoch_batches(data, cfg, rng):
-                losses = train_step(model, collate_fn(data, idx, device), cfg, opt, sched, loss_fn, dtype, scaler)
+            epoch_rng = rng.bit_generator.state  # where this epoch's batches come from, for a state
+            batches = epoch_batches(data, cfg, rng)
+            for j in range(position, len(batches)):
+                if save_state and step == stable_end:
+                    save_state(training_state(step, j, epoch_rng, model, opt, scaler))
+                losses = train_step(model, collate_fn(data, batches[j], device), cfg, opt, sched, loss_fn, dtype, scaler)
                 running.append((losses.total.item(), losses.soft.item(), losses.hard.item()))
                 step += 1
                 progress.update()
@@ -223,11 +236,56 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
                     running = []
                 if step >= total:
                     break
+            position = 0
     except torch.OutOfMemoryError as err:
         raise TrainingFailed(f"out of memory at step {step}: {err}") from None
     finally:
         progress.close()
     return TrainResult(pd.DataFrame(curve), final)
+
+
+def _schedule(opt, cfg: TrainConfig, total: int, step: int):
+    """Linear decay after warm-up, or (decay_steps) warmup-stable-decay; `step` steps already taken."""
+    if not cfg.decay_steps:
+        return get_linear_schedule_with_warmup(opt, cfg.warmup_steps, total, last_epoch=step - 1)
+    if cfg.warmup_steps + cfg.decay_steps > total:
+        raise ValueError(f"warmup_steps ({cfg.warmup_steps}) + decay_steps ({cfg.decay_steps}) exceed the "
+                         f"{total} training steps")
+    return get_wsd_schedule(opt, cfg.warmup_steps, cfg.decay_steps, total, decay_type="linear", last_epoch=step - 1)
+
+
+def training_state(step: int, position: int, epoch_rng: dict, model, opt, scaler) -> dict:
+    """What a continued run needs: the step, the batch within its epoch and the data order's random
+    state at the epoch's start, the trainable weights, and the optimizer's, scaler's and torch's
+    states. Frozen weights are left out (a continued run rebuilds them from the same source)."""
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k not in frozen}
+    return {"step": step, "position": position, "epoch_rng": epoch_rng, "weights": weights,
+            # copies: the run goes on and updates its optimizer's tensors in place
+            "trainable": sorted(trainable), "optimizer": copy.deepcopy(opt.state_dict()),
+            "scaler": scaler.state_dict(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def _restore(state: dict, model, opt, scaler, rng: np.random.Generator) -> tuple[int, int]:
+    """Load a training_state into a freshly built model and optimizer; returns (step, position)."""
+    trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
+    if trainable != state["trainable"]:
+        raise ValueError(f"the state's trainable weights ({len(state['trainable'])}) are not this model's "
+                         f"({len(trainable)}): a different student shape or freeze setting")
+    missing, unexpected = model.load_state_dict(state["weights"], strict=False)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    if unexpected or set(missing) - frozen:
+        raise ValueError(f"the state does not fit the model: missing {sorted(set(missing) - frozen)}, "
+                         f"unexpected {sorted(unexpected)}")
+    opt.load_state_dict(state["optimizer"])
+    scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["torch_rng"])
+    if state.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    rng.bit_generator.state = state["epoch_rng"]
+    return int(state["step"]), int(state["position"])
 
 
 def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn = default_loss,
