@@ -36,6 +36,7 @@ include: "workflow/rules/report.smk"
 localrules:
     all,
     suggest,
+    promote,
     observe,
     frontier,
     report,

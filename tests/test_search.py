@@ -174,7 +174,7 @@ def test_refinement_adds_new_points_close_to_the_best_candidates():
     predictor = S._Predictor(space, objs, h, 0, {})
     taken = space.encode(h[space.names])
     pool = np.random.default_rng(0).random((64, 2))
-    observed = (taken, np.column_stack([h["f1"], h["f2"]]))
+    observed = (taken, np.column_stack([h["f1"], h["f2"]]), np.ones(len(taken), bool))
     refined = S._refined(space, predictor, pool, observed, np.array([1.1, 2.1]), taken, np.random.default_rng(0))
     added = refined[len(pool):]
     assert len(added) > 0 and np.all((refined >= 0) & (refined <= 1))
@@ -237,7 +237,7 @@ def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_ob
     predictor = _Predictor(space, objectives, history, 0, {})
     X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
     assert predictor.replicated  # configurations run three times: their scatter is the noise
-    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=(X, F))
+    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=(X, F, np.ones(len(X), bool)))
     # the front the GP believes in sits near 0.5, not at the lucky observation
     assert np.median([f.min() for f in fronts]) > 0.4
     # two candidates, both certain: A truly beats every configuration seen; B only looks new against
@@ -299,7 +299,7 @@ def test_without_replicates_or_declared_noise_the_observed_front_is_exact():
         objectives = [Objective("f1", "minimize", 1.1, noise_sd=noise), Objective("f2", "minimize", 1.1, noise_sd=noise)]
         predictor = _Predictor(space, objectives, history, 0, {})
         assert not predictor.replicated
-        _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=8, observed=(X, F))
+        _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=8, observed=(X, F, np.ones(len(X), bool)))
         observed_front = F[non_dominated(F)]
         same = [len(f) == len(observed_front) and np.allclose(np.sort(f, 0), np.sort(observed_front, 0)) for f in fronts]
         assert all(same) == exact and (any(same) or not exact)

@@ -307,6 +307,74 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     assert (tmp_path / "frontier" / "scenarios.parquet").exists()
 
 
+FIDELITY = """
+search:
+  fidelity: {steps: [6, 12, 18], promotions: [2, 1]}
+"""
+
+
+@pytest.fixture(scope="module")
+def fidelity(smoke, tmp_path_factory):
+    """The smoke study with rungs (its data and teacher copied in): killed while the first
+    promotion trains, then run again to the end. Returns (results, jobs of the dry-run, config)."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    root = tmp_path_factory.mktemp("fidelity")
+    (root / "fidelity.yaml").write_text(FIDELITY)
+    study = root / "study"
+    for part in ("data", "teacher"):
+        shutil.copytree(smoke / part, study / part)
+    planned = _job_counts(snakemake("-n", results=study, extra_configfile=root / "fidelity.yaml").stdout)
+    cmd = SNAKEMAKE + [str(root / "fidelity.yaml"), "--config", f"results={study}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    slot_log = study / "logs" / "distill" / "round-0-trial-2.log"
+    deadline = time.time() + 600
+    while not slot_log.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (study / "search" / "round-0" / "trial-2" / "metrics.json").exists(), "killed too late"
+    parent = pd.read_parquet(study / "search" / "round-0" / "promotions-rung-1.parquet").iloc[0]
+    assert os.path.exists(parent["resume"])  # a killed promotion leaves its parent's state
+    subprocess.run(cmd + ["--unlock"], cwd=ROOT, capture_output=True, check=True)
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert not os.path.exists(parent["resume"])  # continued, then removed
+    return study, planned, root / "fidelity.yaml"
+
+
+def test_a_rung_study_plans_every_slot_and_records_each_measurement(fidelity):
+    study, planned, _ = fidelity
+    assert planned["distill"] == 2 * (2 + 3) and planned["promote"] == 2 * 2  # 2 rounds: q=2, slots [2, 1]
+    obs = pd.read_parquet(study / "search" / "round-1" / "observations.parquet")
+    trained = obs[obs["origin"].ne("variant")]
+    assert trained.groupby("round")["rung"].apply(list).tolist() == [[0, 0, 1, 1, 2]] * 2
+    assert set(trained["steps"]) == {6, 12, 18}
+    promoted = trained[trained["rung"] > 0]
+    for _, row in promoted.iterrows():  # a promotion has its parent's parameters and one rung more
+        parent = trained[trained["round"].eq(row["parent_round"]) & trained["trial"].eq(row["parent_trial"])].iloc[0]
+        assert parent["rung"] == row["rung"] - 1 and parent["n_layers"] == row["n_layers"]
+        assert parent["learning_rate"] == row["learning_rate"]
+    curve = pd.read_parquet(study / "search" / "round-0" / "trial-4" / "curve.parquet")
+    assert curve["step"].tolist() == [12, 15, 18]  # continued from step 10, where rung 1's decay started
+    # states are kept only for measurements a later promotion may still continue
+    states = {p.parent.name for p in (study / "search" / "round-0").glob("trial-*/state.pt")}
+    kept = trained[trained["round"].eq(0) & trained["rung"].lt(2)]
+    continued = set(zip(promoted["parent_round"], promoted["parent_trial"]))
+    assert states == {f"trial-{i}" for r, i in zip(kept["round"], kept["trial"]) if (r, i) not in continued}
+
+
+def test_extending_a_rung_study_runs_exactly_one_more_round(fidelity, tmp_path):
+    study, _, extra = fidelity
+    (tmp_path / "more.yaml").write_text(extra.read_text() + "  rounds: 3\n")
+    counts = _job_counts(snakemake("-n", results=study, extra_configfile=tmp_path / "more.yaml").stdout)
+    assert counts["suggest"] == 1 and counts["distill"] == 5 and counts["promote"] == 2 and counts["observe"] == 1
+    assert "finetune_teacher" not in counts
+
+
 def test_paper_config_validates_and_builds_the_whole_dag():
     res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"], cwd=ROOT,
                          capture_output=True, text=True)

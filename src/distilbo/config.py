@@ -16,6 +16,9 @@ from distilbo import metrics
 SCHEMA = Path(__file__).with_name("config.schema.yaml")
 # The data settings that say how questions become windows (the data stage's; scoring needs them too).
 WINDOW_SETTINGS = ("max_seq_length", "doc_stride", "max_query_length")
+# search.fidelity.decay_fraction when unset (here: a schema default inside a section that defaults
+# to null would make Snakemake's validation fill an object into None).
+DECAY_FRACTION = 0.2
 
 
 class ConfigError(ValueError):
@@ -101,6 +104,7 @@ def check_config(cfg: Mapping) -> None:
     check_objectives(cfg["search"]["objectives"])
     check_frontier(cfg["frontier"], cfg["search"]["objectives"])
     check_space(cfg["search"])
+    check_fidelity(cfg["search"], cfg["student"]["train"])
     check_deploy(cfg)
 
 
@@ -184,6 +188,46 @@ def uses_head_importance(search: Mapping) -> bool:
     """Whether a study's trials may keep heads by importance (distilbo.heads): head_choice searched,
     or fixed to importance. Unstated, it is StudentShape's default (the seeded draw)."""
     return "head_choice" in search["space"] or (search.get("fixed") or {}).get("head_choice") == "importance"
+
+
+def slot_rungs(search: Mapping) -> list[int]:
+    """The rung each promotion slot of a round trains to (search.fidelity; none without it): the
+    slots follow the round's q new trials, rung by rung, e.g. promotions [2, 1] -> [1, 1, 2]."""
+    fidelity = search.get("fidelity")
+    return [k + 1 for k, n in enumerate(fidelity["promotions"]) for _ in range(n)] if fidelity else []
+
+
+def round_size(search: Mapping) -> int:
+    """Trials per round: the q new ones and the promotion slots."""
+    return search["batch_size"] + len(slot_rungs(search))
+
+
+def rung_training(search: Mapping, rung: int) -> dict:
+    """A rung's training settings: its steps, and the decay over the last decay_fraction of them."""
+    fidelity = search["fidelity"]
+    steps = fidelity["steps"][rung]
+    return {"max_steps": steps, "decay_steps": max(1, round(fidelity.get("decay_fraction", DECAY_FRACTION) * steps))}
+
+
+def check_fidelity(search: Mapping, student_train: Mapping) -> None:
+    fidelity = search.get("fidelity")
+    if not fidelity:
+        return
+    steps, promotions = fidelity["steps"], fidelity["promotions"]
+    if any(b <= a for a, b in zip(steps, steps[1:])):
+        raise ConfigError(f"config: search.fidelity.steps {steps}: the rungs' steps must increase")
+    if len(promotions) != len(steps) - 1:
+        raise ConfigError(f"config: search.fidelity.promotions {promotions}: one entry per rung but the last "
+                          f"({len(steps) - 1} for steps {steps})")
+    tuned = sorted({"max_steps", "epochs", "decay_steps"} & (set(search["space"]) | set(search.get("fixed") or {})))
+    if tuned:
+        raise ConfigError(f"config: search.fidelity sets each trial's budget; search.space or search.fixed "
+                          f"must not set {tuned}")
+    warmup = student_train.get("warmup_steps", 0)
+    first = rung_training(search, 0)
+    if warmup + first["decay_steps"] > steps[0]:
+        raise ConfigError(f"config: student.train.warmup_steps ({warmup}) and the decay ({first['decay_steps']} "
+                          f"steps) do not fit the first rung's {steps[0]} steps")
 
 
 def check_space(search: Mapping) -> None:

@@ -20,13 +20,19 @@ from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.history")
 
-# Columns of a suggestions table that describe the suggestion, not the trial's parameters.
-SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success")
+# Columns of a history row that place a multi-fidelity trial on the rungs (distilbo.promotion): its
+# rung and steps, and the measurement it continued (-1 for a new trial).
+FIDELITY_COLUMNS = ("rung", "steps", "parent_round", "parent_trial")
+# Columns of a suggestions (or promotions) table that describe the suggestion, not the trial's
+# parameters (resume: the training state a promotion continues).
+SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success", "resume") + FIDELITY_COLUMNS
 # The thresholds a round was suggested under (relative ones resolved): threshold_<metric> columns,
 # carried from the suggestions into the history.
 THRESHOLD_PREFIX = "threshold_"
 # The origin of a history row that is another variant of a trial (its other precision).
 VARIANT_ORIGIN = "variant"
+# A promotions table's origin for a slot that promoted nothing (distilbo.promotion.NO_PROMOTION).
+NO_PROMOTION = "none"
 
 
 def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
@@ -48,18 +54,28 @@ def _plain(v):
 
 
 def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous: str | None, out: str,
-                  param_names: Sequence[str], deployment: Mapping | None = None) -> pd.DataFrame:
-    """Append the round's trials to the history. `deployment` (a study that measures variants):
+                  param_names: Sequence[str], deployment: Mapping | None = None, promotions: Sequence[str] = (),
+                  first_steps: int | None = None) -> pd.DataFrame:
+    """Append the round's trials to the history (`metrics_paths`: every trial's, by trial number).
+    A multi-fidelity round (`promotions`: its promotions tables) also has a row per promotion slot
+    that trained; every row then says its rung, steps and parent (new trials: rung 0 at
+    `first_steps`, no parent). `deployment` (a study that measures variants):
     {"variants": each trial's variants.json, "latency": the round's latency table, "fixed": the
     fixed parameters, "precisions": the variants that enter the history (distilbo.config.
     history_precisions)}. A successful trial's row then holds the scores of the precision it was
     suggested with; each other precision is a row of its own (origin "variant", the same parameters)."""
-    suggestions = pd.read_parquet(suggestions_path)
+    sources = pd.read_parquet(suggestions_path)
+    if promotions:
+        sources = sources.assign(rung=0, steps=first_steps, parent_round=-1, parent_trial=-1)
+        slots = pd.concat([pd.read_parquet(p) for p in promotions], ignore_index=True)
+        sources = pd.concat([sources, slots[slots["origin"].ne(NO_PROMOTION)]], ignore_index=True)
     timed = read_latency([deployment["latency"]]) if deployment else None
     rows = []
-    for k, ((_, s), path) in enumerate(zip(suggestions.iterrows(), metrics_paths)):
-        m = json.loads(Path(path).read_text())
-        row = {"round": int(s["round"]), "trial": int(s["trial"]), "origin": s.get("origin", "")}
+    for _, s in sources.iterrows():
+        k = int(s["trial"])
+        m = json.loads(Path(metrics_paths[k]).read_text())
+        row = {"round": int(s["round"]), "trial": k, "origin": s.get("origin", "")}
+        row.update({n: s[n] for n in FIDELITY_COLUMNS if n in s})
         row.update({n: s[n] for n in param_names if n in s})
         row.update({n: s[n] for n in s.index if n.startswith(THRESHOLD_PREFIX)})
         if not deployment:

@@ -14,6 +14,9 @@ LOGIT_SPLITS = ("train", "transfer")  # the teacher's soft targets: the windows 
 # What one training run (the teacher or a trial) writes in its directory.
 RUN_FILES = {"model": "model", "metrics": "metrics.json", "curve": "curve.parquet",
              "predictions": "predictions.parquet"}
+# A multi-fidelity trial's training state where its decay started, beside its run's files: kept
+# for a promotion to continue it, removed by that promotion (distilbo.trial.distill_trial).
+STATE_FILE = "state.pt"
 # What the deployment stage writes per trial (its directory "deploy" beside the run's files).
 DEPLOY_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx", "variants": "variants.json"}
 FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
@@ -21,6 +24,8 @@ REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves",
 REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")
 # A figure and a table of that name, in a study that measures deployment variants.
 REPORT_DEPLOYMENT = ("deployment",)
+# A figure and a table of that name, in a study with rungs (search.fidelity).
+REPORT_RUNGS = ("rungs",)
 
 
 def trial_key(r="{r}", i="{i}") -> str:
@@ -67,6 +72,10 @@ class Layout:
 
     def trial(self, name: str, r="{r}", i="{i}") -> str:
         return self._at("search", trial_key(r, i), RUN_FILES[name])
+
+    def promotions(self, r="{r}", rung="{rung}") -> str:
+        """The promotions table of a round's slots that train to `rung` (distilbo.promotion)."""
+        return self._at("search", f"round-{r}", f"promotions-rung-{rung}.parquet")
 
     def deploy(self, r="{r}", i="{i}") -> str:
         """A trial's deployment variants: a directory of DEPLOY_FILES."""

@@ -41,3 +41,5 @@ PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", 
 
 # What metrics.json and the history say about how a run ended.
 STATUS_OK, STATUS_FAILED = "ok", "failed"
+# A promotion slot of a multi-fidelity round that found nothing worth promoting: no run, no history row.
+STATUS_SKIPPED = "skipped"

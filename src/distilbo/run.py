@@ -24,21 +24,23 @@ log = logging.getLogger("distilbo.run")
 
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,
                  out: dict[str, str], extra: dict | None = None,
-                 save_extra: Callable[[Path], None] | None = None, collate_fn: CollateFn = collate) -> dict:
+                 save_extra: Callable[[Path], None] | None = None, collate_fn: CollateFn = collate,
+                 resume: dict | None = None, save_state: Callable[[dict], None] | None = None) -> dict:
     """Train, evaluate, and write the run's artifacts to the paths in `out`
     (model, metrics, curve, predictions); with cfg None, evaluate the model as it is.
     `save_extra` adds files to the saved model directory; `collate_fn` is the training loop's
-    collate hook. Returns the metrics."""
+    collate hook; `resume` and `save_state` continue a run and keep its state (distilbo.train.train).
+    Returns the metrics."""
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
     try:
         partial = evalset.subset(cfg.eval_subsample).score if cfg and cfg.eval_subsample else None
-        result = (train(model, data, cfg, evaluate=evalset.score, evaluate_partial=partial, collate_fn=collate_fn)
-                  if cfg else None)
+        result = (train(model, data, cfg, evaluate=evalset.score, evaluate_partial=partial, collate_fn=collate_fn,
+                        resume=resume, save_state=save_state) if cfg else None)
     except TrainingFailed as err:
         log.error("run failed: %s", err)
         metrics.update(status=STATUS_FAILED, reason=str(err), train_seconds=time.perf_counter() - started)
-        _write_failed(out, metrics)
+        write_without_model(out, metrics)
         return metrics
     metrics["train_seconds"] = time.perf_counter() - started
     curve = result.curve if result else pd.DataFrame()
@@ -56,10 +58,12 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     return metrics
 
 
-def _write_failed(out: dict[str, str], metrics: dict) -> None:
-    """Every output exists, so the workflow goes on; model/ holds only a note."""
+def write_without_model(out: dict[str, str], metrics: dict) -> None:
+    """The outputs of a run that made no model (failed, or a promotion slot with nothing to
+    promote): every output exists, so the workflow goes on; model/ holds only a note, named by
+    the status, that says why."""
     with atomic_path(out["model"], is_dir=True) as tmp:
-        (tmp / "FAILED").write_text(metrics["reason"] + "\n")
+        (tmp / metrics["status"].upper()).write_text(metrics["reason"] + "\n")
     write_parquet(pd.DataFrame(columns=list(CURVE_COLUMNS)), out["curve"])
     write_parquet(pd.DataFrame(columns=list(PREDICTION_COLUMNS)), out["predictions"])
     write_json(metrics, out["metrics"])

@@ -14,6 +14,7 @@ from distilbo.atomic import write_parquet
 from distilbo.history import THRESHOLD_PREFIX
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
+from distilbo.search.strategy import Budget
 from distilbo.students import count_parameters
 
 log = logging.getLogger("distilbo.study")
@@ -43,7 +44,7 @@ def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, h
         baseline = {k: v for k, v in search["baseline"].items() if k in space.names}
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
                     n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
-                    replicates=search.get("replicates") or 0)
+                    replicates=search.get("replicates") or 0, budget=study_budget(search))
     if baseline is not None and table["origin"].eq("baseline").any():
         # the baseline (and its replicates) may also set parameters that are not searched
         for k, v in search["baseline"].items():
@@ -60,6 +61,12 @@ def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, h
     write_parquet(table, out)
     log.info("round %d: %d suggestions\n%s", round_, len(table), table.to_string(max_cols=20))
     return table
+
+
+def study_budget(search: Mapping) -> Budget | None:
+    """The surrogates' budget input of a multi-fidelity study (None without search.fidelity)."""
+    steps = (search.get("fidelity") or {}).get("steps")
+    return Budget(steps[0], steps[-1]) if steps else None
 
 
 def _replicate_seeds(origins: pd.Series, seed: int) -> pd.Series:

@@ -4,17 +4,21 @@ fine-tuned teacher (or its pretrained init) and trained on the cached soft targe
 from __future__ import annotations
 
 import logging
+import os
 from typing import Mapping
 
 import pandas as pd
+import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.heads import read_importance
-from distilbo.metrics import PRECISION
+from distilbo.atomic import atomic_path
+from distilbo.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
 from distilbo.models import load_initial
-from distilbo.run import run_training
+from distilbo.promotion import Rung
+from distilbo.run import run_training, write_without_model
 from distilbo.students import StudentShape, build_student, hidden_pairs
 from distilbo.train import TrainConfig, with_teacher_hidden
 
@@ -45,17 +49,40 @@ def source_model(student_cfg: Mapping, teacher_dir: str, teacher_cfg: Mapping):
     return load_initial(student_cfg["base"])[0]
 
 
+def save_state(state: dict, path: str) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_state(path: str) -> dict:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: the training state a promotion continues is gone (promoted before, "
+                                "or its trial was re-run without search.fidelity); re-run its trial")
+    # a state holds numpy's generator state (plain dicts) besides tensors: written by distilbo only
+    return torch.load(path, weights_only=False)
+
+
+def skip_slot(out: dict[str, str], where: Mapping) -> dict:
+    """The outputs of a promotion slot that found nothing worth promoting."""
+    metrics = {**where, "status": STATUS_SKIPPED, "reason": "no trial of the rung below was worth promoting"}
+    write_without_model(out, metrics)
+    return metrics
+
+
 def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
-                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str]) -> dict:
+                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: Rung | None = None) -> dict:
     """Train one student; `params` holds its shape and hyperparameters (trial parameters override
-    student.train defaults). Writes the run's artifacts and returns its metrics."""
+    student.train defaults; a rung's budget overrides both). Writes the run's artifacts and returns
+    its metrics. A promotion (rung.resume) continues its parent's run and then removes the parent's
+    state: a measurement is promoted once."""
     # a trial's precision names a deployment variant (distilbo.deploy_stage): it trains in fp32
     unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__) - {PRECISION}
     if unknown:
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
                          f"({sorted(StudentShape.__dataclass_fields__)}), training settings ({list(TRAIN_PARAMS)}) "
                          f"nor {PRECISION}")
-    train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params}}
+    train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params},
+             **(rung.budget if rung else {})}
     shape = StudentShape.from_params(params)
     source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
     importance = read_importance(paths["head_importance"]) if shape.head_choice == "importance" else None
@@ -73,7 +100,15 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
     extra = {"role": "student", **{k: _plain(v) for k, v in params.items()}}
-    return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn)
+    if not rung:
+        return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn)
+    extra.update(rung.where, params={k: _plain(v) for k, v in params.items()})
+    metrics = run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn,
+                           resume=load_state(rung.resume) if rung.resume else None,
+                           save_state=(lambda s: save_state(s, rung.state)) if rung.state else None)
+    if rung.resume and metrics["status"] == STATUS_OK:
+        os.remove(rung.resume)
+    return metrics
 
 
 def _plain(value):

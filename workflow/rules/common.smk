@@ -5,13 +5,16 @@ from distilbo.config import (
     WINDOW_SETTINGS,
     history_precisions,
     measures_variants,
+    round_size,
     stated,
     uses_head_importance,
 )
+from distilbo.promotion import trial_rungs
 from distilbo.layout import (
     LOGIT_SPLITS,
     REPORT_DEPLOYMENT,
     REPORT_FIGURES,
+    REPORT_RUNGS,
     REPORT_TABLES,
     SPLITS,
     Layout,
@@ -20,7 +23,10 @@ from distilbo.layout import (
 
 L = Layout(config["results"])
 ROUNDS = list(range(config["search"]["rounds"]))
-TRIALS = list(range(config["search"]["batch_size"]))
+# A round's trials: q new ones, then (search.fidelity) the promotion slots, each at its rung.
+TRIALS = list(range(round_size(config["search"])))
+RUNGS = trial_rungs(config["search"])
+FIDELITY = config["search"]["fidelity"]
 TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
 LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
 MEASURES_VARIANTS = measures_variants(config)
@@ -90,8 +96,44 @@ def study_deployment(wildcards):
 
 
 def report_names(names):
-    """The report's figures or tables: the deployment section's too when the study measures variants."""
-    return list(names) + (list(REPORT_DEPLOYMENT) if MEASURES_VARIANTS else [])
+    """The report's figures or tables: the deployment section's too when the study measures
+    variants, the rungs section's when it has rungs."""
+    return (
+        list(names)
+        + (list(REPORT_DEPLOYMENT) if MEASURES_VARIANTS else [])
+        + (list(REPORT_RUNGS) if FIDELITY else [])
+    )
+
+
+def fidelity_params():
+    """What a trial of a multi-fidelity study needs to place itself on the rungs (none without)."""
+    if not FIDELITY:
+        return {}
+    search = config["search"]
+    keys = ("batch_size", "fidelity", "fixed")
+    return {"search": stated({k: search[k] for k in keys}, "search")}
+
+
+def trial_promotions(wildcards):
+    """A promotion slot's table (which trial it continues); none for a new trial."""
+    rung = RUNGS[int(wildcards.i)]
+    return [L.promotions(wildcards.r, rung)] if rung else []
+
+
+def rung_candidates(wildcards):
+    """The metrics of every measurement one rung below the promotions' rung, in rounds so far."""
+    below = int(wildcards.rung) - 1
+    return [
+        L.trial("metrics", r, i)
+        for r in range(int(wildcards.r) + 1)
+        for i in TRIALS
+        if RUNGS[i] == below
+    ]
+
+
+def round_promotions(wildcards):
+    """The round's promotions tables, one per rung its slots train to."""
+    return [L.promotions(wildcards.r, k) for k in sorted(set(RUNGS) - {0})]
 
 
 def previous_observations(wildcards):

@@ -34,7 +34,10 @@ rule report:
         mem_mb=2000,
         runtime=10,
     params:
-        search={k: stated_config("search", k) for k in ("objectives", "fixed", "space")},
+        search={
+            k: stated_config("search", k)
+            for k in ("objectives", "fixed", "space", "fidelity")
+        },
         frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
     script:

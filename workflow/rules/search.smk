@@ -4,6 +4,7 @@
 wildcard_constraints:
     r=r"\d+",
     i=r"\d+",
+    rung=r"\d+",
 
 
 rule suggest:
@@ -32,6 +33,7 @@ rule suggest:
 rule distill:
     input:
         suggestions=L.suggestions(),
+        promotions=trial_promotions,
         teacher_model=L.teacher("model"),
         train_features=L.features("train"),
         train_logits=L.teacher_logits("train"),
@@ -56,6 +58,7 @@ rule distill:
         mem_mb=6000,
         runtime=120,
     params:
+        **fidelity_params(),
         fixed=config["search"]["fixed"],
         student=stated_config("student"),
         teacher=stated_config("teacher"),
@@ -65,11 +68,36 @@ rule distill:
         "../scripts/distill.py"
 
 
+# search.fidelity: which trials of rung k-1 (all rounds so far) the round's slots continue to rung
+# k, chosen when they have been measured; the slots' jobs are in the DAG from the start.
+rule promote:
+    input:
+        teacher_metrics=L.teacher("metrics"),
+        candidates=rung_candidates,
+        earlier=lambda w: [L.promotions(r, w.rung) for r in range(int(w.r))],
+    output:
+        L.promotions(),
+    log:
+        L.log("promote/round-{r}-rung-{rung}"),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        objectives=stated_config("search", "objectives"),
+        search=fidelity_params().get("search"),
+        slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
+    script:
+        "../scripts/promote.py"
+
+
 rule observe:
     input:
         unpack(round_deployment),
         suggestions=L.suggestions(),
         metrics=[L.trial("metrics", "{r}", i) for i in TRIALS],
+        promotions=round_promotions,
         previous=previous_observations,
     output:
         L.observations(),
@@ -83,6 +111,7 @@ rule observe:
         mem_mb=1000,
         runtime=5,
     params:
+        **fidelity_params(),
         names=list(config["search"]["space"]),
         fixed=config["search"]["fixed"],
         precisions=history_precisions(config["search"]),

@@ -18,6 +18,7 @@ from distilbo.metrics import ERROR_KINDS
 from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
+from distilbo.report.rungs import compute_saved, rung_table
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.expected import EXPECTED_PREFIX, expected_front, expected_scores
 from distilbo.search.pareto import hypervolume_trace, pareto_front
@@ -92,14 +93,14 @@ def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, object
         (tmp / "figures").mkdir()
         (tmp / "tables").mkdir()
         sections = _sections(tmp, inputs, history, front, scenarios, teacher, baseline, space, objectives,
-                             quality, size, threshold)
+                             quality, size, threshold, search)
         facts = summary(history, front, objectives, quality, size, teacher, baseline)
         (tmp / "index.html").write_text(_page(facts, sections))
     return out / "index.html"
 
 
 def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, space, objectives, quality, size,
-              threshold) -> list[tuple[str, str]]:
+              threshold, search) -> list[tuple[str, str]]:
     fig, tab = tmp / "figures", tmp / "tables"
     history.to_csv(tab / "trials.csv", index=False)
     # the surrogates' expectation at every successful configuration, fitted once for both uses
@@ -132,7 +133,22 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
     if "deploy" in inputs:
         sections.append(("Deployment variants", _deployment(inputs, history, quality, fig, tab)))
+    if search.get("fidelity"):
+        sections.append(("Rungs", _rungs(history, search, quality, fig, tab)))
     return sections
+
+
+def _rungs(history, search, quality, fig, tab) -> str:
+    table = rung_table(history, search, quality)
+    table.to_csv(tab / "rungs.csv", index=False)
+    steps = search["fidelity"]["steps"]
+    saved = compute_saved(table, steps[-1])
+    text = (f"<p>Every trial trains {steps[0]} steps first; promotion slots continue the best of each rung "
+            f"(non-dominated first) from their checkpoint to the next ({', '.join(map(str, steps))} steps). "
+            f"Every measurement is a saved model and a row of the history. The study trained "
+            f"{saved['trained_steps']:,} steps; its {saved['paths']} trials trained to the top rung would have taken "
+            f"{saved['every_trial_at_top']:,} ({saved['saved_share']:.0%} saved).</p>")
+    return text + _img(figures.rungs_figure(table, quality, fig / "rungs.png")) + _table(table)
 
 
 def _deployment(inputs, history, quality, fig, tab) -> str:

@@ -139,6 +139,29 @@ def curves_figure(curves: Mapping[str, pd.DataFrame], path: Path) -> Path:
     return _save(fig, path)
 
 
+def rungs_figure(table: pd.DataFrame, quality: str, path: Path) -> Path:
+    """Quality against training steps, one line per trial's path through the rungs (distilbo.report.
+    rungs.rung_table): the paths that were promoted in colour, the rest as grey points."""
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    ok = table[table["status"].eq("ok")]
+    for name, path_rows in ok.groupby("path"):
+        path_rows = path_rows.sort_values("steps")
+        if len(path_rows) > 1:
+            ax.plot(path_rows["steps"], path_rows[quality], marker="o", lw=1.5, label=name)
+        else:
+            ax.scatter(path_rows["steps"], path_rows[quality], color="grey", alpha=0.5, s=20)
+    ax.set_xscale("log")
+    steps = sorted(ok["steps"].unique())
+    ax.set_xticks(steps, [str(s) for s in steps])
+    ax.minorticks_off()
+    ax.set_xlabel("training steps (rungs)")
+    ax.set_ylabel(quality)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, title="promoted trials", ncol=2)
+    return _save(fig, path)
+
+
 def errors_figure(by_article: pd.DataFrame, path: Path) -> Path:
     """Share of each answer kind per article (articles sorted by share correct)."""
     t = by_article.sort_values("correct")

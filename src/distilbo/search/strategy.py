@@ -11,6 +11,7 @@ also weighted by its chance to meet the thresholds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -33,13 +34,28 @@ REFINE_SCALES = np.array([0.03, 0.01, 0.003])
 REFINE_PER_SCALE = 8
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Training steps as an input of the surrogates (search.fidelity): log(steps), scaled to 0 at
+    the first rung and 1 at the top one. History rows then say their `steps`; suggestions are for
+    the top rung, and observed points below it enter the front as the GP's draws at the top."""
+
+    low: float
+    high: float
+
+    def encode(self, steps) -> np.ndarray:
+        return np.log(np.asarray(steps, dtype=float) / self.low) / np.log(self.high / self.low)
+
+
 def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
             n_initial: int | None = None, baseline: Mapping | None = None,
-            computed: Mapping[str, ComputedFn] | None = None, replicates: int = 0) -> pd.DataFrame:
+            computed: Mapping[str, ComputedFn] | None = None, replicates: int = 0,
+            budget: Budget | None = None) -> pd.DataFrame:
     """q new, distinct parameter sets, each with predicted means/stds and its acquisition value.
     `computed` maps each computed objective to the function of the parameters that gives it. The
     first suggestions of a study (an empty history) are the baseline and then `replicates` more of
-    it (origin "replicate"): repeats on purpose, whose scatter is the noise."""
+    it (origin "replicate"): repeats on purpose, whose scatter is the noise. With `budget`, the
+    history's `steps` are an input of the surrogates and predictions are for the top rung."""
     computed = dict(computed or {})
     check_computed(objectives, computed)
     history = _normalized(history, space, objectives)
@@ -50,7 +66,7 @@ def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFra
         table = _initial(space, objectives, history, q - replicates, seed, baseline, computed)
         copies = table.iloc[[0] * replicates].assign(origin="replicate")  # the baseline's, first of the table
         return pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
-    return _model_based(space, objectives, history, q, seed, computed)
+    return _model_based(space, objectives, history, q, seed, computed, budget)
 
 
 def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: list[Objective]) -> pd.DataFrame:
@@ -109,21 +125,30 @@ class _SurrogateProblem(Problem):
 
 class _Predictor:
     def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int,
-                 computed: Mapping[str, ComputedFn]):
-        self.space, self.objectives, self.functions = space, objectives, computed
+                 computed: Mapping[str, ComputedFn], budget: Budget | None = None):
+        self.space, self.objectives, self.functions, self.budget = space, objectives, computed, budget
         self.dim, self.n_obj = space.dim, len(optimized(objectives))
         X = space.encode(history[space.names])
         ok = history["status"].eq("ok").to_numpy()
+        self.top = budget.encode(history["steps"]) >= 1 - 1e-9 if budget else np.ones(len(history), bool)
+        inputs = self.inputs(X, budget.encode(history["steps"]) if budget else None)
         self.gps = {}
         for o in objectives:
             if o.source == "observed":
                 y = o.to_min(history.loc[ok, o.name])
                 finite = np.isfinite(y)
-                self.gps[o.name] = fit_gp(X[ok][finite], y[finite], seed, o.noise_sd)
+                self.gps[o.name] = fit_gp(inputs[ok][finite], y[finite], seed, o.noise_sd)
         self.feasibility = FeasibilityModel(X, ok, seed)
         # replicated configurations tell the noise apart from the function; without them the fitted
         # noise is a guess (benchmarks/README.md), and an objective is taken as measured exactly
-        self.replicated = bool(pd.DataFrame(X[ok]).duplicated().any())
+        self.replicated = bool(pd.DataFrame(inputs[ok]).duplicated().any())
+
+    def inputs(self, X: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """The GP inputs of points of the space: with a budget, its encoded steps appended (the top
+        rung unless `z` says otherwise)."""
+        if self.budget is None:
+            return X
+        return np.column_stack([X, np.ones(len(X)) if z is None else z])
 
     def noisy(self, o: Objective) -> bool:
         """Whether draws of `o` at observed points may differ from the observations (noisy EHVI)."""
@@ -134,7 +159,8 @@ class _Predictor:
 
     def means(self, X: np.ndarray) -> np.ndarray:
         X = self.space.round_trip(X)
-        return np.column_stack([posterior(self.gps[o.name], X)[0] if o.source == "observed" else self.computed(o, X)
+        return np.column_stack([posterior(self.gps[o.name], self.inputs(X))[0] if o.source == "observed"
+                                else self.computed(o, X)
                                 for o in optimized(self.objectives)])
 
 
@@ -149,17 +175,17 @@ def _pool(space: SearchSpace, predictor: _Predictor, front_X: np.ndarray, taken:
     return X[_new_rows(X, taken)][:POOL]
 
 
-def _model_based(space, objectives, history, q, seed, computed) -> pd.DataFrame:
+def _model_based(space, objectives, history, q, seed, computed, budget=None) -> pd.DataFrame:
     objectives = optimized(objectives) + [o for o in objectives if not o.optimize]  # constraints last
     rng = np.random.default_rng(seed)
-    predictor = _Predictor(space, objectives, history, seed, computed)
+    predictor = _Predictor(space, objectives, history, seed, computed, budget)
     feas = feasible(history, objectives)
     F_obs = objective_matrix(history[feas], objectives)
     front_idx = non_dominated(F_obs)
     X_hist = space.encode(history[space.names])
     ref = reference_point(history, objectives)
     ok = history["status"].eq("ok").to_numpy()
-    observed = (X_hist[ok], np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives]))
+    observed = (X_hist[ok], np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives]), predictor.top[ok])
     pool = _pool(space, predictor, X_hist[feas][front_idx], X_hist, rng, seed)
     pool = _refined(space, predictor, pool, observed, ref, X_hist, rng)
     samples, means, stds, fronts = _draws(predictor, pool, rng, observed)
@@ -200,31 +226,34 @@ def _refined(space: SearchSpace, predictor: _Predictor, pool: np.ndarray, observ
     return X[_new_rows(X, taken)]
 
 
-def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, observed: tuple[np.ndarray, np.ndarray],
+def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, observed: tuple,
            n: int = N_SAMPLES):
     """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw the
-    front of the successful observed points (`observed`: their X and minimization values [k, m]).
+    front of the successful observed points (`observed`: their X, minimization values [k, m], and
+    whether each was measured at the top rung).
 
     Noisy EHVI (Daulton et al. 2021): for a noisy objective (predictor.noisy) the front is drawn
     jointly with the candidates, at the observed points, so that improvement is measured against
     the front the GP believes in and not against observations that flatter the lucky trials; any
-    other objective keeps its observed values there."""
-    X_obs, F_obs = observed
+    other objective keeps its observed values there, where they were measured at the top rung (a
+    point measured below it enters as the GP's draw of its top-rung value)."""
+    X_obs, F_obs, top = observed
     X, k = np.vstack([X_obs, pool]), len(X_obs)
     S, m = n, len(predictor.objectives)
     draws = np.empty((S, len(X), m))
     means, stds = np.empty((len(pool), m)), np.zeros((len(pool), m))
     for j, o in enumerate(predictor.objectives):
+        exact = np.ones(k, bool)  # computed objectives: exact everywhere
         if o.source == "computed":
             means[:, j] = predictor.computed(o, pool)
             draws[:, k:, j] = means[None, :, j]
         else:
             gp = predictor.gps[o.name]
-            means[:, j], stds[:, j] = posterior(gp, pool)
-            at = X if predictor.noisy(o) else pool  # a noisy objective's front is drawn with the candidates
-            draws[:, len(X) - len(at):, j] = joint_samples(gp, at, S, rng)
-        if not predictor.noisy(o):  # measured exactly: the observed values are the front's
-            draws[:, :k, j] = F_obs[:, j]
+            means[:, j], stds[:, j] = posterior(gp, predictor.inputs(pool))
+            exact = np.zeros(k, bool) if predictor.noisy(o) else top
+            at = pool if exact.all() else X  # the front is drawn with the candidates where it is not exact
+            draws[:, len(X) - len(at):, j] = joint_samples(gp, predictor.inputs(at), S, rng)
+        draws[:, :k, j] = np.where(exact, F_obs[:, j], draws[:, :k, j])
     at_observed, samples = draws[:, :k], draws[:, k:]
     at_observed = np.where(np.isnan(at_observed), np.inf, at_observed)  # a missing score is no front point
     meets = _meets(predictor.objectives, at_observed)

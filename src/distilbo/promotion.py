@@ -1,0 +1,159 @@
+"""Promotions between the rungs of a multi-fidelity study (config search.fidelity): which trials
+measured at rung k go on to rung k+1.
+
+The best are chosen as MOASHA does with several objectives: non-dominated sorting of the trials
+measured at the rung (every round so far), ties inside a front broken by each point's own share
+of the front's hypervolume. Failed trials and trials that miss a threshold are never promoted;
+a trial is promoted from a rung once. Light on purpose (pandas and pymoo): a bookkeeping job.
+
+A promotions table has one row per slot: the slot's trial number in its round, the rung it trains
+to and its steps, the measurement it continues (parent_round, parent_trial), and that trial's
+parameters; origin "promotion", or "none" when nothing was worth promoting (the slot then trains
+nothing and adds no row to the history)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+from distilbo.atomic import write_parquet
+from distilbo.config import rung_training, slot_rungs
+from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
+from distilbo.layout import STATE_FILE
+from distilbo.metrics import STATUS_SKIPPED
+from distilbo.search.objectives import Objective, feasible, objective_matrix
+from distilbo.search.pareto import hypervolume, reference_point
+
+log = logging.getLogger("distilbo.promotion")
+
+PROMOTION_ORIGIN = "promotion"
+
+
+def ranked(candidates: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
+    """The successful, feasible candidates, best first: by non-dominated front, then by hypervolume
+    contribution inside a front (a point no other covers counts more than a crowded one)."""
+    ok = candidates[feasible(candidates, objectives)]
+    if not len(ok):
+        return ok
+    F = objective_matrix(ok, objectives)
+    ref = reference_point(ok, objectives)
+    order = []
+    for front in NonDominatedSorting().do(F):
+        total = hypervolume(F[front], ref)
+        share = [total - hypervolume(np.delete(F[front], j, axis=0), ref) for j in range(len(front))]
+        order += [front[j] for j in np.argsort(share, kind="stable")[::-1]]
+    return ok.iloc[order]
+
+
+def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]]) -> pd.DataFrame:
+    """The n best candidates (rows with round, trial and the objectives) not promoted before."""
+    best = ranked(candidates, objectives)
+    fresh = [(int(r), int(i)) not in promoted for r, i in zip(best["round"], best["trial"])]
+    return best[fresh].head(n)
+
+
+def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
+    """One row per run from its metrics.json: round, trial, status, parameters and metrics."""
+    rows = []
+    for path in metrics_paths:
+        m = json.loads(Path(path).read_text())
+        if m.get("status") == STATUS_SKIPPED:
+            continue
+        if "params" not in m or "round" not in m:
+            raise ValueError(f"{path}: no 'params' or 'round': not the metrics of a trial of a rung study")
+        rows.append({**{k: v for k, v in m.items() if k != "params"}, "params": m["params"],
+                     "resume": str(Path(path).with_name(STATE_FILE))})
+    return pd.DataFrame(rows)
+
+
+def promoted_before(tables: Sequence[str]) -> set[tuple[int, int]]:
+    """The measurements that earlier promotions tables (of the same rung) continued."""
+    done = set()
+    for path in tables:
+        t = pd.read_parquet(path)
+        t = t[t["origin"].eq(PROMOTION_ORIGIN)]
+        done |= {(int(r), int(i)) for r, i in zip(t["parent_round"], t["parent_trial"])}
+    return done
+
+
+def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earlier: Sequence[str], round_: int,
+            rung: int, steps: int, slots: Sequence[int], out: str) -> pd.DataFrame:
+    """The promotions table of one round and rung: `candidates_metrics` are the metrics.json of every
+    measurement at rung - 1 so far, `earlier` the promotions tables of this rung in earlier rounds."""
+    candidates = measured(candidates_metrics)
+    picks = choose(candidates, objectives, len(slots), promoted_before(earlier)) if len(candidates) else candidates
+    rows = []
+    for j, slot in enumerate(slots):
+        row = {"round": round_, "trial": slot, "rung": rung, "steps": steps}
+        if j < len(picks):
+            p = picks.iloc[j]
+            row.update(origin=PROMOTION_ORIGIN, parent_round=int(p["round"]), parent_trial=int(p["trial"]),
+                       resume=p["resume"], **p["params"])
+        else:
+            row.update(origin=NO_PROMOTION, parent_round=-1, parent_trial=-1, resume="")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    write_parquet(table, out)
+    log.info("round %d, rung %d: %d of %d slot(s) promote (%d candidates, %d feasible)\n%s", round_, rung, len(picks),
+             len(slots), len(candidates), int(feasible(candidates, objectives).sum()) if len(candidates) else 0,
+             table[["trial", "origin", "parent_round", "parent_trial"]].to_string(index=False))
+    return table
+
+
+def slot_params(table_path: str, trial: int, fixed: Mapping) -> dict | None:
+    """A promotion slot's parameters (its parent's), or None when the slot promotes nothing."""
+    table = pd.read_parquet(table_path)
+    row = table[table["trial"].eq(trial)]
+    if not len(row):
+        raise IndexError(f"{table_path}: no slot for trial {trial} (slots: {table['trial'].tolist()})")
+    row = row.iloc[0]
+    if row["origin"] != PROMOTION_ORIGIN:
+        return None
+    skip = {"round", "trial", "origin", "resume", *FIDELITY_COLUMNS}
+    params = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
+              if k not in skip and not (np.ndim(v) == 0 and pd.isna(v))}
+    return {**dict(fixed), **params}
+
+
+@dataclass
+class Rung:
+    """A trial's place in a multi-fidelity study: where it is (round, trial, rung, steps: recorded
+    in its metrics), its budget (max_steps, decay_steps), the state it continues (a promotion: its
+    parent's) and where to keep its own for a later promotion (None at the top rung)."""
+
+    where: dict
+    budget: dict
+    resume: str | None = None
+    state: str | None = None
+
+
+def trial_rungs(search: Mapping) -> list[int]:
+    """The rung of each trial of a round: the q new trials at rung 0, then the promotion slots."""
+    return [0] * search["batch_size"] + slot_rungs(search)
+
+
+def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, suggestions: str,
+               promotions: str | None) -> tuple[dict | None, Rung]:
+    """A trial's parameters (None: a slot with nothing to promote) and its Rung; its own state is
+    kept beside its metrics file `out_metrics` unless it is at the top rung."""
+    rung = trial_rungs(search)[trial]
+    top = len(search["fidelity"]["steps"]) - 1
+    budget = rung_training(search, rung)
+    where = {"round": round_, "trial": trial, "rung": rung, "steps": budget["max_steps"]}
+    keep = str(Path(out_metrics).with_name(STATE_FILE)) if rung < top else None
+    fixed = search.get("fixed") or {}
+    if rung == 0:
+        return trial_params(suggestions, trial, fixed), Rung(where, budget, None, keep)
+    params = slot_params(promotions, trial, fixed)
+    if params is None:
+        return None, Rung(where, budget)
+    row = pd.read_parquet(promotions).set_index("trial").loc[trial]
+    where.update(parent_round=int(row["parent_round"]), parent_trial=int(row["parent_trial"]))
+    return params, Rung(where, budget, row["resume"], keep)

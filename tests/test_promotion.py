@@ -1,0 +1,136 @@
+"""Multi-fidelity studies (search.fidelity): promotions between rungs, the rows they add to the
+history, the config's checks and the surrogates' budget input."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distilbo.config import ConfigError, check_fidelity, round_size, rung_training, slot_rungs
+from distilbo.history import observe_round
+from distilbo.promotion import NO_PROMOTION, choose, plan_trial, promote, ranked
+from distilbo.search.objectives import Objective
+
+OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
+
+
+def _rung(rows):
+    """A hand-made rung table: (round, trial, span_f1, num_parameters[, status])."""
+    return pd.DataFrame([{"round": r, "trial": i, "span_f1": f, "num_parameters": n,
+                          "status": rest[0] if rest else "ok"} for r, i, f, n, *rest in rows])
+
+
+def test_non_dominated_trials_are_promoted_first_then_by_hypervolume_share():
+    table = _rung([(0, 0, 50, 20), (0, 1, 40, 10), (0, 2, 45, 22),  # (0, 2) is dominated by (0, 0)
+                   (0, 3, 49, 19.9),  # on the first front, but crowding (0, 0): a small share of it
+                   (1, 0, 30, 5)])
+    order = list(zip(ranked(table, OBJECTIVES)["round"], ranked(table, OBJECTIVES)["trial"]))
+    first_front = {(0, 0), (0, 1), (0, 3), (1, 0)}
+    assert set(order[:4]) == first_front and order[4] == (0, 2)
+    assert set(order[2:4]) == {(0, 0), (0, 3)}  # the crowded pair last: each adds little to the other
+
+
+def test_failed_and_infeasible_trials_are_never_promoted():
+    table = _rung([(0, 0, 60, 30, "failed"), (0, 1, 10, 5), (0, 2, 35, 25)])  # (0, 1) misses span_f1 >= 20
+    assert list(choose(table, OBJECTIVES, 3, set())["trial"]) == [2]
+
+
+def test_a_trial_is_promoted_from_a_rung_once():
+    table = _rung([(0, 0, 50, 20), (0, 1, 40, 10), (0, 2, 30, 30)])
+    picks = choose(table, OBJECTIVES, 2, promoted={(0, 0)})
+    assert list(picks["trial"]) == [1, 2]
+
+
+def _metrics(path, round_, trial, span_f1, params, status="ok", rung=0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"round": round_, "trial": trial, "rung": rung, "status": status, "span_f1": span_f1,
+                                "num_parameters": params["n_layers"] * 10, "params": params}))
+    return str(path)
+
+
+def test_promotions_table_names_parents_and_records_empty_slots(tmp_path):
+    a = _metrics(tmp_path / "round-0/trial-0/metrics.json", 0, 0, 50, {"n_layers": 2, "learning_rate": 1e-4})
+    b = _metrics(tmp_path / "round-0/trial-1/metrics.json", 0, 1, 5, {"n_layers": 1, "learning_rate": 3e-4})
+    out = tmp_path / "promotions.parquet"
+    table = promote(OBJECTIVES, [a, b], [], 0, 1, 120, slots=[2, 3], out=str(out))
+    assert table["origin"].tolist() == ["promotion", NO_PROMOTION]  # (0, 1) misses the threshold
+    first = table.iloc[0]
+    assert (first["parent_round"], first["parent_trial"], first["steps"]) == (0, 0, 120)
+    assert first["n_layers"] == 2 and first["resume"] == str(tmp_path / "round-0/trial-0/state.pt")
+    # the next round's promotions skip what this one promoted
+    again = promote(OBJECTIVES, [a, b], [str(out)], 1, 1, 120, slots=[2, 3], out=str(tmp_path / "p1.parquet"))
+    assert again["origin"].tolist() == [NO_PROMOTION, NO_PROMOTION]
+
+
+SEARCH = {"batch_size": 2, "fixed": {"head_choice": "importance"},
+          "fidelity": {"steps": [40, 120, 360], "promotions": [2, 1], "decay_fraction": 0.2}}
+
+
+def test_slots_follow_the_new_trials_rung_by_rung():
+    assert slot_rungs(SEARCH) == [1, 1, 2] and round_size(SEARCH) == 5
+    assert rung_training(SEARCH, 1) == {"max_steps": 120, "decay_steps": 24}
+
+
+def test_a_slot_continues_its_parent_and_the_top_rung_keeps_no_state(tmp_path):
+    a = _metrics(tmp_path / "round-0/trial-1/metrics.json", 0, 1, 50, {"n_layers": 2, "learning_rate": 1e-4}, rung=1)
+    table = tmp_path / "round-0/promotions-rung-2.parquet"
+    promote(OBJECTIVES, [a], [], 0, 2, 360, slots=[4], out=str(table))
+    params, rung = plan_trial(SEARCH, 0, 4, str(tmp_path / "round-0/trial-4/metrics.json"), "unused", str(table))
+    assert params == {"head_choice": "importance", "n_layers": 2, "learning_rate": 1e-4}
+    assert rung.resume == str(tmp_path / "round-0/trial-1/state.pt") and rung.state is None
+    assert rung.budget == {"max_steps": 360, "decay_steps": 72}
+    assert rung.where == {"round": 0, "trial": 4, "rung": 2, "steps": 360, "parent_round": 0, "parent_trial": 1}
+
+
+@pytest.mark.parametrize("fidelity, key", [
+    ({"steps": [120, 40], "promotions": [1]}, "steps must increase"),
+    ({"steps": [40, 120, 360], "promotions": [1]}, "one entry per rung but the last"),
+    ({"steps": [4, 12], "promotions": [1]}, "do not fit the first rung"),
+])
+def test_bad_fidelity_settings_are_refused(fidelity, key):
+    with pytest.raises(ConfigError, match=key):
+        check_fidelity({"space": {}, "fixed": {}, "fidelity": fidelity}, {"warmup_steps": 4})
+
+
+def test_fidelity_refuses_a_searched_budget():
+    with pytest.raises(ConfigError, match="max_steps"):
+        check_fidelity({"space": {"max_steps": {}}, "fixed": {}, "fidelity": {"steps": [4, 8], "promotions": [1]}}, {})
+
+
+def test_each_trained_slot_is_a_history_row_with_its_rung_and_parent(tmp_path):
+    pd.DataFrame({"round": [0, 0], "trial": [0, 1], "origin": ["baseline", "initial"], "n_layers": [2, 1]}).to_parquet(
+        tmp_path / "s.parquet")
+    pd.DataFrame({"round": [0, 0], "trial": [2, 3], "rung": [1, 1], "steps": [120, 120], "origin": ["promotion", "none"],
+                  "parent_round": [0, -1], "parent_trial": [0, -1], "resume": ["x", ""], "n_layers": [2, np.nan]}
+                 ).to_parquet(tmp_path / "p.parquet")
+    paths = [_metrics(tmp_path / f"m{i}.json", 0, i, 40 + i, {"n_layers": 2}) for i in range(3)]
+    paths.append(str(tmp_path / "m3.json"))
+    (tmp_path / "m3.json").write_text(json.dumps({"status": "skipped", "reason": "nothing"}))
+    history = observe_round(str(tmp_path / "s.parquet"), paths, None, str(tmp_path / "o.parquet"), ["n_layers"],
+                            promotions=[str(tmp_path / "p.parquet")], first_steps=40)
+    assert history["trial"].tolist() == [0, 1, 2]  # the empty slot adds no row
+    assert history["steps"].tolist() == [40, 40, 120] and history["rung"].tolist() == [0, 0, 1]
+    assert history["parent_trial"].tolist() == [-1, -1, 0] and history["span_f1"].tolist() == [40, 41, 42]
+
+
+def test_the_surrogates_expect_more_of_a_trial_at_the_top_rung():
+    """Quality rises with steps: a configuration measured at the first rung is predicted higher at
+    the top one, and suggestions are made for the top rung."""
+    from distilbo.search import SearchSpace, suggest
+    from distilbo.search.strategy import Budget, _Predictor
+
+    space = SearchSpace({"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}})
+    rng = np.random.default_rng(0)
+    h = space.sample(24, 0)
+    h["steps"] = rng.choice([40, 120, 360], len(h))
+    z = Budget(40, 360).encode(h["steps"])
+    h["f1"] = h["x"] + 0.5 * z  # maximized: better with more steps
+    h["f2"], h["status"] = h["y"] + 0.2, "ok"
+    objs = [Objective("f1", "maximize"), Objective("f2", "minimize")]
+    predictor = _Predictor(space, objs, h, 0, {}, Budget(40, 360))
+    low = h["steps"].eq(40).to_numpy()
+    at_top = -predictor.means(space.encode(h[space.names]))[:, 0]
+    assert np.all(at_top[low] > h.loc[low, "f1"] + 0.3)
+    table = suggest(space, objs, h, 3, seed=1, n_initial=4, budget=Budget(40, 360))
+    assert len(table) == 3 and table["origin"].eq("model").all()
+    assert (table["pred_mean_f1"] > 0.5).all()  # predicted for the top rung (0.5 above rung 0)
