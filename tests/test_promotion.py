@@ -134,3 +134,23 @@ def test_the_surrogates_expect_more_of_a_trial_at_the_top_rung():
     table = suggest(space, objs, h, 3, seed=1, n_initial=4, budget=Budget(40, 360))
     assert len(table) == 3 and table["origin"].eq("model").all()
     assert (table["pred_mean_f1"] > 0.5).all()  # predicted for the top rung (0.5 above rung 0)
+
+
+def test_warm_start_imports_the_trials_that_fit_and_reports_the_rest(tmp_path, caplog):
+    from distilbo.search import SearchSpace
+    from distilbo.study import warm_start_rows
+
+    space = SearchSpace({"n_layers": {"type": "int", "low": 2, "high": 6},
+                         "learning_rate": {"type": "real", "low": 1e-5, "high": 1e-3, "log": True}})
+    pd.DataFrame({"round": [0, 0, 1], "trial": [0, 1, 0], "origin": ["baseline", "initial", "model"],
+                  "n_layers": [6, 1, 4], "learning_rate": [1e-4, 1e-4, 3e-4], "span_f1": [60.0, 8.0, 50.0],
+                  "status": "ok"}).to_parquet(tmp_path / "old.parquet")
+    search = {"warm_start": [str(tmp_path / "old.parquet")]}
+    with caplog.at_level("WARNING"):
+        rows = warm_start_rows(search, space, student_steps=40)
+    assert rows["n_layers"].tolist() == [6, 4] and rows["origin"].eq("warm_start").all()
+    assert "row 1 (round 0, trial 1): n_layers=1 is outside" in caplog.text
+    # a rung study compares trials trained within its rungs only
+    rung_search = {**search, "fidelity": {"steps": [120, 360], "promotions": [1]}}
+    assert len(warm_start_rows(rung_search, space, student_steps=40)) == 0
+    assert len(warm_start_rows(rung_search, space, student_steps=120)) == 2

@@ -52,6 +52,29 @@ def ranked(candidates: pd.DataFrame, objectives: list[Objective]) -> pd.DataFram
     return ok.iloc[order]
 
 
+def predicted_at_top(candidates: pd.DataFrame, history: pd.DataFrame, space, objectives: list[Objective],
+                     budget) -> pd.DataFrame:
+    """`candidates` with each observed objective replaced by the surrogates' posterior mean at the
+    top rung (GPs on every successful measurement of `history`, with log(steps) as an input, as
+    distilbo.search.strategy fits them): promotions by what a trial is expected to become."""
+    from distilbo.search.surrogate import fit_gp, posterior
+
+    if not len(candidates):
+        return candidates
+    ok = history[history["status"].eq("ok")]
+    inputs = np.column_stack([space.encode(ok[space.names]), budget.encode(ok["steps"])])
+    at = np.column_stack([space.encode(candidates[space.names]), np.ones(len(candidates))])
+    out = candidates.copy()
+    for o in objectives:
+        if o.source != "observed":
+            continue
+        y = o.to_min(ok[o.name])
+        finite = np.isfinite(y)
+        if finite.sum() >= 2:
+            out[o.name] = o.sign * posterior(fit_gp(inputs[finite], y[finite]), at)[0]
+    return out
+
+
 def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]]) -> pd.DataFrame:
     """The n best candidates (rows with round, trial and the objectives) not promoted before."""
     best = ranked(candidates, objectives)

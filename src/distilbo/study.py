@@ -14,6 +14,7 @@ from distilbo.atomic import write_parquet
 from distilbo.history import THRESHOLD_PREFIX
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
+from distilbo.search.space import SpaceError
 from distilbo.search.strategy import Budget
 from distilbo.students import count_parameters
 
@@ -32,19 +33,28 @@ def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
 
 
 def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
-                  out: str) -> pd.DataFrame:
+                  out: str, student_steps: int | None = None) -> pd.DataFrame:
     """The round's q suggestions (round 0: the baseline first, then the initial design), with the
-    thresholds they were suggested under (relative ones resolved against `teacher_metrics`)."""
+    thresholds they were suggested under (relative ones resolved against `teacher_metrics`). The
+    surrogates also learn from the trials of search.warm_start (`student_steps`: the steps a trial
+    of this study trains, student.train.max_steps, to tell which imported trials compare)."""
     space = SearchSpace(search["space"])
     objectives = objectives_from_config(search["objectives"], teacher_metrics)
     computed = computed_metrics(search, AutoConfig.from_pretrained(teacher_dir, trust_remote_code=True))
     history = pd.read_parquet(history_path) if history_path else None
+    warm = warm_start_rows(search, space, student_steps)
+    if len(warm):
+        history = pd.concat([warm, history], ignore_index=True) if history is not None else warm
     baseline = None
     if search.get("baseline"):
         baseline = {k: v for k, v in search["baseline"].items() if k in space.names}
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
                     n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
                     replicates=search.get("replicates") or 0, budget=study_budget(search))
+    if round_ == 0 and baseline is not None and not table["origin"].eq("baseline").any():
+        # imported trials are the surrogates' to learn from; the study still runs its own baseline
+        first = pd.DataFrame([{**baseline, "origin": "baseline", "acquisition": float("nan")}])
+        table = pd.concat([first, table.iloc[:-1]], ignore_index=True)
     if baseline is not None and table["origin"].eq("baseline").any():
         # the baseline (and its replicates) may also set parameters that are not searched
         for k, v in search["baseline"].items():
@@ -61,6 +71,48 @@ def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, h
     write_parquet(table, out)
     log.info("round %d: %d suggestions\n%s", round_, len(table), table.to_string(max_cols=20))
     return table
+
+
+WARM_START_ORIGIN = "warm_start"
+
+
+def warm_start_rows(search: Mapping, space: SearchSpace, student_steps: int | None) -> pd.DataFrame:
+    """The trials of search.warm_start's observation tables that fit this study: inside its space,
+    and trained for steps it compares with (a rung study: within its rungs; else its own steps).
+    The others are reported and skipped."""
+    rows, budget = [], study_budget(search)
+    for path in search.get("warm_start") or []:
+        table = pd.read_parquet(path)
+        if "steps" not in table:
+            table = table.assign(steps=student_steps)
+        skipped = []
+        for k, row in table.iterrows():
+            why = _misfit(row, space, budget, student_steps)
+            if why:
+                skipped.append(f"row {k} (round {row.get('round')}, trial {row.get('trial')}): {why}")
+            else:
+                rows.append(row)
+        log.info("search.warm_start %s: %d of %d trials imported", path, len(table) - len(skipped), len(table))
+        if skipped:
+            log.warning("search.warm_start %s: %d skipped:\n  %s", path, len(skipped), "\n  ".join(skipped))
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).reset_index(drop=True).assign(origin=WARM_START_ORIGIN, round=-1)
+
+
+def _misfit(row: pd.Series, space: SearchSpace, budget: Budget | None, student_steps: int | None) -> str:
+    """Why an imported trial does not fit this study ("" when it does)."""
+    try:
+        space.validate(row.to_dict(), "search.warm_start")
+    except SpaceError as err:
+        return str(err).removeprefix("search.warm_start: ")
+    steps = row.get("steps")
+    if budget is not None:
+        if pd.isna(steps) or not budget.low <= steps <= budget.high:
+            return f"trained {steps} steps, outside this study's rungs ({budget.low:g} to {budget.high:g})"
+    elif pd.notna(steps) and student_steps is not None and steps != student_steps:
+        return f"trained {steps} steps, this study's trials train {student_steps}"
+    return ""
 
 
 def study_budget(search: Mapping) -> Budget | None:

@@ -114,6 +114,18 @@ def fidelity_params():
     return {"search": stated({k: search[k] for k in keys}, "search")}
 
 
+def warm_start_params():
+    """The steps this study's trials train, to tell which imported trials compare (only a study
+    with search.warm_start states it: a new param would make finished suggestions look changed).
+    """
+    if not config["search"]["warm_start"]:
+        return {}
+    fixed = config["search"]["fixed"]
+    return {
+        "student_steps": fixed.get("max_steps", config["student"]["train"]["max_steps"])
+    }
+
+
 def trial_promotions(wildcards):
     """A promotion slot's table (which trial it continues); none for a new trial."""
     rung = RUNGS[int(wildcards.i)]

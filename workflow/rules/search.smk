@@ -12,6 +12,8 @@ rule suggest:
         teacher=L.teacher("model"),
         teacher_metrics=L.teacher("metrics"),
         history=previous_observations,
+        # earlier studies' observations (search.warm_start)
+        warm_start=config["search"]["warm_start"],
     output:
         L.suggestions(),
     log:
@@ -24,6 +26,7 @@ rule suggest:
         mem_mb=2000,
         runtime=10,
     params:
+        **warm_start_params(),
         # all but `rounds`: raising it must not make finished rounds look changed
         search={k: v for k, v in stated_config("search").items() if k != "rounds"},
     script:
