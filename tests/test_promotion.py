@@ -30,9 +30,13 @@ def test_non_dominated_trials_are_promoted_first_then_by_hypervolume_share():
     assert set(order[2:4]) == {(0, 0), (0, 3)}  # the crowded pair last: each adds little to the other
 
 
-def test_failed_and_infeasible_trials_are_never_promoted():
-    table = _rung([(0, 0, 60, 30, "failed"), (0, 1, 10, 5), (0, 2, 35, 25)])  # (0, 1) misses span_f1 >= 20
-    assert list(choose(table, OBJECTIVES, 3, set())["trial"]) == [2]
+def test_failed_trials_never_and_those_below_a_threshold_last():
+    table = _rung([(0, 0, 60, 30, "failed"), (0, 1, 10, 5), (0, 2, 35, 25), (0, 3, 9, 50)])
+    # (0, 1) and (0, 3) are below span_f1 20 (the top rung's target): after (0, 2); (0, 3) is dominated
+    assert list(choose(table, OBJECTIVES, 4, set())["trial"]) == [2, 1, 3]
+    with_constraint = OBJECTIVES + [Objective("latency_ms", "minimize", threshold=10.0, optimize=False)]
+    table["latency_ms"] = [1.0, 1.0, 1.0, 20.0]  # (0, 3) misses a constraint: never
+    assert list(choose(table, with_constraint, 4, set())["trial"]) == [2, 1]
 
 
 def test_a_trial_is_promoted_from_a_rung_once():
@@ -53,13 +57,14 @@ def test_promotions_table_names_parents_and_records_empty_slots(tmp_path):
     b = _metrics(tmp_path / "round-0/trial-1/metrics.json", 0, 1, 5, {"n_layers": 1, "learning_rate": 3e-4})
     out = tmp_path / "promotions.parquet"
     table = promote(OBJECTIVES, [a, b], [], 0, 1, 120, slots=[2, 3], out=str(out))
-    assert table["origin"].tolist() == ["promotion", NO_PROMOTION]  # (0, 1) misses the threshold
+    assert table["origin"].tolist() == ["promotion", "promotion"]
+    assert table["parent_trial"].tolist() == [0, 1]  # (0, 1) is below the threshold: second
     first = table.iloc[0]
     assert (first["parent_round"], first["parent_trial"], first["steps"]) == (0, 0, 120)
     assert first["n_layers"] == 2 and first["resume"] == str(tmp_path / "round-0/trial-0/state.pt")
     # the next round's promotions skip what this one promoted
-    again = promote(OBJECTIVES, [a, b], [str(out)], 1, 1, 120, slots=[2, 3], out=str(tmp_path / "p1.parquet"))
-    assert again["origin"].tolist() == [NO_PROMOTION, NO_PROMOTION]
+    again = promote(OBJECTIVES, [a, b], [str(out)], 1, 1, 120, slots=[2], out=str(tmp_path / "p1.parquet"))
+    assert again["origin"].tolist() == [NO_PROMOTION]
 
 
 SEARCH = {"batch_size": 2, "fixed": {"head_choice": "importance"},

@@ -3,8 +3,9 @@ measured at rung k go on to rung k+1.
 
 The best are chosen as MOASHA does with several objectives: non-dominated sorting of the trials
 measured at the rung (every round so far), ties inside a front broken by each point's own share
-of the front's hypervolume. Failed trials and trials that miss a threshold are never promoted;
-a trial is promoted from a rung once. Light on purpose (pandas and pymoo): a bookkeeping job.
+of the front's hypervolume. Failed trials and trials that miss a constraint are never promoted;
+trials below an objective's threshold only after every one above it (ranked); a trial is
+promoted from a rung once. Light on purpose (pandas and pymoo): a bookkeeping job.
 
 A promotions table has one row per slot: the slot's trial number in its round, the rung it trains
 to and its steps, the measurement it continues (parent_round, parent_trial), and that trial's
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -37,9 +38,18 @@ PROMOTION_ORIGIN = "promotion"
 
 
 def ranked(candidates: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
-    """The successful, feasible candidates, best first: by non-dominated front, then by hypervolume
-    contribution inside a front (a point no other covers counts more than a crowded one)."""
-    ok = candidates[feasible(candidates, objectives)]
+    """The successful candidates that meet every constraint, best first: those that meet the
+    objectives' thresholds too, then the rest (a threshold is the top rung's target: a trial
+    below it after a few steps may pass it after more, but it waits for the ones already past
+    it). Within each group: by non-dominated front, then by hypervolume contribution inside a
+    front (a point no other covers counts more than a crowded one)."""
+    ok = candidates[feasible(candidates, [o for o in objectives if not o.optimize])]
+    meets = feasible(ok, objectives)
+    targets_off = [replace(o, threshold=None) if o.optimize else o for o in objectives]
+    return pd.concat([_by_front(ok[meets], objectives), _by_front(ok[~meets], targets_off)])
+
+
+def _by_front(ok: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
     if not len(ok):
         return ok
     F = objective_matrix(ok, objectives)
