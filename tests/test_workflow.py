@@ -367,6 +367,18 @@ def test_a_rung_study_plans_every_slot_and_records_each_measurement(fidelity):
     assert states == {f"trial-{i}" for r, i in zip(kept["round"], kept["trial"]) if (r, i) not in continued}
 
 
+def test_the_report_shows_each_trials_path_and_the_steps_it_saved(fidelity):
+    study, _, _ = fidelity
+    page = (study / "report" / "index.html").read_text()
+    assert "<h2>Rungs</h2>" in page and (study / "report" / "figures" / "rungs.png").stat().st_size > 10_000
+    paths = pd.read_csv(study / "report" / "tables" / "rungs.csv")
+    # a promotion trains from where its parent's decay started: 12 - (6 - 1) and 18 - (12 - 2) steps
+    assert paths.groupby("rung")["trained_steps"].first().tolist() == [6, 7, 8]
+    assert paths.groupby("path")["rung"].max().max() == 2 and paths["promoted"].any()
+    saved = 1 - paths["trained_steps"].sum() / (paths["path"].nunique() * 18)
+    assert f"({saved:.0%} saved)" in page
+
+
 def test_extending_a_rung_study_runs_exactly_one_more_round(fidelity, tmp_path):
     study, _, extra = fidelity
     (tmp_path / "more.yaml").write_text(extra.read_text() + "  rounds: 3\n")
