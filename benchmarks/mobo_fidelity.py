@@ -27,6 +27,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems (benchmarks/ is on the path)
+
 from distilbo.search import Objective, SearchSpace, suggest
 from distilbo.search.pareto import hypervolume
 from distilbo.search.strategy import Budget
@@ -39,17 +41,6 @@ DECAY = 0.2
 BUDGET = 40 * STEPS[-1]
 CHECKPOINTS = (0.25, 0.5, 0.75, 1.0)
 REF = np.array([1.1, 1.1])
-
-
-def dtlz2(X: np.ndarray) -> np.ndarray:
-    g = ((X[:, 1:] - 0.5) ** 2).sum(axis=1)
-    return np.column_stack([(1 + g) * np.cos(X[:, 0] * np.pi / 2), (1 + g) * np.sin(X[:, 0] * np.pi / 2)])
-
-
-def c2_violation(F: np.ndarray, r: float = 0.1) -> np.ndarray:
-    near_axes = np.min([(F[:, i] - 1) ** 2 + (F[:, 1 - i] ** 2) - r**2 for i in range(2)], axis=0)
-    near_centre = ((F - 1 / math.sqrt(2)) ** 2).sum(axis=1) - r**2
-    return np.minimum(near_axes, near_centre)
 
 
 @dataclass
