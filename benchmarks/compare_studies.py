@@ -1,6 +1,7 @@
 """Two finished studies on the same teacher, side by side: what each found, at what cost.
 
     python benchmarks/compare_studies.py results results-rungs [--figure docs/rungs-frontiers.png]
+        [--labels "default study,config/rungs.yaml"]
 
 Prints, per study: the search's wall time (first suggest to last observe, from Snakemake's job
 benchmarks), the steps trained, the models (history rows) and trials, the students (smaller than
@@ -75,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("studies", nargs="+")
     parser.add_argument("--figure", default=None)
+    parser.add_argument("--labels", default=None, help="comma-separated names for the figure (default: the folders)")
     args = parser.parse_args()
     first = Path(args.studies[0])
     teacher = json.loads((first / "teacher" / "metrics.json").read_text())
@@ -89,11 +91,12 @@ def main() -> None:
         print(f"\nfrontier of {r['study']}:\n" + r["front"].assign(**{SIZE: r["front"][SIZE] / 1e6}).to_string(index=False))
     if args.figure:
         fig, ax = plt.subplots(figsize=(8, 5))
-        for r, colour in zip(rows, ("#457b9d", "#e63946", "#2a9d8f")):
+        labels = args.labels.split(",") if args.labels else [r["study"] for r in rows]
+        for r, label, colour in zip(rows, labels, ("#457b9d", "#e63946", "#2a9d8f")):
             f = r["front"]
             ax.step(f[SIZE] / 1e6, f[QUALITY], where="post", color=colour, alpha=0.7)
             ax.scatter(f[SIZE] / 1e6, f[QUALITY], color=colour, edgecolor="black", zorder=3,
-                       label=f"{r['study']} ({r['search_minutes']} min, {r['steps_trained']:,} steps)")
+                       label=f"{label} ({r['search_minutes']} min, {r['steps_trained']:,} steps)")
         ax.scatter([teacher[SIZE] / 1e6], [teacher[QUALITY]], marker="*", s=220, color="#ffb703", edgecolor="black",
                    label="teacher", zorder=4)
         ax.axhline(teacher[QUALITY] - 5, color="grey", ls=":", lw=0.8)
