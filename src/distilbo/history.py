@@ -31,7 +31,7 @@ SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success", "res
 THRESHOLD_PREFIX = "threshold_"
 # The origin of a history row that is another variant of a trial (its other precision).
 VARIANT_ORIGIN = "variant"
-# A promotions table's origin for a slot that promoted nothing (distilbo.promotion.NO_PROMOTION).
+# A promotions table's origin for a slot that promoted nothing (distilbo.promotion writes it).
 NO_PROMOTION = "none"
 
 

@@ -29,8 +29,10 @@ from distilbo.config import rung_training, slot_rungs
 from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
 from distilbo.layout import STATE_FILE
 from distilbo.metrics import STATUS_SKIPPED
+from distilbo.search.expected import EXPECTED_PREFIX, expected_scores
 from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
+from distilbo.search.strategy import Budget
 
 log = logging.getLogger("distilbo.promotion")
 
@@ -63,26 +65,15 @@ def _by_front(ok: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
 
 
 def predicted_at_top(candidates: pd.DataFrame, history: pd.DataFrame, space, objectives: list[Objective],
-                     budget) -> pd.DataFrame:
+                     budget: Budget) -> pd.DataFrame:
     """`candidates` with each observed objective replaced by the surrogates' posterior mean at the
-    top rung (GPs on every successful measurement of `history`, with log(steps) as an input, as
-    distilbo.search.strategy fits them): promotions by what a trial is expected to become."""
-    from distilbo.search.surrogate import fit_gp, posterior
-
+    top rung (distilbo.search.expected.expected_scores, fitted on every successful measurement of
+    `history` with log(steps) as an input): promotions by what a trial is expected to become."""
     if not len(candidates):
         return candidates
-    ok = history[history["status"].eq("ok")]
-    inputs = np.column_stack([space.encode(ok[space.names]), budget.encode(ok["steps"])])
-    at = np.column_stack([space.encode(candidates[space.names]), np.ones(len(candidates))])
-    out = candidates.copy()
-    for o in objectives:
-        if o.source != "observed":
-            continue
-        y = o.to_min(ok[o.name])
-        finite = np.isfinite(y)
-        if finite.sum() >= 2:
-            out[o.name] = o.sign * posterior(fit_gp(inputs[finite], y[finite]), at)[0]
-    return out
+    expected, _ = expected_scores(space, objectives, history, candidates.assign(steps=budget.high), budget)
+    columns = {o.name: f"{EXPECTED_PREFIX}{o.name}" for o in objectives}
+    return candidates.assign(**{name: expected[c] for name, c in columns.items() if c in expected})
 
 
 def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]]) -> pd.DataFrame:
@@ -165,6 +156,12 @@ class Rung:
     budget: dict
     resume: str | None = None
     state: str | None = None
+
+
+def study_budget(search: Mapping) -> Budget | None:
+    """The surrogates' budget input of a multi-fidelity study (None without search.fidelity)."""
+    steps = (search.get("fidelity") or {}).get("steps")
+    return Budget(steps[0], steps[-1]) if steps else None
 
 
 def trial_rungs(search: Mapping) -> list[int]:

@@ -12,6 +12,7 @@ from transformers import AutoConfig
 
 from distilbo.atomic import write_parquet
 from distilbo.history import THRESHOLD_PREFIX
+from distilbo.promotion import study_budget
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
 from distilbo.search.space import SpaceError
@@ -113,12 +114,6 @@ def _misfit(row: pd.Series, space: SearchSpace, budget: Budget | None, student_s
     elif pd.notna(steps) and student_steps is not None and steps != student_steps:
         return f"trained {steps} steps, this study's trials train {student_steps}"
     return ""
-
-
-def study_budget(search: Mapping) -> Budget | None:
-    """The surrogates' budget input of a multi-fidelity study (None without search.fidelity)."""
-    steps = (search.get("fidelity") or {}).get("steps")
-    return Budget(steps[0], steps[-1]) if steps else None
 
 
 def _replicate_seeds(origins: pd.Series, seed: int) -> pd.Series:

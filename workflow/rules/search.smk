@@ -33,6 +33,8 @@ rule suggest:
         "../scripts/suggest.py"
 
 
+# A promotion slot also reads its parent's training state (distilbo.layout.STATE_FILE), which
+# the promotions table names: the parent is chosen at run time, so a static DAG cannot declare it.
 rule distill:
     input:
         suggestions=L.suggestions(),

@@ -15,6 +15,7 @@ from distilbo import metrics as registry
 from distilbo.history import read_latency, reference_variants, timing_setup, trials
 from distilbo.layout import trial_key
 from distilbo.metrics import ERROR_KINDS
+from distilbo.promotion import study_budget
 from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
@@ -23,7 +24,6 @@ from distilbo.search.objectives import Objective, feasible
 from distilbo.search.expected import EXPECTED_PREFIX, expected_front, expected_scores
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
-from distilbo.search.strategy import Budget
 
 
 
@@ -105,9 +105,8 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     fig, tab = tmp / "figures", tmp / "tables"
     history.to_csv(tab / "trials.csv", index=False)
     # the surrogates' expectation at every successful configuration, fitted once for both uses
-    steps = (search.get("fidelity") or {}).get("steps")
     expected, noise = expected_scores(space, objectives, history, history[history["status"].eq("ok")],
-                                      Budget(steps[0], steps[-1]) if steps else None)
+                                      study_budget(search))
     front = front.join(expected[[c for c in expected if c.startswith(EXPECTED_PREFIX)]])
     front.to_csv(tab / "frontier.csv", index=False)
     scenarios.to_csv(tab / "scenarios.csv", index=False)

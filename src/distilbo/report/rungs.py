@@ -9,6 +9,7 @@ import pandas as pd
 
 from distilbo.config import rung_training
 from distilbo.history import trials
+from distilbo.layout import trial_key
 
 COLUMNS = ("path", "round", "trial", "rung", "steps", "trained_steps", "promoted")
 
@@ -24,7 +25,7 @@ def rung_table(history: pd.DataFrame, search: Mapping, quality: str) -> pd.DataF
     for _, h in rows.iterrows():
         key, parent = (int(h["round"]), int(h["trial"])), (int(h["parent_round"]), int(h["parent_trial"]))
         rung = int(h["rung"])
-        first[key] = first.get(parent, f"round-{key[0]}/trial-{key[1]}") if rung else f"round-{key[0]}/trial-{key[1]}"
+        first[key] = first.get(parent, trial_key(*key)) if rung else trial_key(*key)
         below = starts[rung - 1] if rung else None
         resumed = below["max_steps"] - below["decay_steps"] if below else 0
         out.append({"path": first[key], "round": key[0], "trial": key[1], "rung": rung, "steps": int(h["steps"]),
