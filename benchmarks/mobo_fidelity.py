@@ -12,7 +12,9 @@ Cost = training steps: a new trial at a rung costs its steps, a promotion the st
 parent's decay started (decay_fraction 0.2, as the workflow). Metric: log10(HV* - HV) of the true
 values f* of the configurations each method trained to the top rung (what it could ship), at
 quarters of a budget of 40 top-rung trainings (14,400 steps); 5 seeds; mean and standard error.
-Rungs [40, 120, 360], q = 4 new trials a round, promotions [2, 1] (the workflow's scheme).
+Rungs [40, 120, 360], q = 4 new trials a round, promotions [2, 1] (the workflow's scheme), by
+expected top-rung gain (distilbo_rungs, the workflow's default) or by the rung's own ranking
+(distilbo_rungs_by_rung, promote_by: rung; random_rungs promotes that way too).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems
 from distilbo.search import Objective, SearchSpace, suggest
 from distilbo.search.pareto import hypervolume
 from distilbo.search.strategy import Budget
-from distilbo.promotion import choose, predicted_at_top
+from distilbo.promotion import Gains, choose
 
 STEPS = (40, 120, 360)
 PROMOTIONS = (2, 1)
@@ -115,33 +117,34 @@ class Study:
         return pd.DataFrame(self.rows)
 
 
-def _promote(study: Study, objectives, round_: int, predicted: bool = False) -> None:
-    """The workflow's promotions: per rung, the best measurements of the rung below, once each
-    (`predicted`: best by the surrogates' expectation at the top rung)."""
+def _promote(study: Study, objectives, round_: int, rule: str = "measured") -> None:
+    """The workflow's promotions: per rung, the best measurements of the rung below, once each, by
+    `rule`: measured (their ranking at that rung) or gain (the hypervolume each is expected to add
+    at the top rung: search.fidelity.promote_by top_gain)."""
+    budget = Budget(STEPS[0], STEPS[-1])
     for k, n in enumerate(PROMOTIONS, start=1):
         table = study.table()
         below = table[table["rung"].eq(k - 1)]
         done = set(zip(table.loc[table["rung"].eq(k), "parent_round"], table.loc[table["rung"].eq(k), "parent_trial"]))
-        if predicted and len(table) >= 4:
-            below = predicted_at_top(below, table, _space(study.problem), objectives, Budget(STEPS[0], STEPS[-1]))
-        picks = choose(below, objectives, n, done)
+        gains = Gains(_space(study.problem), table, budget, round_) if rule == "gain" else None
+        picks = choose(below, objectives, n, done, gains)
         if len(picks):
             paid = STEPS[k] - (STEPS[k - 1] - round(DECAY * STEPS[k - 1]))
             X = picks[[f"x{i}" for i in range(study.problem.dim)]].to_numpy()
             study.measure(X, STEPS[k], paid, list(zip(picks["round"], picks["trial"])), round_)
 
 
-def run_rungs(problem: Problem, seed: int, propose: Callable, predicted: bool = False) -> pd.DataFrame:
+def run_rungs(problem: Problem, seed: int, propose: Callable, rule: str = "measured") -> pd.DataFrame:
     study, objectives, round_ = Study(problem), _objectives(problem), 0
     while study.cost < BUDGET:
         X = propose(study, objectives, round_)
         study.measure(X, STEPS[0], STEPS[0], round_=round_)
-        _promote(study, objectives, round_, predicted)
+        _promote(study, objectives, round_, rule)
         round_ += 1
     return study.table()
 
 
-def distilbo_rungs(problem: Problem, seed: int, predicted: bool = False) -> pd.DataFrame:
+def distilbo_rungs(problem: Problem, seed: int, rule: str = "measured") -> pd.DataFrame:
     space = _space(problem)
 
     def propose(study, objectives, round_):
@@ -150,7 +153,7 @@ def distilbo_rungs(problem: Problem, seed: int, predicted: bool = False) -> pd.D
                         budget=Budget(STEPS[0], STEPS[-1]))
         return space.encode(table)
 
-    return run_rungs(problem, seed, propose, predicted)
+    return run_rungs(problem, seed, propose, rule)
 
 
 def random_rungs(problem: Problem, seed: int) -> pd.DataFrame:
@@ -205,9 +208,9 @@ def moasha(problem: Problem, seed: int) -> pd.DataFrame:
     return study.table()
 
 
-METHODS = {"distilbo_rungs": distilbo_rungs,
-           "distilbo_rungs_predicted": lambda problem, seed: distilbo_rungs(problem, seed, predicted=True), "distilbo_single": distilbo_single, "random_rungs": random_rungs,
-           "moasha": moasha}
+METHODS = {"distilbo_rungs": lambda problem, seed: distilbo_rungs(problem, seed, rule="gain"),
+           "distilbo_rungs_by_rung": distilbo_rungs,
+           "distilbo_single": distilbo_single, "random_rungs": random_rungs, "moasha": moasha}
 
 
 def gaps(problem: Problem, table: pd.DataFrame) -> dict:

@@ -67,6 +67,43 @@ def test_promotions_table_names_parents_and_records_empty_slots(tmp_path):
     assert again["origin"].tolist() == [NO_PROMOTION]
 
 
+
+def _curves():
+    """Two learning paths measured to the top rung (steps 10 -> 40; size x, error e) and two fresh
+    rung-0 candidates: A beside the first path, B beside the second, a slow learner."""
+    rows = [(0, 0, 0.20, 10, 0.60), (0, 2, 0.20, 40, 0.55),  # a path that gains little
+            (0, 1, 0.75, 10, 0.90), (0, 3, 0.75, 40, 0.30),  # a slow learner: far better at the top
+            (1, 0, 0.22, 10, 0.60), (1, 1, 0.65, 10, 0.95)]  # A, B: smaller than the slow learner
+    return pd.DataFrame([{"round": r, "trial": i, "x": x, "size": x, "steps": s, "error": e, "status": "ok"}
+                         for r, i, x, s, e in rows])
+
+
+def test_promotions_by_top_rung_gain_follow_the_learning_curves():
+    """At their rung A dominates B; at the top, A would land on a point the front holds, B beside the
+    slow learner that its path predicts: the gain rule promotes B, the rung rule A."""
+    from distilbo.promotion import Gains
+    from distilbo.search import SearchSpace
+    from distilbo.search.strategy import Budget
+
+    history = _curves()
+    objectives = [Objective("size", "minimize", source="computed"), Objective("error", "minimize")]
+    candidates = history[history["round"].eq(1)]
+    gains = Gains(SearchSpace({"x": {"type": "real", "low": 0, "high": 1}}), history, Budget(10, 40))
+    assert choose(candidates, objectives, 1, set())["trial"].tolist() == [0]
+    assert choose(candidates, objectives, 2, set(), gains)["trial"].tolist() == [1, 0]
+
+
+def test_the_gain_rule_reads_its_history_from_metrics_files(tmp_path):
+    from distilbo.promotion import measurements
+    from distilbo.search import SearchSpace
+
+    space = SearchSpace({"n_layers": {"type": "int", "low": 1, "high": 6}})
+    paths = [_metrics(tmp_path / f"round-0/trial-{i}/metrics.json", 0, i, 40 + i, {"n_layers": i + 1, "seed": 3},
+                      status="failed" if i == 2 else "ok", rung=min(i, 1)) for i in range(3)]
+    table = measurements(paths, space)
+    assert table["n_layers"].tolist() == [1, 2, 3] and table["status"].tolist() == ["ok", "ok", "failed"]
+    assert table["rung"].tolist() == [0, 1, 1] and "seed" not in table  # the space's parameters only
+
 SEARCH = {"batch_size": 2, "fixed": {"head_choice": "importance"},
           "fidelity": {"steps": [40, 120, 360], "promotions": [2, 1], "decay_fraction": 0.2}}
 

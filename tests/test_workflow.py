@@ -13,8 +13,10 @@ pytestmark = pytest.mark.slow
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"]
 
 
-def snakemake(*args, results, config=(), check=True, extra_configfile=None):
-    cmd = SNAKEMAKE + ([str(extra_configfile)] if extra_configfile else []) + list(args) + ["--config", f"results={results}", *config]
+def snakemake(*args, results, config=(), check=True, extra_configfile=None, base=None):
+    """Snakemake on the smoke study (or on `base`, a whole study's config) and `extra_configfile`."""
+    cmd = (SNAKEMAKE if base is None else SNAKEMAKE[:-1] + [str(base)]) + ([str(extra_configfile)] if extra_configfile else [])
+    cmd += list(args) + ["--config", f"results={results}", *config]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if check and res.returncode != 0:
         raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
@@ -263,24 +265,35 @@ def test_answer_command_line(smoke):
     assert set(out) == {"answer", "best_span", "na_score"} and out["best_span"] in "A force is any interaction that changes motion."
 
 
-FAILING = """search:
-  baseline: {n_layers: 2, n_heads: 4, alpha_ce: 0.5, temperature: 2.0, learning_rate: 1.0e+6}
-  space:
-    learning_rate: {type: real, low: 1.0e-4, high: 1.0e+6, log: true}
-    n_layers: {type: int, low: 1, high: 2}
-"""
+def _without_deployment(**search) -> str:
+    """config/smoke.yaml as a whole study whose trials have no precision (so no deployment stage,
+    which the smoke study itself tests), with `search` settings added."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    del cfg["search"]["space"]["precision"], cfg["search"]["baseline"]["precision"]
+    for key, value in search.items():  # merged as Snakemake merges config files
+        cfg["search"][key] = {**cfg["search"][key], **value} if isinstance(value, dict) and key in cfg["search"] else value
+    return yaml.safe_dump(cfg)
 
 
-def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
+FAILING = {"baseline": {"learning_rate": 1.0e+6}, "space": {"learning_rate": {"type": "real", "low": 1.0e-4, "high": 1.0e+6, "log": True}}}
+
+
+def test_killed_run_resumes_and_failed_trials_are_recorded(smoke, tmp_path):
     """SIGKILL mid-trial, then a plain re-run finishes the study and recomputes only what was
-    unfinished; a diverging trial (learning rate 1e6: NaN loss) is recorded as failed."""
+    unfinished; a diverging trial (learning rate 1e6: NaN loss) is recorded as failed. (The smoke
+    study's data and teacher are copied in, and its trials have no deployment variants.)"""
     import os
+    import shutil
     import signal
     import time
 
-    (tmp_path / "failing.yaml").write_text(FAILING)
-    cmd = SNAKEMAKE + [str(tmp_path / "failing.yaml"), "--config", f"results={tmp_path}/study"]
+    (tmp_path / "failing.yaml").write_text(_without_deployment(**FAILING))
+    cmd = SNAKEMAKE[:-1] + [str(tmp_path / "failing.yaml"), "--config", f"results={tmp_path}/study"]
     tmp_path = tmp_path / "study"
+    for part in ("data", "teacher"):
+        shutil.copytree(smoke / part, tmp_path / part)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while not list((tmp_path / "logs" / "distill").glob("*.log")) and time.time() < deadline and proc.poll() is None:
@@ -294,7 +307,8 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
     subprocess.run(cmd + ["--unlock"], cwd=ROOT, capture_output=True, check=True)
     done_before = {p: p.stat().st_mtime_ns for p in tmp_path.glob("data/*.parquet")}
-    done_before[tmp_path / "teacher" / "metrics.json"] = (tmp_path / "teacher" / "metrics.json").stat().st_mtime_ns
+    for done in ("teacher/metrics.json", "search/round-0/suggestions.parquet"):  # the latter made by the killed run
+        done_before[tmp_path / done] = (tmp_path / done).stat().st_mtime_ns
     assert not (tmp_path / "frontier" / "frontier.parquet").exists()
 
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -307,10 +321,7 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(tmp_path):
     assert (tmp_path / "frontier" / "scenarios.parquet").exists()
 
 
-FIDELITY = """
-search:
-  fidelity: {steps: [6, 12, 18], promotions: [2, 1]}
-"""
+FIDELITY = {"fidelity": {"steps": [6, 12, 18], "promotions": [2, 1]}}
 
 
 @pytest.fixture(scope="module")
@@ -323,12 +334,12 @@ def fidelity(smoke, tmp_path_factory):
     import time
 
     root = tmp_path_factory.mktemp("fidelity")
-    (root / "fidelity.yaml").write_text(FIDELITY)
+    (root / "fidelity.yaml").write_text(_without_deployment(**FIDELITY))
     study = root / "study"
     for part in ("data", "teacher"):
         shutil.copytree(smoke / part, study / part)
-    planned = _job_counts(snakemake("-n", results=study, extra_configfile=root / "fidelity.yaml").stdout)
-    cmd = SNAKEMAKE + [str(root / "fidelity.yaml"), "--config", f"results={study}"]
+    planned = _job_counts(snakemake("-n", results=study, base=root / "fidelity.yaml").stdout)
+    cmd = SNAKEMAKE[:-1] + [str(root / "fidelity.yaml"), "--config", f"results={study}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     slot_log = study / "logs" / "distill" / "round-0-trial-2.log"
     deadline = time.time() + 600
@@ -380,9 +391,9 @@ def test_the_report_shows_each_trials_path_and_the_steps_it_saved(fidelity):
 
 
 def test_extending_a_rung_study_runs_exactly_one_more_round(fidelity, tmp_path):
-    study, _, extra = fidelity
-    (tmp_path / "more.yaml").write_text(extra.read_text() + "  rounds: 3\n")
-    counts = _job_counts(snakemake("-n", results=study, extra_configfile=tmp_path / "more.yaml").stdout)
+    study, _, base = fidelity
+    (tmp_path / "more.yaml").write_text("search: {rounds: 3}\n")
+    counts = _job_counts(snakemake("-n", results=study, base=base, extra_configfile=tmp_path / "more.yaml").stdout)
     assert counts["suggest"] == 1 and counts["distill"] == 5 and counts["promote"] == 2 and counts["observe"] == 1
     assert "finetune_teacher" not in counts
 

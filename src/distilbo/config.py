@@ -19,6 +19,8 @@ WINDOW_SETTINGS = ("max_seq_length", "doc_stride", "max_query_length")
 # search.fidelity.decay_fraction when unset (here: a schema default inside a section that defaults
 # to null would make Snakemake's validation fill an object into None).
 DECAY_FRACTION = 0.2
+# search.fidelity.promote_by when unset (the same reason): rank promotions by expected top-rung gain.
+PROMOTE_BY = "top_gain"
 
 
 class ConfigError(ValueError):
@@ -195,6 +197,12 @@ def slot_rungs(search: Mapping) -> list[int]:
     slots follow the round's q new trials, rung by rung, e.g. promotions [2, 1] -> [1, 1, 2]."""
     fidelity = search.get("fidelity")
     return [k + 1 for k, n in enumerate(fidelity["promotions"]) for _ in range(n)] if fidelity else []
+
+
+def promote_by(search: Mapping) -> str | None:
+    """How a study's promotions rank their candidates (search.fidelity.promote_by; None without rungs)."""
+    fidelity = search.get("fidelity")
+    return fidelity.get("promote_by", PROMOTE_BY) if fidelity else None
 
 
 def round_size(search: Mapping) -> int:

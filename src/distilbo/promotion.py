@@ -1,11 +1,15 @@
 """Promotions between the rungs of a multi-fidelity study (config search.fidelity): which trials
 measured at rung k go on to rung k+1.
 
-The best are chosen as MOASHA does with several objectives: non-dominated sorting of the trials
-measured at the rung (every round so far), ties inside a front broken by each point's own share
-of the front's hypervolume. Failed trials and trials that miss a constraint are never promoted;
-trials below an objective's threshold only after every one above it (ranked); a trial is
-promoted from a rung once. Light on purpose (pandas and pymoo): a bookkeeping job.
+Two rules (search.fidelity.promote_by). `rung`, as MOASHA does with several objectives:
+non-dominated sorting of the trials measured at the rung (every round so far), ties inside a front
+broken by each point's own share of the front's hypervolume; trials below an objective's threshold
+only after every one above it. `top_gain` (the default): the hypervolume each candidate is
+expected to add to the front measured at the top rung, by the surrogates that see every
+measurement and its steps (distilbo.search.strategy.promotion_gains), the best at the rung first
+where none is expected to add any: what a trial shows after few steps is not what it becomes
+(benchmarks/README.md, "Rungs"). Either way failed trials and trials that miss a constraint are
+never promoted, and a trial is promoted from a rung once.
 
 A promotions table has one row per slot: the slot's trial number in its round, the rung it trains
 to and its steps, the measurement it continues (parent_round, parent_trial), and that trial's
@@ -29,10 +33,10 @@ from distilbo.config import rung_training, slot_rungs
 from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
 from distilbo.layout import STATE_FILE
 from distilbo.metrics import STATUS_SKIPPED
-from distilbo.search.expected import EXPECTED_PREFIX, expected_scores
 from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
-from distilbo.search.strategy import Budget
+from distilbo.search.space import SearchSpace
+from distilbo.search.strategy import Budget, promotion_gains
 
 log = logging.getLogger("distilbo.promotion")
 
@@ -64,23 +68,28 @@ def _by_front(ok: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
     return ok.iloc[order]
 
 
-def predicted_at_top(candidates: pd.DataFrame, history: pd.DataFrame, space, objectives: list[Objective],
-                     budget: Budget) -> pd.DataFrame:
-    """`candidates` with each observed objective replaced by the surrogates' posterior mean at the
-    top rung (distilbo.search.expected.expected_scores, fitted on every successful measurement of
-    `history` with log(steps) as an input): promotions by what a trial is expected to become."""
-    if not len(candidates):
-        return candidates
-    expected, _ = expected_scores(space, objectives, history, candidates.assign(steps=budget.high), budget)
-    columns = {o.name: f"{EXPECTED_PREFIX}{o.name}" for o in objectives}
-    return candidates.assign(**{name: expected[c] for name, c in columns.items() if c in expected})
-
-
-def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]]) -> pd.DataFrame:
-    """The n best candidates (rows with round, trial and the objectives) not promoted before."""
+def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]],
+           gains: Gains | None = None) -> pd.DataFrame:
+    """The n best candidates (rows with round, trial and the objectives) not promoted before: by
+    their ranking at their own rung, or with `gains` by the hypervolume each is expected to add at
+    the top rung (the ranking then orders those expected to add nothing)."""
     best = ranked(candidates, objectives)
-    fresh = [(int(r), int(i)) not in promoted for r, i in zip(best["round"], best["trial"])]
-    return best[fresh].head(n)
+    fresh = best[[(int(r), int(i)) not in promoted for r, i in zip(best["round"], best["trial"])]]
+    if gains is None or not len(fresh) or gains.history["status"].eq("ok").sum() < 2:  # no surrogate yet
+        return fresh.head(n)
+    picks, _ = promotion_gains(gains.space, objectives, gains.history, fresh, n, gains.budget, gains.seed)
+    return fresh.iloc[picks]
+
+
+@dataclass(frozen=True)
+class Gains:
+    """What ranking promotions by expected top-rung improvement needs: the study's space, its
+    history (every measurement so far, with steps) and the budget input of its surrogates."""
+
+    space: SearchSpace
+    history: pd.DataFrame
+    budget: Budget
+    seed: int = 0
 
 
 def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
@@ -97,6 +106,16 @@ def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def measurements(metrics_paths: Sequence[str], space: SearchSpace) -> pd.DataFrame:
+    """The history Gains needs, from metrics.json files: one row per measurement with its
+    parameters in the space's columns, its status, steps and metrics."""
+    table = measured(metrics_paths)
+    if not len(table):
+        return pd.DataFrame(columns=[*space.names, "status", "steps"])
+    params = pd.DataFrame([{n: p.get(n) for n in space.names} for p in table["params"]], index=table.index)
+    return pd.concat([table.drop(columns=["params", *[n for n in space.names if n in table]]), params], axis=1)
+
+
 def promoted_before(tables: Sequence[str]) -> set[tuple[int, int]]:
     """The measurements that earlier promotions tables (of the same rung) continued."""
     done = set()
@@ -108,11 +127,12 @@ def promoted_before(tables: Sequence[str]) -> set[tuple[int, int]]:
 
 
 def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earlier: Sequence[str], round_: int,
-            rung: int, steps: int, slots: Sequence[int], out: str) -> pd.DataFrame:
+            rung: int, steps: int, slots: Sequence[int], out: str, gains: Gains | None = None) -> pd.DataFrame:
     """The promotions table of one round and rung: `candidates_metrics` are the metrics.json of every
-    measurement at rung - 1 so far, `earlier` the promotions tables of this rung in earlier rounds."""
+    measurement at rung - 1 so far, `earlier` the promotions tables of this rung in earlier rounds;
+    `gains`: rank by expected top-rung improvement (search.fidelity.promote_by top_gain)."""
     candidates = measured(candidates_metrics)
-    picks = choose(candidates, objectives, len(slots), promoted_before(earlier)) if len(candidates) else candidates
+    picks = choose(candidates, objectives, len(slots), promoted_before(earlier), gains) if len(candidates) else candidates
     rows = []
     for j, slot in enumerate(slots):
         row = {"round": round_, "trial": slot, "rung": rung, "steps": steps}

@@ -5,6 +5,7 @@ from distilbo.config import (
     WINDOW_SETTINGS,
     history_precisions,
     measures_variants,
+    promote_by,
     round_size,
     stated,
     uses_head_importance,
@@ -140,6 +141,21 @@ def rung_candidates(wildcards):
         for r in range(int(wildcards.r) + 1)
         for i in TRIALS
         if RUNGS[i] == below
+    ]
+
+
+def promotion_history(wildcards):
+    """For promotions by expected top-rung gain: the metrics of every measurement before them (the
+    earlier rounds, and the round's own trials below their rung), the surrogates' history.
+    """
+    if promote_by(config["search"]) != "top_gain":
+        return []
+    r, rung = int(wildcards.r), int(wildcards.rung)
+    return [
+        L.trial("metrics", q, i)
+        for q in range(r + 1)
+        for i in TRIALS
+        if q < r or RUNGS[i] < rung
     ]
 
 

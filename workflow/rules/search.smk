@@ -79,6 +79,7 @@ rule promote:
     input:
         teacher_metrics=L.teacher("metrics"),
         candidates=rung_candidates,
+        history=promotion_history,
         earlier=lambda w: [L.promotions(r, w.rung) for r in range(int(w.r))],
     output:
         L.promotions(),
@@ -93,6 +94,12 @@ rule promote:
         objectives=stated_config("search", "objectives"),
         search=fidelity_params().get("search"),
         slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
+        # the surrogates' inputs, for promotions by expected top-rung gain
+        space=(
+            stated_config("search", "space")
+            if promote_by(config["search"]) == "top_gain"
+            else None
+        ),
     script:
         "../scripts/promote.py"
 

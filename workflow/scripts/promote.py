@@ -3,13 +3,18 @@ import json
 
 from distilbo.config import completed, rung_training
 from distilbo.logs import setup_logging
-from distilbo.promotion import promote
-from distilbo.search import objectives_from_config
+from distilbo.promotion import Gains, measurements, promote, study_budget
+from distilbo.search import SearchSpace, objectives_from_config
 
 setup_logging(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
 teacher = json.loads(open(snakemake.input.teacher_metrics).read())
 objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher)
-steps = rung_training(completed(p.search, "search"), int(w.rung))["max_steps"]
+search = completed(p.search, "search")
+steps = rung_training(search, int(w.rung))["max_steps"]
+gains = None
+if p.space is not None:  # promote_by top_gain
+    space = SearchSpace(completed(p.space, "search", "space"))
+    gains = Gains(space, measurements(list(snakemake.input.history), space), study_budget(search), int(w.r))
 promote(objectives, list(snakemake.input.candidates), list(snakemake.input.earlier), int(w.r), int(w.rung), steps,
-        p.slots, snakemake.output[0])
+        p.slots, snakemake.output[0], gains)

@@ -263,3 +263,28 @@ def _draws(predictor: _Predictor, pool: np.ndarray, rng: np.random.Generator, ob
         F = F[np.all(np.isfinite(F), axis=1)]
         fronts.append(F[non_dominated(F)] if len(F) else F)
     return samples, means, stds, fronts
+
+
+def promotion_gains(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame,
+                    candidates: pd.DataFrame, n: int, budget: Budget, seed: int = 0) -> tuple[list[int], list[float]]:
+    """The n candidates (positions in `candidates`, best first) whose continuation to the top rung
+    is expected to add most hypervolume to the front measured there, each conditioned on the ones
+    before it, and their expected improvements. The GPs are those of suggest (every successful
+    measurement of `history`, log(steps) an input), so a candidate's own lower-rung measurement and
+    every other trial's learning curve inform its top-rung draw; the front holds only what was
+    measured at the top rung (what a study can ship at full budget). Candidates carry the measured
+    values of computed objectives. Where no candidate improves in any draw, their order is kept."""
+    objectives = optimized(objectives) + [o for o in objectives if not o.optimize]
+    computed = {o.name: (lambda table, name=o.name: candidates[name].to_numpy(float))
+                for o in objectives if o.source == "computed"}
+    history = history.reset_index(drop=True)
+    predictor = _Predictor(space, objectives, history, seed, computed, budget)
+    ok = history["status"].eq("ok").to_numpy() & predictor.top
+    X_top = space.encode(history.loc[ok, space.names])
+    F_top = np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives])
+    pool = space.encode(candidates[space.names])
+    rng = np.random.default_rng(seed)
+    samples, _, _, fronts = _draws(predictor, pool, rng, (X_top, F_top, np.ones(len(X_top), bool)))
+    order = -np.arange(len(pool), dtype=float)  # the caller's ranking, for candidates that add nothing
+    return greedy_batch(samples[:, :, :predictor.n_obj], fronts, reference_point(history, objectives),
+                        np.ones(len(pool)), n, order, _meets(objectives, samples))
