@@ -1,5 +1,7 @@
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,25 @@ def tiny_bert_config():
 
     return BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
                       intermediate_size=48, max_position_embeddings=128)
+
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"]
+
+
+def snakemake(*args, results, config=(), check=True, extra_configfile=None, base=None):
+    """Snakemake on the smoke study (or on `base`, a whole study's config) and `extra_configfile`."""
+    cmd = (SNAKEMAKE if base is None else SNAKEMAKE[:-1] + [str(base)]) + ([str(extra_configfile)] if extra_configfile else [])
+    cmd += list(args) + ["--config", f"results={results}", *config]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
+    return res
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    """The smoke study run to the end (the slow tests read it; those that run a study of their
+    own copy its data and teacher in)."""
+    results = tmp_path_factory.mktemp("smoke")
+    snakemake(results=results)
+    return results

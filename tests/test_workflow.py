@@ -6,28 +6,10 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SNAKEMAKE, snakemake
 
 pytestmark = pytest.mark.slow
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"]
-
-
-def snakemake(*args, results, config=(), check=True, extra_configfile=None, base=None):
-    """Snakemake on the smoke study (or on `base`, a whole study's config) and `extra_configfile`."""
-    cmd = (SNAKEMAKE if base is None else SNAKEMAKE[:-1] + [str(base)]) + ([str(extra_configfile)] if extra_configfile else [])
-    cmd += list(args) + ["--config", f"results={results}", *config]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if check and res.returncode != 0:
-        raise AssertionError(res.stdout[-3000:] + res.stderr[-3000:])
-    return res
-
-
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    results = tmp_path_factory.mktemp("smoke")
-    snakemake(results=results)
-    return results
 
 
 def test_smoke_study_writes_every_stage(smoke):
