@@ -163,6 +163,34 @@ def test_a_constraint_keeps_suggestions_in_its_feasible_region():
         Objective("g", "minimize", optimize=False)
 
 
+
+def test_while_no_trial_meets_the_thresholds_picks_reduce_the_violation():
+    """No draw of any candidate meets the thresholds (hypervolume improvement is 0 everywhere): the
+    first pick is the one sure to come nearest (violation 0.3 against the least observed, 0.5);
+    conditioned on it, the next reduces nothing more, so the fallback ranking chooses."""
+    from distilbo.search.strategy import _toward_thresholds
+
+    objs = [Objective("f1", "minimize", threshold=1.0), Objective("f2", "minimize", threshold=1.0)]
+    F_obs = np.array([[1.3, 1.2], [1.6, 1.1]])  # violations 0.5 and 0.7
+    rng = np.random.default_rng(0)
+    centre = np.array([[1.1, 1.2], [1.4, 1.3], [1.2, 1.25]])  # violations 0.3, 0.7, 0.45
+    samples = centre[None] + rng.normal(0, 0.01, (64, 3, 2))
+    picks, values = _toward_thresholds(objs, samples, F_obs, np.ones(3), 2, fallback=np.array([0.0, 1.0, 0.5]))
+    assert picks == [0, 1] and values[0] == pytest.approx(0.2, abs=0.01) and values[1] == 0.0
+
+
+def test_while_no_trial_meets_the_thresholds_suggestions_close_in_on_them():
+    spec = {"x": {"type": "real", "low": 0.0, "high": 1.0}, "y": {"type": "real", "low": 0.0, "high": 1.0}}
+    space = SearchSpace(spec)
+    h = space.sample(12, 0)
+    dist = (h["x"] - 0.3) ** 2 + (h["y"] - 0.6) ** 2
+    h = h.assign(f1=1.05 + dist + 0.1 * h["x"], f2=1.05 + dist + 0.1 * (1 - h["x"]), status="ok")
+    objs = [Objective("f1", "minimize", threshold=1.0), Objective("f2", "minimize", threshold=1.0)]
+    table = suggest(space, objs, h, q=2, seed=0, n_initial=6)
+    picked = (table["x"] - 0.3) ** 2 + (table["y"] - 0.6) ** 2
+    assert picked.iloc[0] < dist.min()  # nearer the bowl's centre than any trial so far
+
+
 def test_refinement_adds_new_points_close_to_the_best_candidates():
     from distilbo.search import strategy as S
 

@@ -192,10 +192,11 @@ def _model_based(space, objectives, history, q, seed, computed, budget=None) -> 
     weight = predictor.feasibility(pool)
     n_opt = predictor.n_obj
     fallback = weight * stds.sum(axis=1)  # explore where the surrogates know least
-    if feas.any():
+    if feasible(history, optimized(objectives)).any():
         picks, acq = greedy_batch(samples[:, :, :n_opt], fronts, ref, weight, q, fallback, _meets(objectives, samples))
-    else:
-        picks, acq = _toward_thresholds(objectives, samples, observed[1], weight, q, fallback)
+    else:  # no trial inside the reference box yet
+        picks, acq = _toward_thresholds(optimized(objectives), samples[:, :, :n_opt], observed[1][:, :n_opt], weight, q,
+                                        fallback)
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
@@ -208,9 +209,9 @@ def _model_based(space, objectives, history, q, seed, computed, budget=None) -> 
 
 def _toward_thresholds(objectives: list[Objective], samples: np.ndarray, F_obs: np.ndarray, weight: np.ndarray,
                        q: int, fallback: np.ndarray) -> tuple[list[int], list[float]]:
-    """While no trial meets the thresholds, hypervolume improvement is a lottery on the posterior's
-    tails (in 10 or more dimensions it picks the corners): pick instead by the expected reduction
-    of the violation, the summed distance past the thresholds, below the least one observed, each
+    """While no trial meets the objectives' thresholds (the reference box), hypervolume improvement
+    is a lottery on the posterior's tails (in 10 or more dimensions it picks the corners): pick
+    instead by the expected reduction of the summed distance past them below the least observed, each
     pick conditioned on the ones before it (per draw, as greedy_batch does); `fallback` ranks the
     candidates when none is expected to reduce it."""
     limits = np.array([o.to_min(o.threshold) if o.threshold is not None else np.inf for o in objectives])
