@@ -39,4 +39,4 @@ benchmarks: setup
 
 # Only what studies write (none of it is tracked by git).
 clean:
-	rm -rf results results-smoke results-deploy .snakemake
+	rm -rf results results-* .snakemake
