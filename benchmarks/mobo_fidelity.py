@@ -34,6 +34,7 @@ from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems
 from distilbo.search import Objective, SearchSpace, suggest
 from distilbo.search.pareto import hypervolume
 from distilbo.search.strategy import Budget
+from distilbo.config import PROMOTE_BY
 from distilbo.promotion import Gains, choose
 
 STEPS = (40, 120, 360)
@@ -117,16 +118,16 @@ class Study:
         return pd.DataFrame(self.rows)
 
 
-def _promote(study: Study, objectives, round_: int, rule: str = "measured") -> None:
+def _promote(study: Study, objectives, round_: int, rule: str = "rung") -> None:
     """The workflow's promotions: per rung, the best measurements of the rung below, once each, by
-    `rule`: measured (their ranking at that rung) or gain (the hypervolume each is expected to add
-    at the top rung: search.fidelity.promote_by top_gain)."""
+    `rule`, a search.fidelity.promote_by: rung (their ranking at that rung) or top_gain (the
+    hypervolume each is expected to add at the top rung)."""
     budget = Budget(STEPS[0], STEPS[-1])
     for k, n in enumerate(PROMOTIONS, start=1):
         table = study.table()
         below = table[table["rung"].eq(k - 1)]
         done = set(zip(table.loc[table["rung"].eq(k), "parent_round"], table.loc[table["rung"].eq(k), "parent_trial"]))
-        gains = Gains(_space(study.problem), table, budget, round_) if rule == "gain" else None
+        gains = Gains(_space(study.problem), table, budget, round_) if rule == "top_gain" else None
         picks = choose(below, objectives, n, done, gains)
         if len(picks):
             paid = STEPS[k] - (STEPS[k - 1] - round(DECAY * STEPS[k - 1]))
@@ -134,7 +135,7 @@ def _promote(study: Study, objectives, round_: int, rule: str = "measured") -> N
             study.measure(X, STEPS[k], paid, list(zip(picks["round"], picks["trial"])), round_)
 
 
-def run_rungs(problem: Problem, seed: int, propose: Callable, rule: str = "measured") -> pd.DataFrame:
+def run_rungs(problem: Problem, seed: int, propose: Callable, rule: str = "rung") -> pd.DataFrame:
     study, objectives, round_ = Study(problem), _objectives(problem), 0
     while study.cost < BUDGET:
         X = propose(study, objectives, round_)
@@ -144,7 +145,7 @@ def run_rungs(problem: Problem, seed: int, propose: Callable, rule: str = "measu
     return study.table()
 
 
-def distilbo_rungs(problem: Problem, seed: int, rule: str = "measured") -> pd.DataFrame:
+def distilbo_rungs(problem: Problem, seed: int, rule: str = PROMOTE_BY) -> pd.DataFrame:
     space = _space(problem)
 
     def propose(study, objectives, round_):
@@ -208,8 +209,8 @@ def moasha(problem: Problem, seed: int) -> pd.DataFrame:
     return study.table()
 
 
-METHODS = {"distilbo_rungs": lambda problem, seed: distilbo_rungs(problem, seed, rule="gain"),
-           "distilbo_rungs_by_rung": distilbo_rungs,
+METHODS = {"distilbo_rungs": distilbo_rungs,
+           "distilbo_rungs_by_rung": lambda problem, seed: distilbo_rungs(problem, seed, rule="rung"),
            "distilbo_single": distilbo_single, "random_rungs": random_rungs, "moasha": moasha}
 
 
