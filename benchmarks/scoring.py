@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from distilbo import postprocess, scoring, squad
-from distilbo.models import load_tokenizer
+from distilbo.models.loading import load_tokenizer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad_v2" / "labeled-v2.0.json"
 

@@ -38,8 +38,8 @@ def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
     from transformers import get_linear_schedule_with_warmup
 
     from distilbo.batches import collate
-    from distilbo.models import load_initial
-    from distilbo.students import StudentShape, build_student
+    from distilbo.models.loading import load_initial
+    from distilbo.models.students import StudentShape, build_student
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
 
     torch.set_num_threads(2 if variant == "threads2" else 1)

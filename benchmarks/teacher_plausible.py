@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from distilbo.batches import MASKED_LOGIT, WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.logs import setup_logging
-from distilbo.models import load_initial
+from distilbo.models.loading import load_initial
 from distilbo.squad import WindowConfig, build_windows
 from distilbo.train import Losses, TrainConfig, default_loss, train
 

@@ -38,7 +38,7 @@ from transformers import AutoModel, AutoModelForQuestionAnswering, AutoTokenizer
 from distilbo import postprocess, scoring
 from distilbo.batches import WindowSet
 from distilbo.inference import batched_outputs
-from distilbo.models import resolve_model_source
+from distilbo.models.loading import resolve_model_source
 
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
 COSINES = "init as sentence encoder: both cosines"

@@ -47,7 +47,7 @@ def tiny_json(tmp_path):
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    from distilbo.models import load_tokenizer
+    from distilbo.models.loading import load_tokenizer
 
     return load_tokenizer(TEACHER_INIT)
 

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 import torch
+from transformers import BertConfig
 from transformers import BertForQuestionAnswering
 
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.inference import latency, predict_logits
-from distilbo.students import StudentShape, build_student
+from distilbo.models.students import StudentShape, build_student
 from test_train import _windows
 
 
@@ -50,6 +51,8 @@ def test_latency_times_each_question_after_warm_up(teacher):
 
 def test_a_failed_export_names_the_file(tmp_path):
     class Broken(torch.nn.Module):
+        config = BertConfig()
+
         def forward(self, input_ids, attention_mask, token_type_ids):
             raise RuntimeError("cannot trace this")
 

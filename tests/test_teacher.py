@@ -6,7 +6,7 @@ import torch
 from transformers import BertForQuestionAnswering
 
 from distilbo import squad
-from distilbo.models import load_initial
+from distilbo.models.loading import load_initial
 from distilbo.teacher import finetune, write_logits
 
 

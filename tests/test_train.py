@@ -182,7 +182,7 @@ def test_hidden_state_loss_against_a_hand_computation():
 
 @pytest.mark.parametrize("choice, copied", [("bottom", True), ("even", False)])
 def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, choice, copied):
-    from distilbo.students import StudentShape, build_student, layer_map
+    from distilbo.models.students import StudentShape, build_student, layer_map
     from distilbo.train import default_loss, with_teacher_hidden
 
     tiny_qa.eval()

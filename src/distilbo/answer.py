@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
-from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+from transformers import AutoConfig, AutoTokenizer
 
 from distilbo import config, postprocess, squad, verifier
+from distilbo.models.loading import load_model
 from distilbo.batches import WindowSet
 from distilbo.deploy import OnnxReader
 from distilbo.inference import pick_device, predict_logits
@@ -40,7 +41,8 @@ def load(model_dir: str, onnx: str | None = None):
                                     f", one of {list(PRECISIONS)}, written by a study that measures deployment variants)")
         model, settings = OnnxReader(path), getattr(AutoConfig.from_pretrained(model_dir), "distilbo", None)
     else:
-        model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device()).eval()
+        # distilbo's own classes: no code from the directory runs (distilbo.models.loading.load_model)
+        model = load_model(model_dir).to(pick_device()).eval()
         settings = getattr(model.config, "distilbo", None)
     return model, settings or {}, AutoTokenizer.from_pretrained(model_dir), verifier.load_scorer(model_dir)
 

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+# The key of a windows table's pandas attrs (kept in its Parquet file) that holds the pad token id.
+PAD_ID = "pad_token_id"
 # Padding value for logits outside a window: finite, so masked KL terms are exactly zero, not NaN.
 MASKED_LOGIT = -1.0e4
 
@@ -17,12 +19,13 @@ class WindowSet:
     """Tokenized windows and, for distillation, the teacher's logits per window."""
 
     input_ids: list[np.ndarray]
-    token_type_ids: list[np.ndarray]
+    token_type_ids: list[np.ndarray] | None  # None: the tokenizer makes no token types (RoBERTa, ...)
     start_positions: np.ndarray
     end_positions: np.ndarray
     labeled: np.ndarray  # False for unlabeled transfer windows: no hard-label term
     teacher_start: list[np.ndarray] | None = None
     teacher_end: list[np.ndarray] | None = None
+    pad_id: int = 0  # the tokenizer's pad token (RoBERTa's position ids count the others)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -39,25 +42,30 @@ class WindowSet:
                                  "re-run teacher_logits after prepare_data")
         return cls(
             input_ids=list(windows["input_ids"]),
-            token_type_ids=list(windows["token_type_ids"]),
+            token_type_ids=list(windows["token_type_ids"]) if "token_type_ids" in windows else None,
             start_positions=windows["start_position"].to_numpy(np.int64),
             end_positions=windows["end_position"].to_numpy(np.int64),
             labeled=np.full(len(windows), labeled),
             teacher_start=None if logits is None else list(logits["start_logits"]),
             teacher_end=None if logits is None else list(logits["end_logits"]),
+            pad_id=int(windows.attrs.get(PAD_ID, 0)),
         )
 
     @staticmethod
     def concat(sets: list["WindowSet"]) -> "WindowSet":
         with_teacher = all(s.teacher_start is not None for s in sets)
+        with_types = all(s.token_type_ids is not None for s in sets)
+        if len({s.pad_id for s in sets}) > 1:
+            raise ValueError(f"windows of different tokenizers (pad ids {sorted({s.pad_id for s in sets})})")
         return WindowSet(
             input_ids=[x for s in sets for x in s.input_ids],
-            token_type_ids=[x for s in sets for x in s.token_type_ids],
+            token_type_ids=[x for s in sets for x in s.token_type_ids] if with_types else None,
             start_positions=np.concatenate([s.start_positions for s in sets]),
             end_positions=np.concatenate([s.end_positions for s in sets]),
             labeled=np.concatenate([s.labeled for s in sets]),
             teacher_start=[x for s in sets for x in s.teacher_start] if with_teacher else None,
             teacher_end=[x for s in sets for x in s.teacher_end] if with_teacher else None,
+            pad_id=sets[0].pad_id,
         )
 
 
@@ -93,14 +101,16 @@ def collate(ws: WindowSet, idx: np.ndarray, device: torch.device | str = "cpu") 
     ids = [ws.input_ids[i] for i in idx]
     width = max(len(x) for x in ids)
     batch = {
-        "input_ids": _pad(ids, width, 0, np.int64),
-        "token_type_ids": _pad([ws.token_type_ids[i] for i in idx], width, 0, np.int64),
+        "input_ids": _pad(ids, width, ws.pad_id, np.int64),
         "attention_mask": _pad([np.ones(len(x), np.int64) for x in ids], width, 0, np.int64),
         "start_positions": torch.from_numpy(ws.start_positions[idx]),
         "end_positions": torch.from_numpy(ws.end_positions[idx]),
         "labeled": torch.from_numpy(ws.labeled[idx]),
     }
+    if ws.token_type_ids is not None:
+        batch["token_type_ids"] = _pad([ws.token_type_ids[i] for i in idx], width, 0, np.int64)
     if ws.teacher_start is not None:
         batch["teacher_start"] = _pad([ws.teacher_start[i] for i in idx], width, MASKED_LOGIT, np.float32)
         batch["teacher_end"] = _pad([ws.teacher_end[i] for i in idx], width, MASKED_LOGIT, np.float32)
     return {k: v.to(device) for k, v in batch.items()}
+

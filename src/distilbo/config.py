@@ -187,7 +187,7 @@ def history_precisions(search: Mapping) -> list[str]:
 
 
 def uses_head_importance(search: Mapping) -> bool:
-    """Whether a study's trials may keep heads by importance (distilbo.heads): head_choice searched,
+    """Whether a study's trials may keep heads by importance (distilbo.models.heads): head_choice searched,
     or fixed to importance. Unstated, it is StudentShape's default (the seeded draw)."""
     return "head_choice" in search["space"] or (search.get("fixed") or {}).get("head_choice") == "importance"
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from distilbo import squad
 from distilbo.atomic import write_parquet
-from distilbo.models import load_tokenizer
+from distilbo.models.loading import load_tokenizer
 
 log = logging.getLogger("distilbo.data")
 
@@ -37,7 +37,7 @@ def prepare_data(data: Mapping, tokenizer_source: str, question_paths: Mapping[s
     splits = load_splits(data)
     tokenizer = load_tokenizer(tokenizer_source)
     cfg = squad.WindowConfig.from_dict(data)
-    empty = pd.DataFrame(columns=list(squad.WINDOW_COLUMNS))
+    empty = squad.empty_windows(tokenizer)
     for name, questions in splits.items():
         windows = squad.build_windows(tokenizer, questions, cfg) if len(questions) else empty
         write_parquet(questions, question_paths[name])

@@ -19,8 +19,8 @@ import torch
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from distilbo.atomic import atomic_path
+from distilbo.models.families import export_inputs
 
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("start_logits", "end_logits")
 OPSET = 17
 
@@ -32,21 +32,24 @@ class DeployError(RuntimeError):
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     """The model as one ONNX file (batch and sequence dynamic), written atomically. The TorchScript
     exporter: one self-contained file in seconds (the dynamo exporter takes 5x longer and splits
-    the weights into a second file); head-pruned students export like any BERT. Attention is
+    the weights into a second file); head-pruned students export like any model of their family.
+    The file takes the inputs the model takes (families.export_inputs). Attention is
     traced in its eager form: ONNX Runtime runs that graph 7-10% faster than the SDPA one
     (benchmarks/README.md, "Deployment variants")."""
     model = model.to("cpu").eval()
     attention = getattr(getattr(model, "config", None), "_attn_implementation", None)
     if attention:
         model.set_attn_implementation("eager")
+    inputs = export_inputs(model)
     example = torch.ones(1, 8, dtype=torch.long)
-    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS + OUTPUTS}
+    examples = tuple(torch.zeros_like(example) if name == "token_type_ids" else example for name in inputs)
+    axes = {name: {0: "batch", 1: "sequence"} for name in inputs + OUTPUTS}
     try:
         with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
             # the tracer warns about Python branches on shapes; the checks above the exporter's
             # output (tests/test_deploy.py) compare its logits with torch's at several lengths
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (example, example, torch.zeros_like(example)), str(tmp), input_names=list(INPUTS),
+            torch.onnx.export(_ByName(model, inputs), examples, str(tmp), input_names=list(inputs),
                               output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     except Exception as err:  # the exporter raises many kinds; the caller reports per model
         raise DeployError(f"ONNX export to {path} failed: {type(err).__name__}: {err}") from err
@@ -54,6 +57,19 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
         if attention:
             model.set_attn_implementation(attention)
     return Path(path)
+
+
+class _ByName(torch.nn.Module):
+    """The model called with its inputs by name, returning (start, end): every family's forward
+    orders its arguments differently, the exporter passes them by position."""
+
+    def __init__(self, model: torch.nn.Module, names: tuple[str, ...]):
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, *tensors):
+        out = self.model(**dict(zip(self.names, tensors)))
+        return out.start_logits, out.end_logits
 
 
 def quantize_int8(onnx_path: str | os.PathLike, path: str | os.PathLike) -> Path:
@@ -89,10 +105,14 @@ class OnnxReader(torch.nn.Module):
         options.inter_op_num_threads = 1
         self.threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # what families.model_inputs passes it: the inputs the file takes
+        self.input_names = tuple(i.name for i in self.session.get_inputs())
 
-    def forward(self, input_ids, attention_mask, token_type_ids) -> QuestionAnsweringModelOutput:
-        feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-        start, end = self.session.run(list(OUTPUTS), {k: v.cpu().numpy().astype(np.int64) for k, v in feeds.items()})
+    def forward(self, **inputs) -> QuestionAnsweringModelOutput:
+        if "token_type_ids" in self.input_names and "token_type_ids" not in inputs:
+            inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])  # the model's own default
+        feeds = {k: inputs[k].cpu().numpy().astype(np.int64) for k in self.input_names}
+        start, end = self.session.run(list(OUTPUTS), feeds)
         return QuestionAnsweringModelOutput(start_logits=torch.from_numpy(start), end_logits=torch.from_numpy(end))
 
 

@@ -17,6 +17,7 @@ from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, write_parquet
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.evaluation import EvalSet
+from distilbo.models.loading import load_model
 from distilbo.inference import latency
 from distilbo.layout import DEPLOY_FILES
 
@@ -41,10 +42,8 @@ def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir:
 def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path, rescore: bool) -> dict:
     if trial.get("status") != registry.STATUS_OK:
         return {"status": registry.STATUS_FAILED, "reason": "the trial did not train"}
-    from transformers import AutoModelForQuestionAnswering
-
     try:
-        model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True)
+        model = load_model(model_dir)
         fp32 = export_onnx(model, into / DEPLOY_FILES["fp32"])
         int8 = quantize_int8(fp32, into / DEPLOY_FILES["int8"])
     except DeployError as err:

@@ -151,10 +151,11 @@ tokenizer.enable_truncation(max_length=384)
 session = ort.InferenceSession(f"{{path}}/onnx/model-int8.onnx")
 question, context = "Who wrote Hamlet?", "Hamlet is a tragedy written by William Shakespeare."
 enc = tokenizer.encode(question, context)
-feeds = {{"input_ids": [enc.ids], "attention_mask": [enc.attention_mask], "token_type_ids": [enc.type_ids]}}
-start, end = session.run(None, {{k: np.array(v, dtype=np.int64) for k, v in feeds.items()}})
+arrays = {{"input_ids": enc.ids, "attention_mask": enc.attention_mask, "token_type_ids": enc.type_ids}}
+feeds = {{i.name: np.array([arrays[i.name]], dtype=np.int64) for i in session.get_inputs()}}  # what the file takes
+start, end = session.run(None, feeds)
 s, e = int(start[0].argmax()), int(end[0].argmax())
-print(context[enc.offsets[s][0]:enc.offsets[e][1]] if e >= s > 0 and enc.type_ids[s] == 1 else "(no answer)")
+print(context[enc.offsets[s][0]:enc.offsets[e][1]] if e >= s > 0 and enc.sequence_ids[s] == 1 else "(no answer)")
 ```'''
 
 

@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from distilbo.batches import WindowSet, collate, sorted_batches
+from distilbo.models.families import model_inputs
 
 
 def pick_device() -> torch.device:
@@ -32,8 +33,7 @@ def batched_outputs(model: torch.nn.Module, data: WindowSet, batch_size: int = 6
                         disable=desc is None):
             b = collate(data, idx, device)
             with torch.no_grad():
-                out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"],
-                            token_type_ids=b["token_type_ids"], **model_kwargs)
+                out = model(**model_inputs(model, b), **model_kwargs)
             yield idx, b, out
     finally:
         model.train(was_training)
@@ -71,7 +71,7 @@ def latency(model: torch.nn.Module, data: WindowSet, example_ids, n: int = 50, r
                 raise TimeoutError(f"latency: over {timeout_s:g} s after {k} of "
                                    f"{min(warmup, len(questions)) + len(questions) * repeats} questions")
             for b in windows[qid]:
-                model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], token_type_ids=b["token_type_ids"])
+                model(**model_inputs(model, b))
             if k >= min(warmup, len(questions)):
                 times.append(1000 * (time.perf_counter() - started))
     q1, median, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3

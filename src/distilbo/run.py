@@ -16,7 +16,7 @@ from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
 from distilbo.inference import latency
 from distilbo.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
-from distilbo.models import num_parameters, save_model
+from distilbo.models.loading import num_parameters, save_model
 from distilbo.train import CollateFn, TrainConfig, TrainingFailed, train
 
 log = logging.getLogger("distilbo.run")

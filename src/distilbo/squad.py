@@ -12,6 +12,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from distilbo.batches import PAD_ID
+
 log = logging.getLogger(__name__)
 
 QUESTION_COLUMNS = ["id", "title", "context", "question", "answer_texts", "answer_starts", "is_impossible"]
@@ -184,9 +186,22 @@ class WindowConfig:
         return cls(**{**window_defaults(), **{k: v for k, v in dict(d or {}).items() if k in cls.__dataclass_fields__}})
 
 
-# One row per window (features-{split}.parquet).
+# One row per window (features-{split}.parquet); token_type_ids only from a tokenizer that makes
+# them (BERT's does, RoBERTa's and ModernBERT's do not). The table's attrs hold the pad token id.
 WINDOW_COLUMNS = ("feature_id", "example_id", "input_ids", "token_type_ids", "offset_start", "offset_end",
                   "start_position", "end_position")
+
+
+def window_columns(tokenizer) -> list[str]:
+    """The columns of this tokenizer's windows table."""
+    types = "token_type_ids" in tokenizer.model_input_names
+    return [c for c in WINDOW_COLUMNS if types or c != "token_type_ids"]
+
+
+def empty_windows(tokenizer) -> pd.DataFrame:
+    table = pd.DataFrame(columns=window_columns(tokenizer))
+    table.attrs[PAD_ID] = tokenizer.pad_token_id
+    return table
 
 
 def truncate_questions(tokenizer, questions: Sequence[str], max_query_length: int) -> list[str]:
@@ -198,9 +213,10 @@ def truncate_questions(tokenizer, questions: Sequence[str], max_query_length: in
 
 
 def build_windows(tokenizer, questions: pd.DataFrame, cfg: WindowConfig) -> pd.DataFrame:
-    """Tokenized windows, one row per window: input_ids, token_type_ids, context offsets
-    (offset_start/offset_end, -1 outside the context), example_id, start/end positions
-    (0 = CLS when the answer is absent or outside the window)."""
+    """Tokenized windows, one row per window: input_ids, token_type_ids (from a tokenizer that
+    makes them), context offsets (offset_start/offset_end, -1 outside the context), example_id,
+    start/end positions (0 = the first token, CLS or <s>, when the answer is absent or outside
+    the window). The table's attrs keep the tokenizer's pad token id (batches.PAD_ID)."""
     pad_right = tokenizer.padding_side == "right"
     if not pad_right:
         raise DataError("only tokenizers that put the question first are supported")
@@ -214,7 +230,9 @@ def build_windows(tokenizer, questions: pd.DataFrame, cfg: WindowConfig) -> pd.D
         return_offsets_mapping=True,
     )
     rows = [_window_row(enc, i, questions) for i in range(len(enc["input_ids"]))]
-    return pd.DataFrame(rows, columns=list(WINDOW_COLUMNS))
+    table = pd.DataFrame(rows, columns=window_columns(tokenizer))
+    table.attrs[PAD_ID] = tokenizer.pad_token_id
+    return table
 
 
 def _window_row(enc, i: int, questions: pd.DataFrame) -> dict:
@@ -228,7 +246,7 @@ def _window_row(enc, i: int, questions: pd.DataFrame) -> dict:
         feature_id=i,
         example_id=questions["id"].iat[q],
         input_ids=np.asarray(enc["input_ids"][i], dtype=np.int32),
-        token_type_ids=np.asarray(enc["token_type_ids"][i], dtype=np.int8),
+        token_type_ids=np.asarray(enc["token_type_ids"][i], dtype=np.int8) if "token_type_ids" in enc else None,
         offset_start=offsets[:, 0],
         offset_end=offsets[:, 1],
         start_position=start,

@@ -8,7 +8,6 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from transformers import AutoConfig
 
 from distilbo.atomic import write_parquet
 from distilbo.history import THRESHOLD_PREFIX
@@ -17,7 +16,8 @@ from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
 from distilbo.search.space import SpaceError
 from distilbo.search.strategy import Budget
-from distilbo.students import count_parameters
+from distilbo.models.loading import load_config
+from distilbo.models.students import ParameterCounter
 
 log = logging.getLogger("distilbo.study")
 
@@ -25,23 +25,26 @@ log = logging.getLogger("distilbo.study")
 def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
     """The functions of the computed metrics (distilbo.metrics.COMPUTED) for this study's students."""
     fixed = dict(search.get("fixed") or {})
+    count = ParameterCounter(teacher_config)
 
     def num_parameters(table: pd.DataFrame) -> np.ndarray:
         rows = table.to_dict("records")
-        return np.array([count_parameters(teacher_config, {**fixed, **r}) for r in rows], dtype=float)
+        return np.array([count({**fixed, **r}) for r in rows], dtype=float)
 
     return {"num_parameters": num_parameters}
 
 
-def suggest_round(search: Mapping, teacher_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
+def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
                   out: str, student_steps: int | None = None) -> pd.DataFrame:
     """The round's q suggestions (round 0: the baseline first, then the initial design), with the
     thresholds they were suggested under (relative ones resolved against `teacher_metrics`). The
     surrogates also learn from the trials of search.warm_start (`student_steps`: the steps a trial
-    of this study trains, student.train.max_steps, to tell which imported trials compare)."""
+    of this study trains, student.train.max_steps, to tell which imported trials compare).
+    `source_dir`: the model students are cut from (the teacher, or student.base), whose config
+    sizes them."""
     space = SearchSpace(search["space"])
     objectives = objectives_from_config(search["objectives"], teacher_metrics)
-    computed = computed_metrics(search, AutoConfig.from_pretrained(teacher_dir, trust_remote_code=True))
+    computed = computed_metrics(search, load_config(source_dir))
     history = pd.read_parquet(history_path) if history_path else None
     warm = warm_start_rows(search, space, student_steps)
     if len(warm):

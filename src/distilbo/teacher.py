@@ -11,15 +11,14 @@ from typing import Mapping
 
 import pandas as pd
 import torch
-from transformers import AutoModelForQuestionAnswering
 
 from distilbo import verifier
 from distilbo.atomic import write_parquet
 from distilbo.batches import WindowSet
 from distilbo.evaluation import EvalSet
-from distilbo.heads import head_importance, importance_table
+from distilbo.models.heads import head_importance, importance_table
 from distilbo.inference import pick_device, predict_logits
-from distilbo.models import load_initial
+from distilbo.models.loading import load_initial, load_model
 from distilbo.run import run_training
 from distilbo.train import TrainConfig, autocast_dtype
 
@@ -63,7 +62,7 @@ def fit_verifier(encoder_source: str, train_questions: str, eval_questions: pd.D
 def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, str], batch_size: int = 64) -> None:
     """The teacher's start/end logits for every window of each split, one row per window."""
     device = pick_device()
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(device)
+    model = load_model(model_dir).to(device)
     dtype = autocast_dtype("auto", device)  # half precision on a GPU; the logits are stored as fp32
     for split, path in features.items():
         windows = pd.read_parquet(path)
@@ -77,9 +76,9 @@ def write_logits(model_dir: str, features: Mapping[str, str], out: Mapping[str, 
 
 
 def write_head_importance(model_dir: str, train_features: str, out: str) -> None:
-    """The importance of each of the teacher's attention heads on its training windows (distilbo.heads)."""
+    """The importance of each of the teacher's attention heads on its training windows (distilbo.models.heads)."""
     started = time.perf_counter()
-    model = AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=True).to(pick_device())
+    model = load_model(model_dir).to(pick_device())
     data = WindowSet.from_frames(pd.read_parquet(train_features), labeled=True)
     table = importance_table(head_importance(model, data))
     write_parquet(table, out)

@@ -24,6 +24,7 @@ from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 from distilbo import config
 from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
 from distilbo.inference import pick_device
+from distilbo.models.families import model_inputs
 from distilbo.metrics import CURVE_METRICS
 
 log = logging.getLogger("distilbo.train")
@@ -169,8 +170,7 @@ def with_teacher_hidden(collate_fn: CollateFn, teacher: torch.nn.Module, pairs: 
     def collate_with_teacher(data: WindowSet, idx: np.ndarray, device: torch.device) -> dict:
         batch = collate_fn(data, idx, device)
         with torch.no_grad():
-            states = teacher.to(device)(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                                        token_type_ids=batch["token_type_ids"], output_hidden_states=True).hidden_states
+            states = teacher.to(device)(**model_inputs(teacher, batch), output_hidden_states=True).hidden_states
         batch["student_layers"] = [j for j, _ in pairs]
         batch["teacher_hidden"] = [states[t + 1] for _, t in pairs]
         return batch
@@ -293,8 +293,7 @@ def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn
     """One optimizer step on one batch, under autocast to `dtype` when given; the batch's losses."""
     device_type = batch["input_ids"].device.type
     with torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                    token_type_ids=batch["token_type_ids"], output_hidden_states="teacher_hidden" in batch)
+        out = model(**model_inputs(model, batch), output_hidden_states="teacher_hidden" in batch)
         losses = loss_fn(out, batch, cfg)
     if not torch.isfinite(losses.total):
         raise TrainingFailed(f"loss became {losses.total.item()} (soft {losses.soft.item()}, hard {losses.hard.item()})")

@@ -9,17 +9,17 @@ from typing import Mapping
 
 import pandas as pd
 import torch
-from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+from transformers import AutoTokenizer
 
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
-from distilbo.heads import read_importance
+from distilbo.models.heads import read_importance
 from distilbo.atomic import atomic_path
 from distilbo.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
-from distilbo.models import load_initial
+from distilbo.models.loading import load_initial, load_model
 from distilbo.promotion import Rung
 from distilbo.run import run_training, write_without_model
-from distilbo.students import StudentShape, build_student, hidden_pairs
+from distilbo.models.students import StudentShape, build_student, hidden_pairs
 from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
@@ -43,7 +43,7 @@ def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> W
 def source_model(student_cfg: Mapping, teacher_dir: str, teacher_cfg: Mapping):
     """The model whose weights a student starts from: the fine-tuned teacher, or the pretrained init."""
     if student_cfg.get("base", "teacher") == "teacher":
-        return AutoModelForQuestionAnswering.from_pretrained(teacher_dir, trust_remote_code=True)
+        return load_model(teacher_dir)
     if student_cfg["base"] == "init":
         return load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"))[0]
     return load_initial(student_cfg["base"])[0]
@@ -91,7 +91,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     collate_fn = collate
     if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
         teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
-                   else AutoModelForQuestionAnswering.from_pretrained(paths["teacher_model"], trust_remote_code=True))
+                   else load_model(paths["teacher_model"]))
         collate_fn = with_teacher_hidden(collate, teacher, hidden_pairs(teacher.config.num_hidden_layers, shape,
                                                                            cfg.hidden_layers))
     del source

@@ -33,7 +33,7 @@ from transformers import AutoModel, AutoTokenizer
 from distilbo import postprocess
 from distilbo.atomic import write_json
 from distilbo.inference import pick_device
-from distilbo.models import resolve_model_source
+from distilbo.models.loading import resolve_model_source
 
 log = logging.getLogger("distilbo.verifier")
 

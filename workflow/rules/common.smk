@@ -115,6 +115,13 @@ def fidelity_params():
     return {"search": stated({k: search[k] for k in keys}, "search")}
 
 
+def student_base_params():
+    """The model students are cut from when it is not the teacher (student.base names another
+    model; stated only then, so that finished studies' suggestions keep their params)."""
+    base = config["student"]["base"]
+    return {} if base in ("teacher", "init") else {"student_base": base}
+
+
 def warm_start_params():
     """The steps this study's trials train, to tell which imported trials compare (only a study
     with search.warm_start states it: a new param would make finished suggestions look changed).

@@ -27,6 +27,7 @@ rule suggest:
         runtime=10,
     params:
         **warm_start_params(),
+        **student_base_params(),
         # all but `rounds`: raising it must not make finished rounds look changed
         search={k: v for k, v in stated_config("search").items() if k != "rounds"},
     script:

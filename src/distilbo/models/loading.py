@@ -1,5 +1,7 @@
 """Models on disk: where a model comes from (hub id, local directory, pip package), loading a
-teacher's initial weights and a tokenizer, saving a run's model, and counting parameters."""
+teacher's initial weights and a tokenizer, loading a saved model of any supported family (a
+head-pruned student through distilbo's own classes, with no remote code), saving a run's model,
+and counting parameters."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
+from distilbo.models.families import family_of, kept_heads
 
 
 class ModelSourceError(ValueError):
@@ -42,16 +45,40 @@ def load_tokenizer(source: str):
     return tokenizer
 
 
+def load_config(source: str):
+    """The config of a model location, of a supported family (else UnsupportedFamily names it).
+    No code from the location runs: a config that needs its own class is refused."""
+    path = resolve_model_source(source)
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except ValueError as err:  # an unknown model_type, or one that asks for trust_remote_code
+        raise ModelSourceError(f"model {source!r}: {err}") from None
+    family_of(config)
+    return config
+
+
 def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
     """(model, tokenizer) from a hub id, a local directory or package:NAME/SUBDIR; with random_init,
-    a randomly initialized BERT of that config (init's tokenizer and vocabulary)."""
+    a randomly initialized model of that config, changed by random_init (init's tokenizer and
+    vocabulary). The model is of a supported family."""
     path = resolve_model_source(init)
     tokenizer = AutoTokenizer.from_pretrained(path)
+    config = load_config(init)
     if random_init:
-        config = AutoConfig.from_pretrained(path, **dict(random_init))
+        for key, value in dict(random_init).items():
+            setattr(config, key, value)
         torch.manual_seed(seed)
         return AutoModelForQuestionAnswering.from_config(config), tokenizer
-    return AutoModelForQuestionAnswering.from_pretrained(path), tokenizer
+    return AutoModelForQuestionAnswering.from_pretrained(path, config=config), tokenizer
+
+
+def load_model(path: str | Path) -> torch.nn.Module:
+    """A saved QA model of a supported family, head-pruned students included: distilbo builds them
+    with its own classes (distilbo.models.pruned), so no code from the directory runs."""
+    from distilbo.models.pruned import model_class
+
+    config = load_config(str(path))
+    return model_class(config).from_pretrained(path, config=config)
 
 
 def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
@@ -61,7 +88,7 @@ def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: di
     `extra` writes more into the directory before it appears (the teacher's verifier)."""
     if settings:
         model.config.distilbo = dict(settings)
-    if getattr(model.config, "heads_per_layer", None):
+    if kept_heads(model.config):
         type(model).register_for_auto_class("AutoModelForQuestionAnswering")
     with atomic_path(path, is_dir=True) as tmp:
         model.save_pretrained(tmp)

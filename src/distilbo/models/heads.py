@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from distilbo.batches import WindowSet, collate, length_grouped_batches
+from distilbo.models.families import family_of, head_size, model_inputs, resolve
 from distilbo.train import distillation_loss
 
 log = logging.getLogger("distilbo.heads")
@@ -21,16 +22,17 @@ IMPORTANCE_COLUMNS = ("layer", "head", "importance")
 
 def head_importance(model: torch.nn.Module, data: WindowSet, n_batches: int = 16, batch_size: int = 16,
                     seed: int = 0) -> np.ndarray:
-    """(layers, heads) importance of each attention head of a BERT QA model: the mean over batches
+    """(layers, heads) importance of each attention head of a QA model of a supported family: the mean over batches
     of |d loss / d mask_h| (the hard-label span loss on labeled windows; per batch, as the paper's
     code and transformers' bertology example), each layer then scaled to unit L2 norm as Michel et
     al. do, so layers compare on one scale."""
-    layers = model.bert.encoder.layer
-    n_heads = layers[0].attention.self.num_attention_heads
-    head_size = layers[0].attention.self.attention_head_size
+    family = family_of(model.config)
+    layers = family.layer_list(model)
+    n_heads, size = model.config.num_attention_heads, head_size(model.config)
     device = next(model.parameters()).device
     mask = torch.ones(len(layers), n_heads, device=device, requires_grad=True)
-    hooks = [layer.attention.self.register_forward_hook(_masking_hook(mask, k, head_size))
+    # the mask multiplies each head's context where the heads meet: the output projection's input
+    hooks = [resolve(layer, family.output).register_forward_pre_hook(_masking_hook(mask, k, size))
              for k, layer in enumerate(layers)]
     labeled = np.flatnonzero(data.labeled)
     rng = np.random.default_rng(seed)
@@ -49,17 +51,16 @@ def head_importance(model: torch.nn.Module, data: WindowSet, n_batches: int = 16
     return (importance / importance.norm(dim=1, keepdim=True).clamp_min(1e-12)).cpu().numpy()
 
 
-def _masking_hook(mask: torch.Tensor, layer: int, head_size: int):
-    def hook(module, args, output):
-        scale = mask[layer].repeat_interleave(head_size).to(output[0].dtype)
-        return (output[0] * scale,) + tuple(output[1:])
+def _masking_hook(mask: torch.Tensor, layer: int, size: int):
+    def hook(module, args):
+        scale = mask[layer].repeat_interleave(size).to(args[0].dtype)
+        return (args[0] * scale,) + tuple(args[1:])
 
     return hook
 
 
 def _abs_mask_gradient(model, batch: dict, mask: torch.Tensor) -> torch.Tensor:
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                token_type_ids=batch["token_type_ids"])
+    out = model(**model_inputs(model, batch))
     loss = distillation_loss(out.start_logits, out.end_logits, batch, alpha_ce=0.0, temperature=1.0).total
     (grad,) = torch.autograd.grad(loss, mask)
     return grad.abs()

@@ -1,0 +1,4 @@
+"""Everything that knows how a model is built: `families` (one description per model family, the
+seam every other module reaches a model through), `pruned` (head-pruned QA classes, which travel
+beside a student's weights), `loading` (model locations, loading and saving), `students` (cutting
+and sizing a student), `heads` (attention-head importance)."""
