@@ -229,18 +229,22 @@ def build_windows(tokenizer, questions: pd.DataFrame, cfg: WindowConfig) -> pd.D
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )
-    rows = [_window_row(enc, i, questions) for i in range(len(enc["input_ids"]))]
+    spaces: dict[int, np.ndarray] = {}  # per question: which context characters are whitespace
+    rows = [_window_row(enc, i, questions, spaces) for i in range(len(enc["input_ids"]))]
     table = pd.DataFrame(rows, columns=window_columns(tokenizer))
     table.attrs[PAD_ID] = tokenizer.pad_token_id
     return table
 
 
-def _window_row(enc, i: int, questions: pd.DataFrame) -> dict:
+def _window_row(enc, i: int, questions: pd.DataFrame, spaces: dict[int, np.ndarray]) -> dict:
     q = int(enc["overflow_to_sample_mapping"][i])
     seq_ids = enc.sequence_ids(i)
     offsets = np.array(enc["offset_mapping"][i], dtype=np.int32)
     in_context = np.array([s == 1 for s in seq_ids])
     offsets[~in_context] = -1
+    if q not in spaces:
+        spaces[q] = _whitespace(questions["context"].iat[q])
+    _trim_leading_spaces(offsets, in_context, spaces[q])
     start, end = _answer_positions(offsets, questions["answer_starts"].iat[q], questions["answer_texts"].iat[q])
     return dict(
         feature_id=i,
@@ -252,6 +256,29 @@ def _window_row(enc, i: int, questions: pd.DataFrame) -> dict:
         start_position=start,
         end_position=end,
     )
+
+
+def _whitespace(text: str) -> np.ndarray:
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return np.isin(codes, _SPACE_CODES)
+
+
+_SPACE_CODES = np.array([ord(c) for c in " \t\n\r\x0b\x0c\xa0\u2000\u2001\u2002\u2003\u2009\u200a\u202f\u3000"],
+                        dtype=np.uint32)
+
+
+def _trim_leading_spaces(offsets: np.ndarray, in_context: np.ndarray, space: np.ndarray) -> None:
+    """Context tokens start at their first non-space character. Byte-level BPE (RoBERTa without
+    trim_offsets, ModernBERT) and SentencePiece (XLM-R, DeBERTa-v3) tokens carry the space before
+    their word, so an answer cut from their offsets would begin with it; WordPiece's never do."""
+    k = np.flatnonzero(in_context)
+    starts, ends = offsets[k, 0], offsets[k, 1]
+    while True:
+        move = (starts < ends - 1) & space[np.minimum(starts, len(space) - 1)]
+        if not move.any():
+            break
+        starts[move] += 1
+    offsets[k, 0] = starts
 
 
 def _answer_positions(offsets: np.ndarray, starts: Sequence[int], texts: Sequence[str]) -> tuple[int, int]:
