@@ -25,7 +25,7 @@ def load(name="config/smoke.yaml", **changes) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/deploy.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"])
 def test_shipped_configs_pass_the_checks(name):
     check_config(load(name))
 
@@ -150,7 +150,7 @@ def test_the_configuration_reference_is_current():
     assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/deploy.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"])
 def test_stated_sections_leave_out_defaults_and_complete_back(name):
     cfg = yaml.safe_load((ROOT / name).read_text())
     validate(cfg, str(config.SCHEMA))

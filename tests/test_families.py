@@ -185,3 +185,128 @@ def test_windows_of_every_tokenizer_kind_give_back_the_gold_answers(squad_sample
     for w in found.itertuples():
         text = context[w.example_id][w.offset_start[w.start_position]:w.offset_end[w.end_position]]
         assert text == text.lstrip() and normalize_answer(text) == normalize_answer(gold[w.example_id][0]), w.example_id
+
+
+def _study(**changes):
+    from test_config import load
+
+    return load(**changes)
+
+
+def test_a_study_with_an_unsupported_or_remote_code_teacher_stops_at_start_up(tmp_path):
+    from transformers import AlbertConfig
+
+    from distilbo.config import ConfigError, check_config
+
+    AlbertConfig(vocab_size=100).save_pretrained(tmp_path / "albert")
+    with pytest.raises(ConfigError, match=r"teacher\.init.*model_type 'albert'.*supported.*deberta-v2"):
+        check_config(_study(teacher__init=str(tmp_path / "albert")))
+    config = tiny_config("bert")
+    config.auto_map = {"AutoModelForQuestionAnswering": "planted.Model"}
+    config.save_pretrained(tmp_path / "planted")
+    with pytest.raises(ConfigError, match=r"planted.*config\.json has an auto_map"):
+        check_config(_study(teacher__init=str(tmp_path / "planted")))
+
+
+def test_a_student_base_must_tokenize_as_the_teacher(squad_sample, tmp_path):
+    from tiny_models import train_tokenizer
+
+    from distilbo.config import ConfigError, check_config
+
+    texts, _ = squad_sample
+    wordpiece, bpe = train_tokenizer("wordpiece", texts), train_tokenizer("bpe", texts)
+    for name, model_type, tokenizer in (("teacher", "bert", wordpiece), ("same", "distilbert", wordpiece),
+                                        ("other", "roberta", bpe)):
+        tiny_model(model_type).save_pretrained(tmp_path / name)
+        tokenizer.save_pretrained(tmp_path / name)
+    fixed = {"pruning_seed": 1, "head_choice": "random"}
+    check_config(_study(teacher__init=str(tmp_path / "teacher"), student__base=str(tmp_path / "same"),
+                        search__fixed=fixed))
+    with pytest.raises(ConfigError, match=r"student\.base .*other.* and teacher\.init .*teacher.* tokenize differently"):
+        check_config(_study(teacher__init=str(tmp_path / "teacher"), student__base=str(tmp_path / "other"),
+                            search__fixed=fixed))
+    with pytest.raises(ConfigError, match="head_choice importance"):
+        check_config(_study(teacher__init=str(tmp_path / "teacher"), student__base=str(tmp_path / "same")))
+
+
+def test_a_distilbert_student_cut_from_another_base_learns_under_a_bert_teacher(tmp_path):
+    """The reference study's students: DistilBERT blocks, beyond its depth random, QA head random."""
+    from distilbo.models.pruned import PRUNED
+
+    base = tiny_model("distilbert")
+    student = build_student(base, StudentShape(6, 3, pruning_seed=1, layer_choice="bottom"))
+    assert isinstance(student, PRUNED["distilbert"]) and len(student.distilbert.transformer.layer) == 6
+    torch.testing.assert_close(student.distilbert.transformer.layer[3].ffn.lin1.weight,
+                               base.distilbert.transformer.layer[3].ffn.lin1.weight)
+    assert num_parameters(student) == count_parameters(base.config, {"n_layers": 6, "n_heads": 3})
+
+
+def test_deberta_v2_without_shared_keys_cuts_its_relative_position_projections_too():
+    teacher = tiny_model("deberta-v2", share_att_key=False)
+    assert teacher.deberta.encoder.layer[0].attention.self.pos_key_proj is not None
+    full = build_student(teacher, StudentShape(4, 4, **NO_DROPOUT)).eval()
+    with torch.no_grad():
+        assert torch.equal(full(input_ids=ids()).start_logits, teacher(input_ids=ids()).start_logits)
+    pruned = build_student(teacher, StudentShape(2, 2, pruning_seed=3, **NO_DROPOUT)).eval()
+    assert pruned.deberta.encoder.layer[1].attention.self.pos_key_proj.out_features == 16
+    assert num_parameters(pruned) == count_parameters(teacher.config, {"n_layers": 2, "n_heads": 2})
+
+
+def test_students_of_distilbo_0_1_load_with_their_head_counts(tmp_path):
+    """Before the families seam, a pruned BERT's config named heads_per_layer (its heads renumbered
+    from 0) and its class pruned_bert.PrunedBertForQuestionAnswering."""
+    import json
+
+    from distilbo.models.loading import load_model
+
+    teacher = tiny_model("bert")
+    importance = np.tile(np.arange(4, 0, -1, dtype=float), (4, 1))  # heads 0 and 1 matter most
+    student = build_student(teacher, StudentShape(2, 2, head_choice="importance", **NO_DROPOUT), importance).eval()
+    assert kept_heads(student.config) == [[0, 1], [0, 1]]
+    student.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["kept_heads"]
+    config.update(heads_per_layer=[2, 2], attention_head_size=8,
+                  auto_map={"AutoModelForQuestionAnswering": "pruned_bert.PrunedBertForQuestionAnswering"})
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with torch.no_grad():
+        torch.testing.assert_close(load_model(tmp_path).eval()(input_ids=ids()).start_logits,
+                                   student(input_ids=ids()).start_logits)
+
+
+def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer):
+    """A model directory whose config names a module of its own: distilbo loads its own classes."""
+    import json
+
+    import distilbo
+
+    model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    marker = tmp_path / "ran"
+    (tmp_path / "planted.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
+                                         "from transformers import BertForQuestionAnswering as Model\n")
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForQuestionAnswering": "planted.Model"}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert isinstance(distilbo.answer(str(tmp_path), "Who fought?", "The Normans fought."), str)
+    assert not marker.exists()
+
+
+def test_layer_types_continue_their_pattern():
+    from distilbo.models.families import layer_types
+
+    full, local = "full_attention", "sliding_attention"
+    assert layer_types([full, local, local, full], 7) == [full, local, local, full, local, local, full]
+    assert layer_types([full, local], 3) == [full, local, full] and layer_types([full], 2) == [full, full]
+
+
+def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path):
+    from distilbo.models.loading import load_initial
+    from tiny_models import train_tokenizer
+
+    tiny_config("modernbert").save_pretrained(tmp_path)
+    train_tokenizer("bpe-cls", ["a few words of text", "and some more"]).save_pretrained(tmp_path)
+    model, _ = load_initial(str(tmp_path), {"num_hidden_layers": 3})
+    assert model.config.layer_types == ["full_attention", "sliding_attention", "full_attention"]
+    model.save_pretrained(tmp_path / "saved")  # the config validates

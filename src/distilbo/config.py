@@ -108,6 +108,12 @@ def check_config(cfg: Mapping) -> None:
     check_space(cfg["search"])
     check_fidelity(cfg["search"], cfg["student"]["train"])
     check_deploy(cfg)
+    from distilbo.models.startup import ModelCheckError, check_models
+
+    try:
+        check_models(cfg)
+    except ModelCheckError as err:
+        raise ConfigError(str(err)) from None
 
 
 def check_windows(data: Mapping) -> None:

@@ -117,7 +117,8 @@ def fidelity_params():
 
 def student_base_params():
     """The model students are cut from when it is not the teacher (student.base names another
-    model; stated only then, so that finished studies' suggestions keep their params)."""
+    model; stated only then, so that finished studies' suggestions keep their params).
+    """
     base = config["student"]["base"]
     return {} if base in ("teacher", "init") else {"student_base": base}
 

@@ -167,6 +167,13 @@ def kept_heads(config) -> list[list[int]] | None:
     return kept
 
 
+def layer_types(types: list[str], n: int) -> list[str]:
+    """`n` layers' attention types continuing the pattern of `types` (ModernBERT: a global layer
+    every k): the shortest period that repeats through `types`, carried on."""
+    period = next(p for p in range(1, len(types) + 1) if all(t == types[i % p] for i, t in enumerate(types)))
+    return [types[i % period] for i in range(n)]
+
+
 def head_size(config) -> int:
     return config.hidden_size // config.num_attention_heads
 

@@ -14,7 +14,7 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
-from distilbo.models.families import family_of, kept_heads
+from distilbo.models.families import family_of, kept_heads, layer_types
 
 
 class ModelSourceError(ValueError):
@@ -67,6 +67,8 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
     if random_init:
         for key, value in dict(random_init).items():
             setattr(config, key, value)
+        if family_of(config).layer_types and "layer_types" not in random_init:  # a new depth, the same pattern
+            config.layer_types = layer_types(config.layer_types, config.num_hidden_layers)
         torch.manual_seed(seed)
         return AutoModelForQuestionAnswering.from_config(config), tokenizer
     return AutoModelForQuestionAnswering.from_pretrained(path, config=config), tokenizer

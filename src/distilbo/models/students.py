@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from distilbo.models.families import Family, family_of, head_size, resolve
+from distilbo.models.families import Family, family_of, head_size, layer_types, resolve
 from distilbo.models.loading import num_parameters
 from distilbo.models.pruned import model_class
 
@@ -114,7 +114,7 @@ def student_config(source_config, shape: StudentShape, layers: list[int | None] 
     layers = layers if layers is not None else layer_map(source_config.num_hidden_layers, shape.n_layers,
                                                          shape.layer_choice)
     if family.layer_types:
-        default = type(source_config)(num_hidden_layers=shape.n_layers).layer_types
+        default = layer_types(source_config.layer_types, shape.n_layers)
         config.layer_types = [source_config.layer_types[t] if t is not None else default[j]
                               for j, t in enumerate(layers)]
     config.num_hidden_layers = shape.n_layers

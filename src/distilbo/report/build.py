@@ -219,11 +219,13 @@ def _curves(inputs, scenarios) -> dict[str, pd.DataFrame]:
 
 
 def _errors(inputs, history, objectives, quality, fig, tab) -> str:
-    # the torch models' predictions are kept; an int8 variant's only as counts (deployment table)
-    ok = history[feasible(history, objectives) & ~history.get(registry.PRECISION, pd.Series("", history.index)).eq("int8")]
+    # the torch models' predictions are kept; an int8 variant's only as counts (deployment table),
+    # so a study of int8 trials alone shows its best trial's torch model
+    ok = history[feasible(history, objectives)]
+    torch_rows = ok[~ok.get(registry.PRECISION, pd.Series("", ok.index)).eq("int8")]
     if not len(ok):
         return "<p>No successful trial meets the thresholds.</p>"
-    best = ok.sort_values(quality, ascending=False).iloc[0]
+    best = (torch_rows if len(torch_rows) else ok).sort_values(quality, ascending=False).iloc[0]
     key = trial_key(int(best["round"]), int(best["trial"]))
     predictions = pd.read_parquet(inputs["predictions"][key])
     shares, examples = error_tables(predictions)

@@ -1,0 +1,60 @@
+"""The slow tier of the families issue: for every supported family, a tiny randomly initialized
+teacher (its config built here, its tokenizer of the family's own kind trained here on the shared
+SQuAD text) runs a one-round study end to end: teacher fine-tuning, head importance, students
+with fewer layers and pruned heads, ONNX variants, frontier and export."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, SHARED_DATA
+from tiny_models import squad_texts, write_teacher_init
+
+from distilbo.models.families import SUPPORTED
+
+
+def family_study(model_type: str, tmp_path) -> dict:
+    init = tmp_path / "init"
+    write_teacher_init(model_type, squad_texts(SHARED_DATA / "labeled-v2.0.json"), init)
+    return {
+        "results": str(tmp_path / "results"),
+        "data": {"labeled": str(SHARED_DATA / "labeled-v2.0.json"), "unlabeled": None, "eval_articles": ["Force"],
+                 "max_questions": {"train": 60, "eval": 24}, "max_seq_length": 96, "doc_stride": 32,
+                 "max_query_length": 24},
+        "teacher": {"init": str(init), "random_init": {"num_hidden_layers": 3},
+                    "train": {"max_steps": 6, "batch_size": 8, "learning_rate": 1.0e-3}},
+        "student": {"train": {"max_steps": 3, "batch_size": 8, "learning_rate": 1.0e-3, "alpha_hidden": 0.5}},
+        "search": {"rounds": 1, "batch_size": 2, "initial_points": 2,
+                   "fixed": {"head_choice": "importance", "precision": "int8", "alpha_ce": 0.5, "temperature": 2.0,
+                             "learning_rate": 1.0e-3},
+                   "baseline": {"n_layers": 2, "n_heads": 3},
+                   "space": {"n_layers": {"type": "int", "low": 1, "high": 2},
+                             "n_heads": {"type": "int", "low": 1, "high": 4}},
+                   "objectives": {"span_f1": {"direction": "maximize"},
+                                  "num_parameters": {"direction": "minimize", "source": "computed"}}},
+        "frontier": {"quality": "span_f1", "size": "num_parameters"},
+        "deploy": {"latency_questions": 3, "latency_repeats": 1},
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_type", SUPPORTED)
+def test_a_one_round_study_of_every_family(model_type, tmp_path):
+    cfg = family_study(model_type, tmp_path)
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(path)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    results = tmp_path / "results"
+    history = pd.read_parquet(results / "search" / "round-0" / "observations.parquet")
+    assert (history["status"] == "ok").all() and len(history) == 2
+    assert json.loads((results / "teacher" / "model" / "config.json").read_text())["model_type"] == model_type
+    pruned = [json.loads((results / "search" / "round-0" / f"trial-{i}" / "model" / "config.json").read_text())
+              for i in range(2)]
+    assert any("kept_heads" in c for c in pruned)  # the baseline keeps 3 of 4 heads
+    exported = list((results / "frontier" / "models").glob("*/onnx/model-int8.onnx"))
+    assert exported
