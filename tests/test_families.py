@@ -310,3 +310,10 @@ def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path
     model, _ = load_initial(str(tmp_path), {"num_hidden_layers": 3})
     assert model.config.layer_types == ["full_attention", "sliding_attention", "full_attention"]
     model.save_pretrained(tmp_path / "saved")  # the config validates
+
+
+def test_distilbo_answer_stays_callable_once_its_module_is_imported():
+    import distilbo
+    import distilbo.answer  # noqa: F401  (rebinds distilbo.answer to the module)
+
+    assert callable(distilbo.answer)
