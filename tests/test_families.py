@@ -305,8 +305,9 @@ def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path
     from distilbo.models.loading import load_initial
     from tiny_models import train_tokenizer
 
-    tiny_config("modernbert").save_pretrained(tmp_path)
-    train_tokenizer("bpe-cls", ["a few words of text", "and some more"]).save_pretrained(tmp_path)
+    tokenizer = train_tokenizer("bpe-cls", ["a few words of text", "and some more"])
+    tiny_config("modernbert", vocab_size=len(tokenizer)).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
     model, _ = load_initial(str(tmp_path), {"num_hidden_layers": 3})
     assert model.config.layer_types == ["full_attention", "sliding_attention", "full_attention"]
     model.save_pretrained(tmp_path / "saved")  # the config validates

@@ -1,8 +1,11 @@
-"""Atomic writes: a killed job never leaves a half-written file that looks finished."""
+"""Atomic writes: a killed job never leaves a half-written file that looks finished (and the
+temporary siblings it leaves are swept by the next write of the same path); and JSON reads whose
+errors name the file."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -19,6 +22,7 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{path.name}.tmp-"
+    _sweep(path.parent, prefix)
     if is_dir:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
     else:
@@ -38,6 +42,36 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _sweep(parent: Path, prefix: str) -> None:
+    """Remove what a killed writer of this path left (one writer per path: Snakemake's outputs)."""
+    for stale in parent.glob(f"{glob.escape(prefix)}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+class InputError(ValueError):
+    """An input file that is missing, unreadable or incomplete; the message names it."""
+
+
+def read_json(path: str | os.PathLike, required: tuple[str, ...] = (), what: str = "") -> dict:
+    """A JSON object from `path`, with every key of `required`; InputError names the file and the fault."""
+    what = f" ({what})" if what else ""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}{what}: file not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{path}{what}: not valid JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{path}{what}: expected a JSON object, found {type(value).__name__}")
+    missing = [k for k in required if k not in value]
+    if missing:
+        raise InputError(f"{path}{what}: missing required key(s) {missing}")
+    return value
 
 
 def _umask() -> int:

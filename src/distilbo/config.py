@@ -262,6 +262,51 @@ def check_space(search: Mapping) -> None:
     both = sorted(set(space.names) & set(search.get("fixed") or {}))
     if both:
         raise ConfigError(f"config: search.fixed and search.space both set {both}: a parameter is fixed or searched")
+    check_params(search)
+
+
+# Values a trial parameter can take: (low, high, whether low is allowed, whether high is allowed).
+PARAM_RANGES = {
+    "learning_rate": (0, None, False, None), "adam_epsilon": (0, None, False, None),
+    "temperature": (0, None, False, None), "weight_decay": (0, None, True, None),
+    "alpha_ce": (0, 1, True, True), "alpha_hidden": (0, None, True, None),
+    "dropout": (0, 1, True, False), "attention_dropout": (0, 1, True, False), "qa_dropout": (0, 1, True, False),
+    "n_layers": (1, None, True, None), "n_heads": (1, None, True, None), "batch_size": (1, None, True, None),
+    "warmup_steps": (0, None, True, None), "max_steps": (1, None, True, None), "epochs": (0, None, False, None),
+}
+
+
+def check_params(search: Mapping) -> None:
+    """Every parameter search.fixed, search.space and search.baseline name is one a trial takes,
+    and every value or bound it can take works (a learning rate above 0, dropout in [0, 1))."""
+    from distilbo.trial import TRIAL_PARAMS  # the trial's own list (loads torch: start-up only)
+
+    for section in ("fixed", "space", "baseline"):
+        unknown = sorted(set(search.get(section) or {}) - set(TRIAL_PARAMS))
+        if unknown:
+            raise ConfigError(f"config: search.{section}: {unknown} are not trial parameters; a trial takes "
+                              f"{', '.join(sorted(TRIAL_PARAMS))}")
+    values = [(f"search.fixed.{k}", v) for k, v in (search.get("fixed") or {}).items()]
+    values += [(f"search.baseline.{k}", v) for k, v in (search.get("baseline") or {}).items()]
+    for name, dim in search["space"].items():
+        values += [(f"search.space.{name}.{b}", dim[b]) for b in ("low", "high") if b in dim]
+    for key, value in values:
+        param = key.split(".")[2]
+        if param not in PARAM_RANGES or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        low, high, low_ok, high_ok = PARAM_RANGES[param]
+        # a space's upper bound may touch an open end (the reference searched dropout up to 1.0):
+        # a real drawn from the interval lands on it with probability 0
+        high_ok = high_ok or key.endswith(".high")
+        if not _in_range(value, low, high, low_ok, high_ok):
+            bounds = f"{'[' if low_ok else '('}{low}, {high if high is not None else 'inf'}{']' if high_ok else ')'}"
+            raise ConfigError(f"config: {key} is {value}: {param} must lie in {bounds}")
+
+
+def _in_range(value, low, high, low_ok, high_ok) -> bool:
+    above = value >= low if low_ok else value > low
+    below = high is None or (value <= high if high_ok else value < high)
+    return above and below
 
 
 def reference_markdown() -> str:

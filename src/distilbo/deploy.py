@@ -29,6 +29,12 @@ class DeployError(RuntimeError):
     """A variant that could not be made or measured; the message names the model and the step."""
 
 
+# Faults of the machine, not of the model: out of disk (ENOSPC), an unreadable file, host memory.
+# They fail the job, which records nothing and can be resumed; only DeployError becomes a
+# variant's failure in the history.
+INFRASTRUCTURE = (OSError, MemoryError)
+
+
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     """The model as one ONNX file (batch and sequence dynamic), written atomically. The TorchScript
     exporter: one self-contained file in seconds (the dynamo exporter takes 5x longer and splits
@@ -51,6 +57,8 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
             warnings.simplefilter("ignore")
             torch.onnx.export(_ByName(model, inputs), examples, str(tmp), input_names=list(inputs),
                               output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    except INFRASTRUCTURE:
+        raise  # a full disk or host memory fails the job (resumable), never the model
     except Exception as err:  # the exporter raises many kinds; the caller reports per model
         raise DeployError(f"ONNX export to {path} failed: {type(err).__name__}: {err}") from err
     finally:
@@ -85,6 +93,8 @@ def quantize_int8(onnx_path: str | os.PathLike, path: str | os.PathLike) -> Path
         with atomic_path(path) as tmp:
             quantize_dynamic(str(onnx_path), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
                              reduce_range=True)
+    except INFRASTRUCTURE:
+        raise
     except Exception as err:
         raise DeployError(f"int8 quantization of {onnx_path} failed: {type(err).__name__}: {err}") from err
     finally:

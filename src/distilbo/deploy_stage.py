@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from distilbo import metrics as registry
-from distilbo.atomic import atomic_path, write_parquet
+from distilbo.atomic import InputError, atomic_path, read_json, write_parquet
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.evaluation import EvalSet
 from distilbo.models.loading import load_model
@@ -32,7 +32,7 @@ def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir:
     """The trial's ONNX fp32 and int8 files and variants.json: per precision, size_mb and the
     scores (fp32: the trial's own, which ONNX Runtime reproduces, or scored anew with `rescore`, as
     the teacher is: its own scores had a verifier; int8: scored anew), or why not."""
-    trial = json.loads(Path(metrics_path).read_text())
+    trial = read_json(metrics_path, required=("status",), what="a trial's metrics")
     with atomic_path(out_dir, is_dir=True) as tmp:
         record = _variants(model_dir, trial, evalset, tmp, rescore)
         (tmp / DEPLOY_FILES["variants"]).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -73,12 +73,15 @@ def write_latency(keys: Sequence[Mapping], deploy_dirs: Sequence[str], evalset: 
     ids = evalset.windows["example_id"]
     rows = []
     for key, d in zip(keys, deploy_dirs):
-        if json.loads((Path(d) / DEPLOY_FILES["variants"]).read_text())["status"] != registry.STATUS_OK:
+        if read_json(Path(d) / DEPLOY_FILES["variants"], required=("status",))["status"] != registry.STATUS_OK:
             continue
         for precision in registry.PRECISIONS:
             row = {**key, registry.PRECISION: precision, "reason": ""}
+            path = Path(d) / DEPLOY_FILES[precision]
+            if not path.is_file():  # the variants said it was made: a file gone is the machine's fault
+                raise InputError(f"{path}: the {precision} variant is missing")
             try:
-                reader = OnnxReader(Path(d) / DEPLOY_FILES[precision], settings["threads"])
+                reader = OnnxReader(path, settings["threads"])
                 row.update(latency(reader, evalset.data, ids, n=settings["latency_questions"],
                                    repeats=settings["latency_repeats"], timeout_s=settings["latency_timeout_s"]))
             except (TimeoutError, RuntimeError) as err:  # ONNX Runtime raises RuntimeError subclasses

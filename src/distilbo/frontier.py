@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo import metrics as registry
-from distilbo.atomic import atomic_path, write_parquet
+from distilbo.atomic import atomic_path, read_json, write_parquet
 from distilbo.history import read_latency, reference_variants, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
 from distilbo.search.objectives import Objective, feasible
@@ -95,8 +94,11 @@ def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_met
                  teacher: pd.DataFrame | None = None) -> None:
     """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them
     (`timed`: the study's latency tables; `teacher`: its variants, distilbo.history.reference_variants)."""
+    from distilbo.models.loading import check_model_dir  # torch: only when a pick is exported
+
+    check_model_dir(run["model"])  # never ship a pick without its weights or tokenizer
     shutil.copytree(run["model"], dest)
-    metrics = json.loads(Path(run["metrics"]).read_text())
+    metrics = read_json(run["metrics"], required=("status",), what="a trial's metrics")
     card = model_card(row, metrics, teacher_metrics, param_names, quality)
     if run.get("deploy"):
         mine = None if timed is None else timed_rows(timed, int(row["round"]), int(row["trial"]))
@@ -108,7 +110,7 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
                  teacher: pd.DataFrame | None = None) -> str:
     """Copy the trial's ONNX files into dest/onnx/ and say how to run them; a variant that could
     not be made is reported here (the Hugging Face export above still stands)."""
-    record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
+    record = read_json(Path(deploy_dir) / DEPLOY_FILES["variants"], required=("status",), what="deployment variants")
     if record["status"] != registry.STATUS_OK:
         log.error("%s: no ONNX files: %s", dest.name, record["reason"])
         return f"\n## ONNX\nNo ONNX files: {record['reason']}\n"

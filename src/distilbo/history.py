@@ -6,7 +6,6 @@ Light on purpose (pandas only, no torch or transformers): the observe job runs i
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from distilbo import metrics
-from distilbo.atomic import write_parquet
+from distilbo.atomic import read_json, write_parquet
 from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.history")
@@ -73,7 +72,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     rows = []
     for _, s in sources.iterrows():
         k = int(s["trial"])
-        m = json.loads(Path(metrics_paths[k]).read_text())
+        m = read_json(metrics_paths[k], required=("status",), what="a trial's metrics")
         row = {"round": int(s["round"]), "trial": k, "origin": s.get("origin", "")}
         row.update({n: s[n] for n in FIDELITY_COLUMNS if n in s})
         row.update({n: s[n] for n in param_names if n in s})
@@ -100,7 +99,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
 def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
     """A history row: the suggestion's columns, the trial's status and every trial metric; the
     variant's precision in a study that measures variants."""
-    out = {**row, "status": m.get("status", metrics.STATUS_FAILED), "reason": m.get("reason", "")}
+    out = {**row, "status": m["status"], "reason": m.get("reason", "")}
     out.update({k: m.get(k, np.nan) for k in metrics.TRIAL})
     if precision is not None:
         out[metrics.PRECISION] = precision
@@ -134,7 +133,7 @@ def timing_setup(timed: pd.DataFrame) -> str:
 def reference_variants(deploy_dir: str, latency_path: str) -> pd.DataFrame:
     """The teacher's variants, for reference: one row per precision with its size_mb, scores and
     latency (empty when they could not be made)."""
-    record = json.loads((Path(deploy_dir) / DEPLOY_FILES["variants"]).read_text())
+    record = read_json(Path(deploy_dir) / DEPLOY_FILES["variants"], required=("status",), what="deployment variants")
     if record["status"] != metrics.STATUS_OK:
         log.warning("%s: no teacher variants: %s", deploy_dir, record["reason"])
         return pd.DataFrame(columns=[metrics.PRECISION, "size_mb", "latency_ms", "latency_iqr_ms"])
@@ -148,7 +147,7 @@ def reference_variants(deploy_dir: str, latency_path: str) -> pd.DataFrame:
 def deployed_metrics(variants_path: str, timed: pd.DataFrame, r: int, i: int, precision: str) -> dict:
     """What the history records of one variant of a trial: its scores, size_mb and latency. A
     variant that could not be made or timed was not delivered: status failed, and why."""
-    record = json.loads(Path(variants_path).read_text())
+    record = read_json(variants_path, required=("status",), what="deployment variants")
     if record["status"] != metrics.STATUS_OK:
         return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {record['reason']}"}
     row = timed_rows(timed, r, i, precision)

@@ -18,7 +18,6 @@ nothing and adds no row to the history)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from distilbo.atomic import write_parquet
+from distilbo.atomic import read_json, write_parquet
 from distilbo.config import rung_training, slot_rungs
 from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
 from distilbo.layout import STATE_FILE
@@ -96,7 +95,7 @@ def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
     """One row per run from its metrics.json: round, trial, status, parameters and metrics."""
     rows = []
     for path in metrics_paths:
-        m = json.loads(Path(path).read_text())
+        m = read_json(path, required=("status",), what="a trial's metrics")
         if m.get("status") == STATUS_SKIPPED:
             continue
         if "params" not in m or "round" not in m:

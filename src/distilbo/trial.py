@@ -27,6 +27,8 @@ log = logging.getLogger("distilbo.trial")
 # Trial parameters that are training settings (the rest describe the student's shape).
 TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "hidden_layers", "learning_rate", "warmup_steps",
                 "weight_decay", "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
+# Every parameter a trial takes: training settings, the student's shape, the deployment variant.
+TRIAL_PARAMS = TRAIN_PARAMS + tuple(StudentShape.__dataclass_fields__) + (PRECISION,)
 
 
 def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:
@@ -76,7 +78,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     its metrics. A promotion (rung.resume) continues its parent's run and then removes the parent's
     state: a measurement is promoted once."""
     # a trial's precision names a deployment variant (distilbo.deploy_stage): it trains in fp32
-    unknown = set(params) - set(TRAIN_PARAMS) - set(StudentShape.__dataclass_fields__) - {PRECISION}
+    unknown = set(params) - set(TRIAL_PARAMS)
     if unknown:
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
                          f"({sorted(StudentShape.__dataclass_fields__)}), training settings ({list(TRAIN_PARAMS)}) "

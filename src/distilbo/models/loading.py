@@ -37,12 +37,49 @@ def resolve_model_source(source: str) -> str:
     return path
 
 
-def load_tokenizer(source: str):
-    """A fast tokenizer (the windows need its offsets) from any model location."""
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_source(source))
+# A directory's tokenizer is one of these files (fast, WordPiece/BPE vocabularies, SentencePiece).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spm.model",
+                   "sentencepiece.bpe.model")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def load_tokenizer(source: str, config=None):
+    """A fast tokenizer (the windows need its offsets) from any model location, checked against the
+    model's config (`config`, or the location's own when it has one)."""
+    path = resolve_model_source(source)
+    if os.path.isdir(path) and not any(os.path.exists(os.path.join(path, f)) for f in TOKENIZER_FILES):
+        raise ModelSourceError(f"model {source!r}: {path} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
+    tokenizer = AutoTokenizer.from_pretrained(path)
     if not tokenizer.is_fast:
         raise ModelSourceError(f"tokenizer of {source!r} is not a fast tokenizer (offsets are needed)")
+    if config is None and os.path.isfile(os.path.join(path, "config.json")):
+        config = AutoConfig.from_pretrained(path)
+    if config is not None:
+        check_vocabulary(tokenizer, config, source)
     return tokenizer
+
+
+def check_vocabulary(tokenizer, config, source: str) -> None:
+    """The tokenizer's ids fit the model's embeddings, and cover most of them: a tokenizer far
+    smaller than the vocabulary is a wrong or missing one (every word would become unknown)."""
+    n, vocab = len(tokenizer), getattr(config, "vocab_size", None)
+    if vocab and n > vocab:
+        raise ModelSourceError(f"model {source!r}: the tokenizer has {n} tokens, more than the model's "
+                               f"vocab_size {vocab}")
+    if vocab and n < vocab // 2:
+        raise ModelSourceError(f"model {source!r}: the tokenizer has {n} tokens for a vocab_size of {vocab}: "
+                               "its tokenizer files do not belong to this model, or are missing")
+
+
+def check_model_dir(path: str | Path) -> None:
+    """A saved model directory distilbo reads or ships: config, weights and tokenizer present, the
+    tokenizer's vocabulary the model's. Errors name the directory and what is missing."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        raise ModelSourceError(f"{path}: not a model directory (no config.json)")
+    if not any((path / f).is_file() for f in WEIGHT_FILES):
+        raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
+    load_tokenizer(str(path))
 
 
 def load_config(source: str):
@@ -62,8 +99,8 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
     a randomly initialized model of that config, changed by random_init (init's tokenizer and
     vocabulary). The model is of a supported family."""
     path = resolve_model_source(init)
-    tokenizer = AutoTokenizer.from_pretrained(path)
     config = load_config(init)
+    tokenizer = load_tokenizer(init, config)
     if random_init:
         for key, value in dict(random_init).items():
             setattr(config, key, value)
@@ -80,6 +117,8 @@ def load_model(path: str | Path) -> torch.nn.Module:
     from distilbo.models.pruned import model_class
 
     config = load_config(str(path))
+    if os.path.isdir(path) and not any((Path(path) / f).is_file() for f in WEIGHT_FILES):
+        raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
     return model_class(config).from_pretrained(path, config=config)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
-from distilbo.atomic import atomic_path
+from distilbo.atomic import atomic_path, read_json
 from distilbo import metrics as registry
 from distilbo.history import read_latency, reference_variants, timing_setup, trials
 from distilbo.layout import trial_key
@@ -83,7 +82,7 @@ def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, object
     out = Path(out_dir)
     history = pd.read_parquet(inputs["history"])
     scenarios = pd.read_parquet(inputs["scenarios"])
-    teacher = json.loads(Path(inputs["teacher_metrics"]).read_text())
+    teacher = read_json(inputs["teacher_metrics"], what="the teacher's metrics")
     quality, size = frontier_cfg["quality"], frontier_cfg["size"]
     space = SearchSpace(search["space"])
     front = pareto_front(history, objectives)

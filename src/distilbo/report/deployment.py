@@ -3,13 +3,13 @@ latency, quality), which of them enter the history (both when the precision is s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
 from distilbo import metrics as registry
+from distilbo.atomic import read_json
 from distilbo.history import timed_rows, trials
 from distilbo.layout import DEPLOY_FILES, trial_key
 
@@ -26,7 +26,7 @@ def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: 
     rows = []
     for _, h in trials(ok).iterrows():
         r, i = int(h["round"]), int(h["trial"])
-        record = json.loads((Path(deploy_dirs[trial_key(r, i)]) / DEPLOY_FILES["variants"]).read_text())
+        record = read_json(Path(deploy_dirs[trial_key(r, i)]) / DEPLOY_FILES["variants"], required=("status",))
         for precision in registry.PRECISIONS:
             row = {"round": r, "trial": i, registry.PRECISION: precision, "candidate": (r, i, precision) in held,
                    "size_mb": record[precision]["size_mb"], quality: record[precision].get(quality)}

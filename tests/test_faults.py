@@ -1,0 +1,119 @@
+"""Faults are not model failures: a full disk, a missing or broken input and a killed writer fail
+the job (nothing recorded, the study resumable); bad model directories and config typos stop with
+the file or key named."""
+
+import errno
+import json
+
+import pandas as pd
+import pytest
+
+from distilbo.atomic import InputError, atomic_path, read_json
+from distilbo.config import ConfigError, check_config
+from test_config import load
+from tiny_models import tiny_model
+
+
+def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path, monkeypatch):
+    from distilbo import deploy, deploy_stage
+
+    model = tiny_model("bert")
+    (tmp_path / "m.json").write_text(json.dumps({"status": "ok", "span_f1": 1.0}))
+    model.save_pretrained(tmp_path / "model")
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(deploy.torch.onnx, "export", no_space)
+    with pytest.raises(OSError, match="No space left"):
+        deploy_stage.write_variants(str(tmp_path / "model"), str(tmp_path / "m.json"), evalset=None,
+                                    out_dir=str(tmp_path / "deploy"))
+    assert not (tmp_path / "deploy").exists()  # nothing that looks finished, so a re-run makes it
+    assert not list(tmp_path.glob(".deploy.tmp-*"))
+
+    def cannot_trace(*args, **kwargs):
+        raise RuntimeError("unsupported operator")  # what the model itself cannot do is a variant's failure
+
+    monkeypatch.setattr(deploy.torch.onnx, "export", cannot_trace)
+    record = deploy_stage.write_variants(str(tmp_path / "model"), str(tmp_path / "m.json"), evalset=None,
+                                         out_dir=str(tmp_path / "deploy"))
+    assert record["status"] == "failed" and "unsupported operator" in record["reason"]
+
+
+def test_a_metrics_file_without_its_status_names_the_file(tmp_path):
+    from distilbo.history import observe_round
+
+    pd.DataFrame({"round": [0], "trial": [0], "origin": ["baseline"], "n_layers": [2]}).to_parquet(tmp_path / "s.parquet")
+    (tmp_path / "m.json").write_text(json.dumps({"span_f1": 50.0}))
+    with pytest.raises(InputError, match=r"m\.json \(a trial's metrics\): missing required key\(s\) \['status'\]"):
+        observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / "m.json")], None, str(tmp_path / "o.parquet"),
+                      ["n_layers"])
+    assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.parametrize("text, fault", [("", "not valid JSON"), ("[1, 2]", "expected a JSON object"),
+                                         ('{"status": "ok"', "not valid JSON")])
+def test_json_read_errors_name_the_file(tmp_path, text, fault):
+    (tmp_path / "x.json").write_text(text)
+    with pytest.raises(InputError, match=f"x.json.*{fault}"):
+        read_json(tmp_path / "x.json")
+    with pytest.raises(InputError, match="gone.json: file not found"):
+        read_json(tmp_path / "gone.json")
+
+
+def test_the_frontier_never_exports_a_pick_without_its_weights_or_tokenizer(tmp_path, tokenizer):
+    from distilbo.frontier import export_model
+    from distilbo.models.loading import ModelSourceError
+
+    model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
+    model.save_pretrained(tmp_path / "model")
+    (tmp_path / "metrics.json").write_text(json.dumps({"status": "ok"}))
+    run = {"model": str(tmp_path / "model"), "metrics": str(tmp_path / "metrics.json")}
+    row = pd.Series({"scenario": "baseline", "definition": "", "round": 0, "trial": 0})
+    with pytest.raises(ModelSourceError, match="model has no tokenizer"):
+        export_model(row, run, tmp_path / "out", None, [], "exact")
+    tokenizer.save_pretrained(tmp_path / "model")
+    (tmp_path / "model" / "model.safetensors").unlink()
+    with pytest.raises(ModelSourceError, match="model: no weights"):
+        export_model(row, run, tmp_path / "out", None, [], "exact")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_teacher_without_its_tokenizer_files_is_refused_not_trained_on_unknowns(tmp_path, tokenizer):
+    from distilbo.models.loading import ModelSourceError, load_initial, load_tokenizer
+
+    tiny_model("bert", vocab_size=tokenizer.vocab_size).save_pretrained(tmp_path)
+    with pytest.raises(ModelSourceError, match="has no tokenizer"):
+        load_initial(str(tmp_path))
+    tiny_model("bert", vocab_size=4 * tokenizer.vocab_size).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    with pytest.raises(ModelSourceError, match=r"tokenizer has \d+ tokens for a vocab_size of"):
+        load_tokenizer(str(tmp_path))
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"search__space__learning_rate": {"type": "real", "low": 1e-4, "high": 1e-2, "lg": True}}, "lg"),
+    ({"search__fixed": {"pruning_sed": 1}}, r"search\.fixed: \['pruning_sed'\] are not trial parameters"),
+    ({"search__space__learning_rate": {"type": "real", "low": -1e-3, "high": 1e-2}},
+     r"search\.space\.learning_rate\.low is -0\.001: learning_rate must lie in \(0, inf\)"),
+    ({"search__fixed": {"dropout": 1.0, "pruning_seed": 1}}, r"search\.fixed\.dropout is 1\.0: dropout must lie in \[0, 1\)"),
+])
+def test_config_typos_and_impossible_ranges_stop_at_start_up(changes, named):
+    from snakemake.exceptions import WorkflowError  # the schema's refusal, as the Snakefile validates
+
+    with pytest.raises((ConfigError, WorkflowError), match=named):
+        check_config(load(**changes))
+
+
+def test_a_killed_writers_temporary_is_swept_by_the_next_write(tmp_path):
+    stale_dir = tmp_path / ".model.tmp-abc123"
+    stale_dir.mkdir()
+    (stale_dir / "weights").write_text("half")
+    (tmp_path / ".metrics.json.tmp-xyz").write_text("{")
+    (tmp_path / ".other.tmp-1").write_text("not mine")
+    with atomic_path(tmp_path / "model", is_dir=True) as tmp:
+        (tmp / "config.json").write_text("{}")
+    with atomic_path(tmp_path / "metrics.json") as tmp:
+        tmp.write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-1", "metrics.json", "model"]
+
