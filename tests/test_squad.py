@@ -23,6 +23,8 @@ def test_loads_one_row_per_question(tiny_json):
     (json.dumps({"data": [{"paragraphs": []}]}), "'title'"),
     (json.dumps({"data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "q9", "question": "?"}]}]}]}),
      "question q9: missing key 'answers'"),
+    (json.dumps({"data": [{"title": "T", "paragraphs": [{"context": " ", "qas": []}]}]}),
+     "article 'T' paragraph 0: empty context"),
 ])
 def test_bad_files_name_the_file_and_the_fault(tmp_path, text, needle):
     path = tmp_path / "bad.json"

@@ -75,6 +75,8 @@ def _article_rows(article: dict, path: Path, index: int, labeled: bool) -> Itera
     for j, paragraph in enumerate(_need(article, "paragraphs", f"{path}: article {title!r}")):
         where = f"{path}: article {title!r} paragraph {j}"
         context = _need(paragraph, "context", where)
+        if not isinstance(context, str) or not context.strip():
+            raise DataError(f"{where}: empty context (a question needs a text to answer from)")
         for qa in _need(paragraph, "qas", where):
             qid = _need(qa, "id", f"{where} question")
             yield _question_row(qa, str(qid), title, context, f"{path}: question {qid}", labeled)
