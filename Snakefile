@@ -1,4 +1,4 @@
-# distilbo: distill a BERT question-answering teacher into smaller students chosen by
+# distilbo: distill a question-answering teacher of any supported family into smaller students chosen by
 # multi-objective Bayesian optimization. Stages live in workflow/rules/*.smk; logic in src/distilbo.
 import sys
 

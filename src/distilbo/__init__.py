@@ -1,5 +1,5 @@
-"""distilbo: distill a BERT question-answering teacher into smaller students chosen by
-multi-objective Bayesian optimization."""
+"""distilbo: distill a question-answering teacher (BERT, RoBERTa, DeBERTa, ModernBERT, ...) into smaller
+students chosen by multi-objective Bayesian optimization."""
 
 __version__ = "0.1.0"
 
