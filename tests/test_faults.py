@@ -117,3 +117,52 @@ def test_a_killed_writers_temporary_is_swept_by_the_next_write(tmp_path):
         tmp.write_text("{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-1", "metrics.json", "model"]
 
+
+
+# Loaded by every Python process of a run whose PYTHONPATH names its folder: the deploy stage's
+# ONNX export then meets a full disk, as a real one would (nothing in distilbo knows of it).
+FULL_DISK = """
+import errno, os
+if os.environ.get("DISTILBO_TEST_FULL_DISK"):
+    import torch.onnx
+
+    def export(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    torch.onnx.export = export
+"""
+
+
+@pytest.mark.slow
+def test_after_a_full_disk_in_the_deploy_stage_a_rerun_gives_the_uninterrupted_results(smoke, tmp_path):
+    import os
+    import shutil
+    import time
+
+    from conftest import snakemake
+
+    results = tmp_path / "study"
+    shutil.copytree(smoke, results, symlinks=True)
+    deploy = results / "search" / "round-1" / "trial-1" / "deploy"
+    later = time.time() + 5  # the trial's metrics changed: its variants are made anew
+    os.utime(deploy.parent / "metrics.json", (later, later))
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(FULL_DISK)
+    env = {"PYTHONPATH": str(tmp_path / "inject"), "DISTILBO_TEST_FULL_DISK": "1"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        res = snakemake(results=results, check=False)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    logs = "".join(p.read_text() for p in (results / "logs").rglob("*") if p.is_file() and "variants" in str(p))
+    assert res.returncode != 0 and "No space left on device" in logs + res.stdout + res.stderr
+    assert not deploy.exists()  # no variant recorded as failed
+    assert not list((results / "search" / "round-1" / "trial-1").glob(".deploy.tmp-*"))
+    snakemake(results=results)  # the space is back
+    timing = ["latency_ms", "latency_iqr_ms"]
+    for name in ("search/round-1/observations.parquet", "frontier/frontier.parquet", "frontier/scenarios.parquet"):
+        got, expected = (pd.read_parquet(d / name) for d in (results, smoke))
+        pd.testing.assert_frame_equal(got.drop(columns=timing, errors="ignore"),
+                                      expected.drop(columns=timing, errors="ignore"))
