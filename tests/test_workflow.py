@@ -380,9 +380,11 @@ def test_extending_a_rung_study_runs_exactly_one_more_round(fidelity, tmp_path):
     assert "finetune_teacher" not in counts
 
 
-@pytest.mark.parametrize("name", ["config/paper.yaml", "config/paper-roberta.yaml"])
-def test_paper_config_validates_and_builds_the_whole_dag(name):
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", name], cwd=ROOT,
+@pytest.mark.parametrize("name, profile", [("config/paper.yaml", []), ("config/paper-roberta.yaml", []),
+                                           ("config/paper.yaml", ["--profile", "profiles/workstation", "--cores", "8",
+                                                                  "--resources", "gpu=2"])])
+def test_paper_config_validates_and_builds_the_whole_dag(name, profile):
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", *profile, "--configfile", name], cwd=ROOT,
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     counts = _job_counts(res.stdout + res.stderr)

@@ -4,11 +4,14 @@ import torch
 
 from distilbo.config import completed
 from distilbo.history import trial_params
+from distilbo.devices import take_devices
 from distilbo.logs import setup_logging
 from distilbo.promotion import plan_trial
 from distilbo.trial import distill_trial, skip_slot
 
 setup_logging(snakemake.log[0])
+# a GPU of its own on a workstation (profiles/workstation), held until the job ends
+gpus = take_devices(int(getattr(snakemake.resources, "gpu", 0)))
 torch.set_num_threads(snakemake.threads)
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input
 out = dict(snakemake.output)
