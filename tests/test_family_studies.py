@@ -27,7 +27,8 @@ def family_study(model_type: str, tmp_path) -> dict:
         "teacher": {"init": str(init), "random_init": {"num_hidden_layers": 3},
                     "train": {"max_steps": 6, "batch_size": 8, "learning_rate": 1.0e-3}},
         "student": {"train": {"max_steps": 3, "batch_size": 8, "learning_rate": 1.0e-3, "alpha_hidden": 0.5}},
-        "search": {"rounds": 1, "batch_size": 2, "initial_points": 2,
+        # one trial, the baseline: fewer layers (2 of 3) and pruned heads (3 of 4)
+        "search": {"rounds": 1, "batch_size": 1, "initial_points": 1,
                    "fixed": {"head_choice": "importance", "precision": "int8", "alpha_ce": 0.5, "temperature": 2.0,
                              "learning_rate": 1.0e-3},
                    "baseline": {"n_layers": 2, "n_heads": 3},
@@ -46,15 +47,16 @@ def test_a_one_round_study_of_every_family(model_type, tmp_path):
     cfg = family_study(model_type, tmp_path)
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(path)], cwd=ROOT,
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     results = tmp_path / "results"
+    # the frontier and its exports (the report is the smoke study's to test): fewer jobs, CI's time
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", str(results / "frontier" / "models"),
+                          "--configfile", str(path)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     history = pd.read_parquet(results / "search" / "round-0" / "observations.parquet")
-    assert (history["status"] == "ok").all() and len(history) == 2
+    assert (history["status"] == "ok").all() and len(history) == 1
     assert json.loads((results / "teacher" / "model" / "config.json").read_text())["model_type"] == model_type
-    pruned = [json.loads((results / "search" / "round-0" / f"trial-{i}" / "model" / "config.json").read_text())
-              for i in range(2)]
-    assert any("kept_heads" in c for c in pruned)  # the baseline keeps 3 of 4 heads
+    student = json.loads((results / "search" / "round-0" / "trial-0" / "model" / "config.json").read_text())
+    assert len(student["kept_heads"]) == 2 and all(len(k) == 3 for k in student["kept_heads"])
+    assert student["model_type"] == model_type
     exported = list((results / "frontier" / "models").glob("*/onnx/model-int8.onnx"))
     assert exported
