@@ -318,3 +318,17 @@ def test_distilbo_answer_stays_callable_once_its_module_is_imported():
     import distilbo.answer  # noqa: F401  (rebinds distilbo.answer to the module)
 
     assert callable(distilbo.answer)
+
+
+def test_every_described_module_is_where_the_description_says(teacher):
+    """A description that names a module the model lacks would cut nothing, silently."""
+    from torch import nn
+
+    from distilbo.models.families import resolve
+
+    family = family_of(teacher.config)
+    assert isinstance(resolve(teacher, family.qa_head), nn.Linear)
+    for layer in family.layer_list(teacher):
+        assert all(isinstance(resolve(layer, p), nn.Linear) for p in family.feed_forward + (family.output,))
+        assert isinstance(resolve(layer, family.projections[0]), nn.Linear)
+        assert resolve(layer, family.attention) is not None

@@ -279,7 +279,7 @@ PARAM_RANGES = {
 def check_params(search: Mapping) -> None:
     """Every parameter search.fixed, search.space and search.baseline name is one a trial takes,
     and every value or bound it can take works (a learning rate above 0, dropout in [0, 1))."""
-    from distilbo.trial import TRIAL_PARAMS  # the trial's own list (loads torch: start-up only)
+    from distilbo.params import TRIAL_PARAMS
 
     for section in ("fixed", "space", "baseline"):
         unknown = sorted(set(search.get(section) or {}) - set(TRIAL_PARAMS))

@@ -19,16 +19,12 @@ from distilbo.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
 from distilbo.models.loading import load_initial, load_model
 from distilbo.promotion import Rung
 from distilbo.run import run_training, write_without_model
-from distilbo.models.students import StudentShape, build_student, hidden_pairs
+from distilbo.models.students import build_student, hidden_pairs
+from distilbo.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
 from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
 
-# Trial parameters that are training settings (the rest describe the student's shape).
-TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "hidden_layers", "learning_rate", "warmup_steps",
-                "weight_decay", "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
-# Every parameter a trial takes: training settings, the student's shape, the deployment variant.
-TRIAL_PARAMS = TRAIN_PARAMS + tuple(StudentShape.__dataclass_fields__) + (PRECISION,)
 
 
 def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:

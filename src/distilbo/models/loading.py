@@ -77,9 +77,13 @@ def check_model_dir(path: str | Path) -> None:
     path = Path(path)
     if not (path / "config.json").is_file():
         raise ModelSourceError(f"{path}: not a model directory (no config.json)")
+    _require_weights(path)
+    load_tokenizer(str(path))
+
+
+def _require_weights(path: Path) -> None:
     if not any((path / f).is_file() for f in WEIGHT_FILES):
         raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
-    load_tokenizer(str(path))
 
 
 def load_config(source: str):
@@ -117,8 +121,8 @@ def load_model(path: str | Path) -> torch.nn.Module:
     from distilbo.models.pruned import model_class
 
     config = load_config(str(path))
-    if os.path.isdir(path) and not any((Path(path) / f).is_file() for f in WEIGHT_FILES):
-        raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
+    if os.path.isdir(path):
+        _require_weights(Path(path))
     return model_class(config).from_pretrained(path, config=config)
 
 

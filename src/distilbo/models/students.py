@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -16,22 +15,7 @@ from transformers import PreTrainedModel
 from distilbo.models.families import Family, family_of, head_size, layer_types, resolve
 from distilbo.models.loading import num_parameters
 from distilbo.models.pruned import model_class
-
-
-@dataclass(frozen=True)
-class StudentShape:
-    n_layers: int
-    n_heads: int
-    pruning_seed: int = 0
-    dropout: float = 0.1
-    attention_dropout: float = 0.1
-    qa_dropout: float = 0.1
-    layer_choice: str = "even"
-    head_choice: str = "random"
-
-    @classmethod
-    def from_params(cls, params: Mapping) -> "StudentShape":
-        return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
+from distilbo.params import StudentShape
 
 
 # Which teacher layers a student keeps: "even" spreads them over the depth (DistilBERT picked
