@@ -2,6 +2,7 @@
 a tiny random teacher of each, their exact size, their logits, loading without distilbo, head
 importance, ONNX."""
 
+import json
 import itertools
 import subprocess
 import sys
@@ -276,8 +277,6 @@ def test_students_of_distilbo_0_1_load_with_their_head_counts(tmp_path):
 
 def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer):
     """A model directory whose config names a module of its own: distilbo loads its own classes."""
-    import json
-
     import distilbo
 
     model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
@@ -285,12 +284,28 @@ def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer
     tokenizer.save_pretrained(tmp_path)
     marker = tmp_path / "ran"
     (tmp_path / "planted.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
-                                         "from transformers import BertForQuestionAnswering as Model\n")
+                                         "from transformers import BertForQuestionAnswering\n"
+                                         "class Model(BertForQuestionAnswering):\n    pass\n")
     config = json.loads((tmp_path / "config.json").read_text())
     config["auto_map"] = {"AutoModelForQuestionAnswering": "planted.Model"}
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert isinstance(distilbo.answer(str(tmp_path), "Who fought?", "The Normans fought."), str)
     assert not marker.exists()
+    distilbo.answer(str(tmp_path), "Who fought?", "The Normans fought.", trust_remote_code=True)
+    assert marker.read_text() == "ran"  # the user's opt-in, and only then
+
+
+def test_a_model_that_needs_its_own_code_is_refused_with_the_opt_in_named(tmp_path, tokenizer):
+    from distilbo.answer import main
+    from distilbo.models.loading import ModelSourceError
+
+    tiny_model("bert", vocab_size=tokenizer.vocab_size).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config.update(model_type="albert")  # a family distilbo has no classes for
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelSourceError, match=r"albert.*--trust-remote-code"):
+        main([str(tmp_path), "-q", "Who?", "-c", "The Normans."])
 
 
 def test_layer_types_continue_their_pattern():

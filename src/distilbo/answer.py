@@ -33,9 +33,10 @@ def default_settings() -> dict:
 
 
 @lru_cache(maxsize=4)
-def load(model_dir: str, onnx: str | None = None):
+def load(model_dir: str, onnx: str | None = None, trust_remote_code: bool = False):
     """(model, its settings, tokenizer, the (verifier, encoder) saved beside a teacher or None).
-    onnx: "fp32" or "int8" runs the exported ONNX file (onnx/ in the directory) instead."""
+    onnx: "fp32" or "int8" runs the exported ONNX file (onnx/ in the directory) instead.
+    trust_remote_code: the user's opt-in to run a class the directory brings (never the default)."""
     if onnx:
         path = Path(model_dir) / "onnx" / DEPLOY_FILES.get(onnx, "")
         if onnx not in PRECISIONS or not path.is_file():
@@ -44,16 +45,16 @@ def load(model_dir: str, onnx: str | None = None):
         model, settings = OnnxReader(path), getattr(AutoConfig.from_pretrained(model_dir), "distilbo", None)
     else:
         # distilbo's own classes: no code from the directory runs (distilbo.models.loading.load_model)
-        model = load_model(model_dir).to(pick_device()).eval()
+        model = load_model(model_dir, trust_remote_code).to(pick_device()).eval()
         settings = getattr(model.config, "distilbo", None)
     return model, settings or {}, AutoTokenizer.from_pretrained(model_dir), verifier.load_scorer(model_dir)
 
 
 def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str], onnx: str | None = None,
-                **overrides) -> pd.DataFrame:
+                trust_remote_code: bool = False, **overrides) -> pd.DataFrame:
     """One row per question: prediction ("" for no answer), best_span, na_score (the verifier's,
-    when the model directory has one; then also reader_na_score). onnx: see `load`."""
-    model, saved, tokenizer, scorer = load(str(model_dir), onnx)
+    when the model directory has one; then also reader_na_score). onnx, trust_remote_code: see `load`."""
+    model, saved, tokenizer, scorer = load(str(model_dir), onnx, trust_remote_code)
     settings = {**default_settings(), **saved, **overrides}
     frame = pd.DataFrame({"id": [str(i) for i in range(len(questions))], "question": list(questions),
                           "context": list(contexts), "answer_texts": [[] for _ in questions],
@@ -68,9 +69,10 @@ def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str
     return out.set_index("id").loc[frame["id"]].reset_index(drop=True)
 
 
-def answer(model_dir: str, question: str, context: str, **overrides) -> str:
+def answer(model_dir: str, question: str, context: str, trust_remote_code: bool = False, **overrides) -> str:
     """The model's answer to one question about `context`, or "" when it finds none."""
-    return str(answer_many(model_dir, [question], [context], **overrides)["prediction"].iat[0])
+    return str(answer_many(model_dir, [question], [context], trust_remote_code=trust_remote_code,
+                           **overrides)["prediction"].iat[0])
 
 
 def main(argv=None) -> None:
@@ -80,9 +82,13 @@ def main(argv=None) -> None:
     parser.add_argument("--context", "-c", required=True, help="the text, or @FILE to read it from a file")
     parser.add_argument("--json", action="store_true", help="print prediction, best span and no-answer score")
     parser.add_argument("--onnx", choices=PRECISIONS, help="run the directory's ONNX file of this precision (no torch model)")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="run the model class the directory brings (its config's auto_map); off: distilbo's own "
+                             "classes load every supported family, and no code from the directory runs")
     args = parser.parse_args(argv)
     context = open(args.context[1:], encoding="utf-8").read() if args.context.startswith("@") else args.context
-    row = answer_many(args.model_dir, [args.question], [context], onnx=args.onnx).iloc[0]
+    row = answer_many(args.model_dir, [args.question], [context], onnx=args.onnx,
+                      trust_remote_code=args.trust_remote_code).iloc[0]
     if args.json:
         print(json.dumps({"answer": row["prediction"], "best_span": row["best_span"], "na_score": float(row["na_score"])}))
     else:
@@ -93,8 +99,9 @@ class _CallableModule(types.ModuleType):
     """Importing this module makes `distilbo.answer` name it instead of the package's function,
     so the module answers a call too: `distilbo.answer(dir, question, context)` works either way."""
 
-    def __call__(self, model_dir: str, question: str, context: str, **overrides) -> str:
-        return answer(model_dir, question, context, **overrides)
+    def __call__(self, model_dir: str, question: str, context: str, trust_remote_code: bool = False,
+                 **overrides) -> str:
+        return answer(model_dir, question, context, trust_remote_code, **overrides)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -81,10 +81,6 @@ class Family:
             return value[:, per_head]
         return value
 
-    def inputs(self, model_class: type) -> tuple[str, ...]:
-        """The window inputs the family's forward takes (ModernBERT, DistilBERT, MPNet: no token types)."""
-        return _forward_inputs(model_class)
-
     def set_dropout(self, config, dropout: dict[str, float]) -> None:
         for setting, value in dropout.items():
             for key in self.dropout.get(setting, ()):
@@ -136,7 +132,9 @@ def family_of(config) -> Family:
 
 
 @functools.lru_cache(maxsize=None)
-def _forward_inputs(model_class: type) -> tuple[str, ...]:
+def forward_inputs(model_class: type) -> tuple[str, ...]:
+    """The window inputs a model class's forward takes (ModernBERT, DistilBERT, MPNet: no token
+    types). Read from the signature, so a class of any family (or remote code) answers."""
     taken = inspect.signature(model_class.forward).parameters
     return tuple(k for k in WINDOW_INPUTS if k in taken)
 
@@ -145,14 +143,14 @@ def model_inputs(model: nn.Module, batch: dict) -> dict:
     """What of a batch to pass to `model`: the inputs it takes (an ONNX reader names its own in
     `input_names`), those the windows have. Windows without token types (a tokenizer that makes
     none) leave a model that takes them to its default of zeros."""
-    names = getattr(model, "input_names", None) or family_of(model.config).inputs(type(model))
+    names = getattr(model, "input_names", None) or forward_inputs(type(model))
     return {k: batch[k] for k in names if k in batch}
 
 
 def export_inputs(model: nn.Module) -> tuple[str, ...]:
     """The inputs an exported file takes: the model's, token types only where they mean something
     (more than one type: RoBERTa's single type and DeBERTa-v3's none are left out)."""
-    names = family_of(model.config).inputs(type(model))
+    names = forward_inputs(type(model))
     if getattr(model.config, "type_vocab_size", 0) <= 1:
         names = tuple(k for k in names if k != "token_type_ids")
     return names

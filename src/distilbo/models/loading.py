@@ -14,7 +14,7 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
-from distilbo.models.families import family_of, kept_heads, layer_types
+from distilbo.models.families import UnsupportedFamily, family_of, kept_heads, layer_types
 
 
 class ModelSourceError(ValueError):
@@ -115,14 +115,21 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
     return AutoModelForQuestionAnswering.from_pretrained(path, config=config), tokenizer
 
 
-def load_model(path: str | Path) -> torch.nn.Module:
+def load_model(path: str | Path, trust_remote_code: bool = False) -> torch.nn.Module:
     """A saved QA model of a supported family, head-pruned students included: distilbo builds them
-    with its own classes (distilbo.models.pruned), so no code from the directory runs."""
+    with its own classes (distilbo.models.pruned), so no code from the directory runs. Only with
+    trust_remote_code (the user's opt-in) does the directory's own class (its auto_map) load."""
     from distilbo.models.pruned import model_class
 
-    config = load_config(str(path))
     if os.path.isdir(path):
         _require_weights(Path(path))
+    if trust_remote_code:
+        return AutoModelForQuestionAnswering.from_pretrained(path, trust_remote_code=True)
+    try:
+        config = load_config(str(path))
+    except (ModelSourceError, UnsupportedFamily) as err:
+        raise ModelSourceError(f"{err} (to run the model's own code, opt in: distilbo-answer "
+                               "--trust-remote-code, or answer(..., trust_remote_code=True))") from None
     return model_class(config).from_pretrained(path, config=config)
 
 
