@@ -38,6 +38,15 @@ TINY = {
 }
 
 
+def trial_metrics(status: str = "ok", **values) -> str:
+    """A trial's metrics.json text: every key its status requires (distilbo.metrics.REQUIRED), at
+    zero or a placeholder reason, then `values`."""
+    from distilbo.metrics import REQUIRED, REQUIRED_NOT_OK
+
+    needed = {k: 0.0 for k in REQUIRED.get(status, ())} or {k: "a reason" for k in REQUIRED_NOT_OK}
+    return json.dumps({**needed, "status": status, **values})
+
+
 @pytest.fixture
 def tiny_json(tmp_path):
     path = tmp_path / "tiny.json"

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import trial_metrics
 import torch
 from transformers import BertConfig
 from transformers import BertForQuestionAnswering
@@ -104,7 +105,7 @@ def _observe_variants(tmp_path, precisions):
 
     pd.DataFrame({"round": [0, 0], "trial": [0, 1], "origin": ["baseline", "initial"], "n_layers": [6, 3],
                   "precision": ["fp32", "int8"]}).to_parquet(tmp_path / "s.parquet")
-    (tmp_path / "m0.json").write_text(json.dumps({"status": "ok", "span_f1": 50.0, "num_parameters": 100}))
+    (tmp_path / "m0.json").write_text(trial_metrics(span_f1=50.0, num_parameters=100))
     (tmp_path / "m1.json").write_text(json.dumps({"status": "failed", "reason": "out of memory"}))
     timed = pd.DataFrame({"round": [0, 0], "trial": [0, 0], "precision": ["fp32", "int8"],
                           "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})

@@ -10,6 +10,7 @@ import pytest
 
 from distilbo.atomic import InputError, atomic_path, read_json
 from distilbo.config import ConfigError, check_config
+from conftest import trial_metrics
 from test_config import load
 from tiny_models import tiny_model
 
@@ -18,7 +19,7 @@ def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path
     from distilbo import deploy, deploy_stage
 
     model = tiny_model("bert")
-    (tmp_path / "m.json").write_text(json.dumps({"status": "ok", "span_f1": 1.0}))
+    (tmp_path / "m.json").write_text(trial_metrics(span_f1=1.0))
     model.save_pretrained(tmp_path / "model")
 
     def no_space(*args, **kwargs):
@@ -40,12 +41,17 @@ def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path
     assert record["status"] == "failed" and "unsupported operator" in record["reason"]
 
 
-def test_a_metrics_file_without_its_status_names_the_file(tmp_path):
+@pytest.mark.parametrize("metrics, missing", [
+    ({"span_f1": 50.0}, r"\['status'\]"),
+    ({"status": "ok", "span_f1": 50.0, "exact": 1.0}, r"status 'ok'\): missing required key\(s\) \['f1', 'best_exact'"),
+    ({"status": "failed"}, r"status 'failed'\): missing required key\(s\) \['reason'\]"),
+])
+def test_a_metrics_file_without_its_required_keys_names_the_file(tmp_path, metrics, missing):
     from distilbo.history import observe_round
 
     pd.DataFrame({"round": [0], "trial": [0], "origin": ["baseline"], "n_layers": [2]}).to_parquet(tmp_path / "s.parquet")
-    (tmp_path / "m.json").write_text(json.dumps({"span_f1": 50.0}))
-    with pytest.raises(InputError, match=r"m\.json \(a trial's metrics\): missing required key\(s\) \['status'\]"):
+    (tmp_path / "m.json").write_text(json.dumps(metrics))
+    with pytest.raises(InputError, match=r"m\.json \(a trial's metrics.*" + missing):
         observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / "m.json")], None, str(tmp_path / "o.parquet"),
                       ["n_layers"])
     assert not (tmp_path / "o.parquet").exists()
@@ -166,3 +172,50 @@ def test_after_a_full_disk_in_the_deploy_stage_a_rerun_gives_the_uninterrupted_r
         got, expected = (pd.read_parquet(d / name) for d in (results, smoke))
         pd.testing.assert_frame_equal(got.drop(columns=timing, errors="ignore"),
                                       expected.drop(columns=timing, errors="ignore"))
+
+
+def _break_metrics(study):
+    path = study / "search" / "round-1" / "trial-1" / "metrics.json"
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])  # a partial write, as from a disk that filled
+    return "search/round-1/observations.parquet", r"trial-1/metrics\.json \(a trial's metrics\): not valid JSON"
+
+
+def _break_table(study):
+    path = study / "search" / "round-1" / "observations.parquet"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    import os
+    os.utime(path, (path.stat().st_mtime + 5,) * 2)  # newer than the frontier: it is read again
+    return "frontier/frontier.parquet", r"observations\.parquet"
+
+
+def _break_pick(study):
+    picks = pd.read_parquet(study / "frontier" / "scenarios.parquet").query("found")
+    r, t = int(picks["round"].iat[0]), int(picks["trial"].iat[0])
+    (study / "search" / f"round-{r}" / f"trial-{t}" / "model" / "model.safetensors").unlink()
+    return "frontier/frontier.parquet", rf"trial-{t}/model: no weights"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", [_break_metrics, _break_table, _break_pick])
+def test_a_damaged_file_mid_study_stops_naming_it_and_changes_no_result(smoke, tmp_path, fault):
+    """A partial metrics file, a truncated table and a pick without its weights: each stops the
+    study with the file named, and what was already recorded stays as it was."""
+    import shutil
+
+    from conftest import snakemake
+
+    study = tmp_path / "study"
+    shutil.copytree(smoke, study, symlinks=True)
+    kept, named = fault(study)
+    res = snakemake("--forcerun", "frontier", results=study, check=False)
+    logs = "".join(p.read_text() for p in (study / "logs").rglob("*") if p.is_file())
+    assert res.returncode != 0
+    assert __import__("re").search(named, logs + res.stdout + res.stderr), res.stderr[-2000:]
+    # Snakemake removes a failed job's outputs: a result is gone until the file is mended, never wrong
+    assert not (study / kept).exists() or (study / kept).read_bytes() == (smoke / kept).read_bytes()
+    models = study / "frontier" / "models"
+    assert not models.exists() or sorted(models.iterdir()) == sorted(study / p.relative_to(smoke)
+                                                                     for p in (smoke / "frontier" / "models").iterdir())
+    assert not list((study / "frontier").glob(".models.tmp-*"))

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import trial_metrics
 
 from distilbo.config import ConfigError, check_fidelity, round_size, rung_training, slot_rungs
 from distilbo.history import observe_round
@@ -47,8 +48,8 @@ def test_a_trial_is_promoted_from_a_rung_once():
 
 def _metrics(path, round_, trial, span_f1, params, status="ok", rung=0):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"round": round_, "trial": trial, "rung": rung, "status": status, "span_f1": span_f1,
-                                "num_parameters": params["n_layers"] * 10, "params": params}))
+    path.write_text(trial_metrics(status, round=round_, trial=trial, rung=rung, span_f1=span_f1,
+                                  num_parameters=params["n_layers"] * 10, params=params))
     return str(path)
 
 

@@ -2,6 +2,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import trial_metrics
 import torch
 from transformers import BertForQuestionAnswering
 
@@ -80,8 +81,6 @@ def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_st
 
 
 def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, tiny_bert_config):
-    import json
-
     import pandas as pd
 
     from distilbo.history import observe_round, trial_params
@@ -96,7 +95,7 @@ def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, t
     assert (table["threshold_span_f1"] == 30.5).all()
     assert set(trial_params(str(tmp_path / "s.parquet"), 0, {})) == {"n_layers", "n_heads"}
     for i in range(2):
-        (tmp_path / f"m{i}.json").write_text(json.dumps({"status": "ok", "span_f1": 40.0 + i}))
+        (tmp_path / f"m{i}.json").write_text(trial_metrics(span_f1=40.0 + i))
     history = observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / f"m{i}.json") for i in range(2)], None,
                             str(tmp_path / "o.parquet"), ["n_layers", "n_heads"])
     assert history["threshold_span_f1"].tolist() == [30.5, 30.5]

@@ -244,3 +244,56 @@ def test_a_state_from_another_shape_is_refused(tiny_bert_config):
     other = BertConfig(**{**tiny_bert_config.to_dict(), "num_hidden_layers": 1})
     with pytest.raises(ValueError, match="not this model's"):
         train(BertForQuestionAnswering(other), _windows(8), _wsd(10, 2), resume=states[0])
+
+
+def _raise(fault):
+    def step(*args, **kwargs):
+        raise fault
+    return step
+
+
+@pytest.mark.parametrize("fault, recorded", [
+    (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),  # this batch size on this GPU
+    (RuntimeError("DefaultCPUAllocator: can't allocate memory"), False),  # the host's memory: the job's fault
+    (MemoryError(), False),
+    (OSError(28, "No space left on device"), False),
+])
+def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokenizer, tmp_path, monkeypatch,
+                                                                 fault, recorded):
+    """A failure of the model (CUDA out of memory at its batch size; divergence, above) is a trial
+    outcome; one of the machine (host memory, disk) fails the job and leaves no outputs, so the
+    study resumes once it is mended."""
+    from types import SimpleNamespace
+
+    from distilbo import run, train as training
+
+    monkeypatch.setattr(training, "train_step", _raise(fault))
+    out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
+    never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
+    cfg = TrainConfig.from_dict(dict(max_steps=5, batch_size=8))
+    if recorded:
+        metrics = run.run_training(tiny_qa, tokenizer, _windows(8), never, cfg, out)
+        assert metrics["status"] == "failed" and "out of memory at step 0" in metrics["reason"]
+        assert json.loads((tmp_path / "metrics").read_text())["status"] == "failed"
+    else:
+        with pytest.raises(type(fault)):
+            run.run_training(tiny_qa, tokenizer, _windows(8), never, cfg, out)
+        assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing recorded, nothing half-written
+
+
+def test_a_full_disk_while_saving_a_trained_model_records_nothing(tiny_qa, tokenizer, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from distilbo import run
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(run, "save_model", no_space)
+    monkeypatch.setattr(run, "latency", lambda *a, **k: {"latency_ms": 1.0})
+    out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
+    evalset = SimpleNamespace(score=lambda m: ({"exact": 1.0, "f1": 1.0, "best_f1": 1.0}, pd.DataFrame()),
+                              data=None, windows={"example_id": []}, settings={})
+    with pytest.raises(OSError, match="No space left"):
+        run.run_training(tiny_qa, tokenizer, _windows(8), evalset, TrainConfig.from_dict(dict(max_steps=2, batch_size=8)), out)
+    assert not (tmp_path / "metrics").exists()  # the metrics, written last, never claim the trial done

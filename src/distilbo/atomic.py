@@ -59,19 +59,24 @@ class InputError(ValueError):
 
 def read_json(path: str | os.PathLike, required: tuple[str, ...] = (), what: str = "") -> dict:
     """A JSON object from `path`, with every key of `required`; InputError names the file and the fault."""
-    what = f" ({what})" if what else ""
+    label = f" ({what})" if what else ""
     try:
         value = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}{what}: file not found") from None
+        raise InputError(f"{path}{label}: file not found") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{path}{what}: not valid JSON ({err})") from None
+        raise InputError(f"{path}{label}: not valid JSON ({err})") from None
     if not isinstance(value, dict):
-        raise InputError(f"{path}{what}: expected a JSON object, found {type(value).__name__}")
+        raise InputError(f"{path}{label}: expected a JSON object, found {type(value).__name__}")
+    require_keys(value, path, required, what)
+    return value
+
+
+def require_keys(value: dict, path: str | os.PathLike, required: tuple[str, ...], what: str = "") -> None:
+    """InputError naming `path` (what it holds) and each key of `required` that `value` lacks."""
     missing = [k for k in required if k not in value]
     if missing:
-        raise InputError(f"{path}{what}: missing required key(s) {missing}")
-    return value
+        raise InputError(f"{path}{f' ({what})' if what else ''}: missing required key(s) {missing}")
 
 
 def _umask() -> int:

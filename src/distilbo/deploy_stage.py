@@ -15,6 +15,7 @@ import pandas as pd
 
 from distilbo import metrics as registry
 from distilbo.atomic import InputError, atomic_path, read_json, write_parquet
+from distilbo.history import read_trial_metrics
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.evaluation import EvalSet
 from distilbo.models.loading import load_model
@@ -32,7 +33,7 @@ def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir:
     """The trial's ONNX fp32 and int8 files and variants.json: per precision, size_mb and the
     scores (fp32: the trial's own, which ONNX Runtime reproduces, or scored anew with `rescore`, as
     the teacher is: its own scores had a verifier; int8: scored anew), or why not."""
-    trial = read_json(metrics_path, required=("status",), what="a trial's metrics")
+    trial = read_trial_metrics(metrics_path)
     with atomic_path(out_dir, is_dir=True) as tmp:
         record = _variants(model_dir, trial, evalset, tmp, rescore)
         (tmp / DEPLOY_FILES["variants"]).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, read_json, write_parquet
-from distilbo.history import read_latency, reference_variants, timed_rows, timing_setup
+from distilbo.history import read_latency, read_trial_metrics, reference_variants, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
@@ -98,7 +98,7 @@ def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_met
 
     check_model_dir(run["model"])  # never ship a pick without its weights or tokenizer
     shutil.copytree(run["model"], dest)
-    metrics = read_json(run["metrics"], required=("status",), what="a trial's metrics")
+    metrics = read_trial_metrics(run["metrics"])
     card = model_card(row, metrics, teacher_metrics, param_names, quality)
     if run.get("deploy"):
         mine = None if timed is None else timed_rows(timed, int(row["round"]), int(row["trial"]))

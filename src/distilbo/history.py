@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from distilbo import metrics
-from distilbo.atomic import read_json, write_parquet
+from distilbo.atomic import read_json, require_keys, write_parquet
 from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.history")
@@ -72,7 +72,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     rows = []
     for _, s in sources.iterrows():
         k = int(s["trial"])
-        m = read_json(metrics_paths[k], required=("status",), what="a trial's metrics")
+        m = read_trial_metrics(metrics_paths[k])
         row = {"round": int(s["round"]), "trial": k, "origin": s.get("origin", "")}
         row.update({n: s[n] for n in FIDELITY_COLUMNS if n in s})
         row.update({n: s[n] for n in param_names if n in s})
@@ -94,6 +94,15 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     write_parquet(table, out)
     log.info("history: %d rows, %d ok", len(table), int(table["status"].eq(metrics.STATUS_OK).sum()))
     return table
+
+
+def read_trial_metrics(path) -> dict:
+    """A trial's metrics.json, with its status and what that status needs (metrics.REQUIRED):
+    InputError names the file and the missing keys, never a default."""
+    m = read_json(path, required=("status",), what="a trial's metrics")
+    require_keys(m, path, metrics.REQUIRED.get(m["status"], metrics.REQUIRED_NOT_OK),
+                 f"a trial's metrics, status {m['status']!r}")
+    return m
 
 
 def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:

@@ -43,3 +43,7 @@ PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", 
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 # A promotion slot of a multi-fidelity round that found nothing worth promoting: no run, no history row.
 STATUS_SKIPPED = "skipped"
+# What a trial's metrics.json holds beside its status: the scores of a run that trained (the
+# others of TRIAL can be absent: HasAns_* with no answerable question, variants' sizes), or why not.
+REQUIRED = {STATUS_OK: ("exact", "f1", "best_exact", "best_f1", "span_f1", "num_parameters")}
+REQUIRED_NOT_OK = ("reason",)

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from distilbo.atomic import read_json, write_parquet
+from distilbo.atomic import write_parquet
 from distilbo.config import rung_training, slot_rungs
-from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
+from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, read_trial_metrics, trial_params
 from distilbo.layout import STATE_FILE
 from distilbo.metrics import STATUS_SKIPPED
 from distilbo.search.objectives import Objective, feasible, objective_matrix
@@ -95,7 +95,7 @@ def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
     """One row per run from its metrics.json: round, trial, status, parameters and metrics."""
     rows = []
     for path in metrics_paths:
-        m = read_json(path, required=("status",), what="a trial's metrics")
+        m = read_trial_metrics(path)
         if m.get("status") == STATUS_SKIPPED:
             continue
         if "params" not in m or "round" not in m:
