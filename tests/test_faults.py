@@ -219,3 +219,16 @@ def test_a_damaged_file_mid_study_stops_naming_it_and_changes_no_result(smoke, t
     assert not models.exists() or sorted(models.iterdir()) == sorted(study / p.relative_to(smoke)
                                                                      for p in (smoke / "frontier" / "models").iterdir())
     assert not list((study / "frontier").glob(".models.tmp-*"))
+
+
+def test_an_empty_context_or_question_is_refused_before_any_model_loads(tmp_path):
+    import distilbo
+    from distilbo.answer import answer_many
+
+    missing = str(tmp_path / "no-model-here")  # refused before the directory is read
+    with pytest.raises(ValueError, match="question 0: empty context"):
+        distilbo.answer(missing, "Who fought?", "  ")
+    with pytest.raises(ValueError, match="question 1: empty question"):
+        answer_many(missing, ["Who?", ""], ["The Normans.", "They fought."])
+    with pytest.raises(ValueError, match="2 questions for 1 contexts"):
+        answer_many(missing, ["Who?", "When?"], ["The Normans."])

@@ -54,6 +54,12 @@ def answer_many(model_dir: str, questions: Sequence[str], contexts: Sequence[str
                 trust_remote_code: bool = False, **overrides) -> pd.DataFrame:
     """One row per question: prediction ("" for no answer), best_span, na_score (the verifier's,
     when the model directory has one; then also reader_na_score). onnx, trust_remote_code: see `load`."""
+    if len(questions) != len(contexts):
+        raise ValueError(f"{len(questions)} questions for {len(contexts)} contexts: give one context per question")
+    for n, (question, context) in enumerate(zip(questions, contexts)):
+        if not str(question).strip() or not str(context).strip():  # a model would answer it all the same
+            raise ValueError(f"question {n}: empty {'question' if not str(question).strip() else 'context'} "
+                             "(a question needs a text to answer from)")
     model, saved, tokenizer, scorer = load(str(model_dir), onnx, trust_remote_code)
     settings = {**default_settings(), **saved, **overrides}
     frame = pd.DataFrame({"id": [str(i) for i in range(len(questions))], "question": list(questions),
