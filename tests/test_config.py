@@ -130,7 +130,8 @@ def test_the_workflow_refuses_a_bad_objective_at_start_up(tmp_path):
 
 
 def test_bookkeeping_modules_import_neither_torch_nor_transformers():
-    code = ("import sys, distilbo.history, distilbo.layout, distilbo.metrics, distilbo.config, distilbo.frontier; "
+    code = ("import sys, distilbo.history, distilbo.layout, distilbo.metrics, distilbo.config, distilbo.frontier, "
+            "distilbo.retention; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
