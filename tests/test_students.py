@@ -123,3 +123,22 @@ def test_num_parameters_counts_frozen_weights_too(teacher):
     freeze_word_embeddings(teacher)
     assert num_parameters(teacher) == before == sum(p.numel() for p in teacher.parameters())
     assert not teacher.get_input_embeddings().weight.requires_grad
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_a_student_saved_in_half_precision_takes_half_the_disk_and_loads_in_float32(teacher, tokenizer, tmp_path,
+                                                                                    dtype):
+    from distilbo.models.loading import load_model, save_model
+
+    student = build_student(teacher, StudentShape(2, 2, pruning_seed=1)).eval()
+    save_model(student, tokenizer, tmp_path / "full")
+    save_model(student, tokenizer, tmp_path / "half", dtype=dtype)
+    assert next(student.parameters()).dtype == torch.float32  # the caller's model is left as it was
+    full, half = ((tmp_path / d / "model.safetensors").stat().st_size for d in ("full", "half"))
+    assert half < 0.55 * full
+    loaded = load_model(tmp_path / "half").eval()
+    assert {p.dtype for p in loaded.parameters()} == {torch.float32}
+    ids = torch.arange(1, 11).unsqueeze(0)
+    with torch.no_grad():
+        got, expected = loaded(input_ids=ids).start_logits, student(input_ids=ids).start_logits
+    torch.testing.assert_close(got, expected, atol=0.05, rtol=0.05)  # half precision's rounding only

@@ -136,6 +136,7 @@ def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
     res = snakemake("-n", results=smoke, extra_configfile=tmp_path / "more.yaml")
     counts = _job_counts(res.stdout + res.stderr)
     assert counts.get("suggest") == 1 and counts.get("distill") == 2 and counts.get("observe") == 1
+    assert counts.get("retain") == 1  # the new round's: the weights earlier rounds removed are not needed
     assert "finetune_teacher" not in counts and "prepare_data" not in counts
 
 
@@ -173,14 +174,15 @@ def _touch(path):
     # an exported pick is copied from here; its ONNX variants are made from it, and round 1 builds on them
     # (the teacher is timed after the last round's observations, so that nothing trains meanwhile)
     ("search/round-0/trial-1/model", {"variants", "latency", "observe", "suggest", "distill", "frontier", "report",
-                                      "teacher_latency"}),
-    ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report", "teacher_latency"}),
-    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report", "teacher_latency"}),
+                                      "teacher_latency", "retain"}),
+    ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report", "teacher_latency",
+                                             "retain"}),
+    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report", "teacher_latency", "retain"}),
     ("search/round-1/trial-0/curve.parquet", {"report"}),  # the training-curve figure
     ("search/round-1/trial-0/predictions.parquet", {"report"}),  # the error analysis
     # relative thresholds are resolved against the teacher's scores: the rounds are suggested anew
     ("teacher/metrics.json", {"suggest", "distill", "variants", "latency", "observe", "frontier", "report",
-                              "teacher_variants", "teacher_latency"}),
+                              "teacher_variants", "teacher_latency", "retain"}),
 ])
 def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
     import shutil
@@ -191,6 +193,29 @@ def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
     counts = _job_counts(snakemake("-n", results=results).stdout)
     assert set(counts) - {"all"} == expected
     shutil.rmtree(results)
+
+
+def test_keep_models_frontier_removes_the_weights_only_of_trials_no_pick_can_need(smoke):
+    from distilbo.layout import WEIGHT_FILES
+    from distilbo.retention import kept_trials
+    from distilbo.search.objectives import Objective
+
+    record = json.loads((smoke / "search" / "round-1" / "retained.json").read_text())
+    history = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
+    objectives = [Objective("exact", "maximize"), Objective("num_parameters", "minimize")]  # config/smoke.yaml's
+    kept = {f"round-{r}/trial-{i}" for r, i in kept_trials(history, objectives, "exact", "num_parameters")}
+    every = {f"round-{r}/trial-{i}" for r, i in history[["round", "trial"]].drop_duplicates().to_numpy()}
+    assert record["keep_models"] == "frontier" and set(record["kept"]) == kept
+    assert set(record["pruned"]) == every - kept and record["pruned"]
+    ok = history[history["status"].eq("ok")]
+    for key in {f"round-{r}/trial-{i}" for r, i in ok[["round", "trial"]].to_numpy()}:
+        model, deploy = smoke / "search" / key / "model", smoke / "search" / key / "deploy"
+        assert any((model / f).exists() for f in WEIGHT_FILES) == (key in kept)
+        assert bool(list(deploy.glob("*.onnx"))) == (key in kept)
+        # what a pruned trial keeps, Snakemake's dates of its outputs among them
+        assert (model / "config.json").exists() and (model / ".snakemake_timestamp").exists()
+    picks = pd.read_parquet(smoke / "frontier" / "scenarios.parquet").query("found")
+    assert {f"round-{r}/trial-{i}" for r, i in picks[["round", "trial"]].to_numpy()} <= kept
 
 
 def test_the_report_does_not_read_the_teachers_model(smoke):

@@ -14,6 +14,7 @@ from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, read_json, write_parquet
 from distilbo.history import read_latency, read_trial_metrics, reference_variants, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
+from distilbo.retention import require_kept
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -63,11 +64,13 @@ def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: 
 
 def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
                    runs: Mapping[str, Mapping[str, str]], teacher_metrics: Mapping | None = None,
-                   param_names: list[str] | None = None, deployment: Mapping | None = None) -> None:
+                   param_names: list[str] | None = None, deployment: Mapping | None = None,
+                   retained: str | None = None) -> None:
     """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
     trial key (distilbo.layout.trial_key) to the paths of its "model" directory and "metrics" file
     (and "deploy" directory). `deployment`, in a study that measures variants: the rounds' "latency"
-    tables, the teacher's variants ("teacher_deploy", "teacher_latency") for reference."""
+    tables, the teacher's variants ("teacher_deploy", "teacher_latency") for reference. `retained`:
+    the last round's retention record (distilbo.retention), which names a pick it removed."""
     history = pd.read_parquet(history_path)
     timed = read_latency(deployment["latency"]) if deployment else None
     teacher = reference_variants(deployment["teacher_deploy"], deployment["teacher_latency"]) if deployment else None
@@ -85,6 +88,7 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                 key = trial_key(int(row["round"]), int(row["trial"]))
                 if key not in runs:
                     raise KeyError(f"{history_path}: trial {key} is not one of this study's trials ({len(runs)} given)")
+                require_kept(key, runs[key]["model"], retained)
                 export_model(row, runs[key], tmp / row["scenario"], teacher_metrics, param_names or [],
                              frontier_cfg["quality"], timed, teacher)
 

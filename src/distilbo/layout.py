@@ -19,6 +19,9 @@ RUN_FILES = {"model": "model", "metrics": "metrics.json", "curve": "curve.parque
 STATE_FILE = "state.pt"
 # What the deployment stage writes per trial (its directory "deploy" beside the run's files).
 DEPLOY_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx", "variants": "variants.json"}
+# A model directory's weights are one of these files (the first two of a safetensors save, sharded
+# or not; the last of an older one).
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
 REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves", "errors")
 REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")
@@ -86,6 +89,10 @@ class Layout:
 
     def observations(self, r="{r}") -> str:
         return self._at("search", f"round-{r}", "observations.parquet")
+
+    def retained(self, r="{r}") -> str:
+        """Which trials' weights the study keeps after round r (distilbo.retention)."""
+        return self._at("search", f"round-{r}", "retained.json")
 
     # frontier and report stages
     def frontier(self, name: str) -> str:

@@ -25,11 +25,13 @@ log = logging.getLogger("distilbo.run")
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,
                  out: dict[str, str], extra: dict | None = None,
                  save_extra: Callable[[Path], None] | None = None, collate_fn: CollateFn = collate,
-                 resume: dict | None = None, save_state: Callable[[dict], None] | None = None) -> dict:
+                 resume: dict | None = None, save_state: Callable[[dict], None] | None = None,
+                 save_dtype: str = "float32") -> dict:
     """Train, evaluate, and write the run's artifacts to the paths in `out`
     (model, metrics, curve, predictions); with cfg None, evaluate the model as it is.
     `save_extra` adds files to the saved model directory; `collate_fn` is the training loop's
-    collate hook; `resume` and `save_state` continue a run and keep its state (distilbo.train.train).
+    collate hook; `resume` and `save_state` continue a run and keep its state (distilbo.train.train);
+    `save_dtype` the saved weights' precision (distilbo.models.loading.SAVE_DTYPES).
     Returns the metrics."""
     metrics = dict(extra or {}, num_parameters=num_parameters(model))
     started = time.perf_counter()
@@ -48,7 +50,7 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     scores, predictions = result.final if result and result.final is not None else evalset.score(model)
     metrics.update(scores, status=STATUS_OK,
                    latency_ms=latency(model, evalset.data, evalset.windows["example_id"], n=20)["latency_ms"])
-    save_model(model, tokenizer, out["model"], evalset.settings, save_extra)
+    save_model(model, tokenizer, out["model"], evalset.settings, save_extra, save_dtype)
     write_parquet(curve.reindex(columns=list(CURVE_COLUMNS)), out["curve"])
     write_parquet(predictions, out["predictions"])
     write_json(metrics, out["metrics"])

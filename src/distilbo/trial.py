@@ -98,12 +98,13 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
     extra = {"role": "student", **{k: _plain(v) for k, v in params.items()}}
+    saved = {"save_dtype": student_cfg.get("save_dtype", "float32")}
     if not rung:
-        return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn)
+        return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn, **saved)
     extra.update(rung.where, params={k: _plain(v) for k, v in params.items()})
     metrics = run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn,
                            resume=load_state(rung.resume) if rung.resume else None,
-                           save_state=(lambda s: save_state(s, rung.state)) if rung.state else None)
+                           save_state=(lambda s: save_state(s, rung.state)) if rung.state else None, **saved)
     if rung.resume and metrics["status"] == STATUS_OK:
         os.remove(rung.resume)
     return metrics

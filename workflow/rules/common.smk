@@ -70,6 +70,11 @@ def trial_files(name):
     return [L.trial(name, r, i) for r in ROUNDS for i in TRIALS]
 
 
+def trials_so_far(wildcards):
+    """(round, trial) of every trial up to round wildcards.r, in trial-key order."""
+    return [(r, i) for r in range(int(wildcards.r) + 1) for i in TRIALS]
+
+
 def deployment_inputs(rounds):
     """Deployment variants ("deploy": every trial's directory) and latency tables of `rounds`, for
     a study that measures them (else none)."""

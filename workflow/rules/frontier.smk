@@ -5,6 +5,8 @@ rule frontier:
     input:
         unpack(study_deployment),
         history=LAST_OBSERVATIONS,
+        # which trials kept their weights (search.keep_models)
+        retained=L.retained(ROUNDS[-1]),
         teacher_metrics=L.teacher("metrics"),
         # the exported picks are copied from here: every trial, since any may be picked
         models=trial_files("model"),

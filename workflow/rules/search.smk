@@ -28,8 +28,13 @@ rule suggest:
     params:
         **warm_start_params(),
         **student_base_params(),
-        # all but `rounds`: raising it must not make finished rounds look changed
-        search={k: v for k, v in stated_config("search").items() if k != "rounds"},
+        # all but what suggestions do not read: raising rounds must not make finished rounds
+        # look changed, nor a retention change retrain them
+        search={
+            k: v
+            for k, v in stated_config("search").items()
+            if k not in ("rounds", "keep_models")
+        },
     script:
         "../scripts/suggest.py"
 
@@ -130,3 +135,33 @@ rule observe:
         precisions=history_precisions(config["search"]),
     script:
         "../scripts/observe.py"
+
+
+# search.keep_models: frontier removes the weights of trials that can never be picked, after each
+# round (distilbo.retention); with `all` it records that every trial keeps them. Each round's
+# follows the one before, so that every round's runs, one at a time.
+rule retain:
+    input:
+        history=L.observations(),
+        previous=lambda w: [L.retained(int(w.r) - 1)] if int(w.r) > 0 else [],
+        teacher_metrics=L.teacher("metrics"),
+        models=lambda w: [L.trial("model", r, i) for r, i in trials_so_far(w)],
+        deploy=lambda w: (
+            [L.deploy(r, i) for r, i in trials_so_far(w)] if MEASURES_VARIANTS else []
+        ),
+    output:
+        L.retained(),
+    log:
+        L.log("retain/round-{r}"),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        keep_models=config["search"]["keep_models"],
+        objectives=stated_config("search", "objectives"),
+        plane={k: config["frontier"][k] for k in ("quality", "size")},
+        trial_keys=lambda w: [trial_key(r, i) for r, i in trials_so_far(w)],
+    script:
+        "../scripts/retain.py"

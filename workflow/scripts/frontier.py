@@ -20,4 +20,4 @@ if hasattr(snakemake.input, "latency"):
     deployment = {"latency": list(snakemake.input.latency), "teacher_deploy": snakemake.input.teacher_deploy,
                   "teacher_latency": snakemake.input.teacher_latency}
 write_frontier(snakemake.input.history, objectives, completed(p.frontier, "frontier"), dict(snakemake.output),
-               runs, teacher_metrics, list(p.params), deployment)
+               runs, teacher_metrics, list(p.params), deployment, snakemake.input.retained)

@@ -14,6 +14,7 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
+from distilbo.layout import WEIGHT_FILES
 from distilbo.models.families import UnsupportedFamily, family_of, kept_heads, layer_types
 
 
@@ -40,7 +41,6 @@ def resolve_model_source(source: str) -> str:
 # A directory's tokenizer is one of these files (fast, WordPiece/BPE vocabularies, SentencePiece).
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spm.model",
                    "sentencepiece.bpe.model")
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
 def load_tokenizer(source: str, config=None):
@@ -112,7 +112,7 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
             config.layer_types = layer_types(config.layer_types, config.num_hidden_layers)
         torch.manual_seed(seed)
         return AutoModelForQuestionAnswering.from_config(config), tokenizer
-    return AutoModelForQuestionAnswering.from_pretrained(path, config=config), tokenizer
+    return AutoModelForQuestionAnswering.from_pretrained(path, config=config, dtype=torch.float32), tokenizer
 
 
 def load_model(path: str | Path, trust_remote_code: bool = False) -> torch.nn.Module:
@@ -130,20 +130,27 @@ def load_model(path: str | Path, trust_remote_code: bool = False) -> torch.nn.Mo
     except (ModelSourceError, UnsupportedFamily) as err:
         raise ModelSourceError(f"{err} (to run the model's own code, opt in: distilbo-answer "
                                "--trust-remote-code, or answer(..., trust_remote_code=True))") from None
-    return model_class(config).from_pretrained(path, config=config)
+    # computed in float32 whatever the saved precision (student.save_dtype): CUDA runs autocast
+    return model_class(config).from_pretrained(path, config=config, dtype=torch.float32)
+
+
+SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
-               extra: Callable[[Path], None] | None = None) -> None:
+               extra: Callable[[Path], None] | None = None, dtype: str = "float32") -> None:
     """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
     `settings` (windows and answer extraction) go into config.json for `distilbo.answer`;
-    `extra` writes more into the directory before it appears (the teacher's verifier)."""
+    `extra` writes more into the directory before it appears (the teacher's verifier); `dtype`
+    (SAVE_DTYPES) is the precision of the saved weights: half of them take half the disk."""
     if settings:
         model.config.distilbo = dict(settings)
     if kept_heads(model.config):
         type(model).register_for_auto_class("AutoModelForQuestionAnswering")
+    trained = next(model.parameters()).dtype
     with atomic_path(path, is_dir=True) as tmp:
-        model.save_pretrained(tmp)
+        model.to(SAVE_DTYPES[dtype]).save_pretrained(tmp)
+        model.to(trained)  # the caller's model as it was (the scores were taken before)
         tokenizer.save_pretrained(tmp)
         if extra:
             extra(tmp)
