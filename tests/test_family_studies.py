@@ -6,6 +6,7 @@ with fewer layers and pruned heads, ONNX variants, frontier and export."""
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -41,16 +42,32 @@ def family_study(model_type: str, tmp_path) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def family_studies(tmp_path_factory) -> dict:
+    """Every family's study run to the frontier and its exports (the report is the smoke study's to
+    test), two at a time: a job here is mostly one process's imports, so two studies side by side
+    keep both cores busy (CI's time). Disjoint results directories: Snakemake's locks allow it."""
+    studies = {}
+    for model_type in SUPPORTED:
+        tmp = tmp_path_factory.mktemp(f"family-{model_type}")
+        (tmp / "study.yaml").write_text(yaml.safe_dump(family_study(model_type, tmp)))
+        studies[model_type] = tmp
+
+    def run(model_type):
+        tmp = studies[model_type]
+        return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1",
+                               str(tmp / "results" / "frontier" / "models"), "--configfile", str(tmp / "study.yaml")],
+                              cwd=ROOT, capture_output=True, text=True)
+
+    with ThreadPoolExecutor(2) as pool:
+        done = dict(zip(SUPPORTED, pool.map(run, SUPPORTED)))
+    return {m: (studies[m] / "results", done[m]) for m in SUPPORTED}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model_type", SUPPORTED)
-def test_a_one_round_study_of_every_family(model_type, tmp_path):
-    cfg = family_study(model_type, tmp_path)
-    path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    results = tmp_path / "results"
-    # the frontier and its exports (the report is the smoke study's to test): fewer jobs, CI's time
-    res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", str(results / "frontier" / "models"),
-                          "--configfile", str(path)], cwd=ROOT, capture_output=True, text=True)
+def test_a_one_round_study_of_every_family(model_type, family_studies):
+    results, res = family_studies[model_type]
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     history = pd.read_parquet(results / "search" / "round-0" / "observations.parquet")
     assert (history["status"] == "ok").all() and len(history) == 1

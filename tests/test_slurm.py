@@ -31,7 +31,9 @@ def test_smoke_study_through_the_slurm_profile(smoke, tmp_path):
     for part in ("data", "teacher"):
         shutil.copytree(smoke / part, tmp_path / part, ignore=shutil.ignore_patterns("deploy", "latency.parquet"))
     cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml",
-           "--config", f"results={tmp_path}", "--slurm-no-account", "--slurm-status-command", "squeue", *CPU_ONLY]
+           "--config", f"results={tmp_path}", "--slurm-no-account", "--slurm-status-command", "squeue", *CPU_ONLY,
+           # the test's jobs take seconds: poll from 2 s on (the plugin's 40 s would idle most of the test)
+           "--slurm-init-seconds-before-status-checks", "2"]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]

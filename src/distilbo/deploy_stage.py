@@ -80,7 +80,9 @@ def write_latency(keys: Sequence[Mapping], deploy_dirs: Sequence[str], evalset: 
             row = {**key, registry.PRECISION: precision, "reason": ""}
             path = Path(d) / DEPLOY_FILES[precision]
             if not path.is_file():  # the variants said it was made: a file gone is the machine's fault
-                raise InputError(f"{path}: the {precision} variant is missing")
+                raise InputError(f"{path}: the {precision} variant is missing (removed by hand, or by "
+                                 "search.keep_models: frontier, which removes the ONNX files of trials no pick "
+                                 "needs: re-timing their round needs keep_models: all)")
             try:
                 reader = OnnxReader(path, settings["threads"])
                 row.update(latency(reader, evalset.data, ids, n=settings["latency_questions"],
