@@ -38,6 +38,7 @@ localrules:
     suggest,
     promote,
     observe,
+    retain,
     frontier,
     report,
 
