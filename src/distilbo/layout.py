@@ -22,6 +22,11 @@ DEPLOY_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx", "variants": "va
 # A model directory's weights are one of these files (the first two of a safetensors save, sharded
 # or not; the last of an older one).
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def has_weights(model_dir: str | os.PathLike) -> bool:
+    """Whether a model directory holds its weights (one of WEIGHT_FILES)."""
+    return any(os.path.isfile(os.path.join(model_dir, f)) for f in WEIGHT_FILES)
 FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
 REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves", "errors")
 REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from distilbo.atomic import InputError, read_json, write_json
-from distilbo.layout import WEIGHT_FILES, trial_key
+from distilbo.layout import has_weights, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -59,10 +59,6 @@ def weight_files(run: Mapping[str, str]) -> list[Path]:
     if run.get("deploy"):
         found += [f for g in DEPLOY_GLOBS for f in Path(run["deploy"]).glob(g)]
     return found
-
-
-def has_weights(model_dir: str | Path) -> bool:
-    return any((Path(model_dir) / f).is_file() for f in WEIGHT_FILES)
 
 
 def retain(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, keep_models: str,

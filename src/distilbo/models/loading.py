@@ -14,7 +14,7 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
-from distilbo.layout import WEIGHT_FILES
+from distilbo.layout import WEIGHT_FILES, has_weights
 from distilbo.models.families import UnsupportedFamily, family_of, kept_heads, layer_types
 
 
@@ -82,7 +82,7 @@ def check_model_dir(path: str | Path) -> None:
 
 
 def _require_weights(path: Path) -> None:
-    if not any((path / f).is_file() for f in WEIGHT_FILES):
+    if not has_weights(path):
         raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
 
 
