@@ -39,6 +39,7 @@ localrules:
     promote,
     observe,
     retain,
+    progress,
     frontier,
     report,
 
@@ -49,3 +50,4 @@ rule all:
         rules.finetune_teacher.output.metrics,
         rules.frontier.output,
         rules.report.output.page,
+        [L.progress_page(r) for r in ROUNDS],

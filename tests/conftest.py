@@ -87,5 +87,28 @@ def smoke(tmp_path_factory):
     """The smoke study run to the end (the slow tests read it; those that run a study of their
     own copy its data and teacher in)."""
     results = tmp_path_factory.mktemp("smoke")
-    snakemake(results=results)
+    # tracked to a local MLflow file store beside it (tracking does not change what later runs do)
+    snakemake(results=results, config=[f"tracking={{'uri': '{tracking_store(results)}'}}"])
     return results
+
+
+def tracking_store(results):
+    """Where a test study's MLflow file store lies."""
+    return f"{results}-mlruns"
+
+
+def tracked_runs(results):
+    """The MLflow runs of the study in `results`, by run key (distilbo.tracking.KEY_TAG)."""
+    import os
+
+    from mlflow.tracking import MlflowClient
+
+    from distilbo.tracking import KEY_TAG
+
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient(tracking_uri="file://" + tracking_store(results))
+    experiment = client.get_experiment_by_name(f"distilbo {results}")
+    runs = client.search_runs([experiment.experiment_id], max_results=10_000)
+    keys = [r.data.tags[KEY_TAG] for r in runs]
+    assert len(keys) == len(set(keys)), f"a run key logged twice: {sorted(keys)}"
+    return client, {k: r for k, r in zip(keys, runs)}

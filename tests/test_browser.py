@@ -57,3 +57,26 @@ def test_report_renders_with_every_image_and_no_empty_section(tmp_path):
                    capture_output=True, timeout=120, check=True)
     rendered = plt.imread(shot)
     assert rendered.shape[:2] == (4200, 1200) and rendered.std() > 0.05  # not a blank page
+
+
+# Test-only: a script appended to a copy of the page records what Chromium decoded of each image.
+PROBE = ("<script>window.addEventListener('load', () => document.body.setAttribute('data-images', "
+         "[...document.images].map(i => `${i.complete}:${i.naturalWidth}x${i.naturalHeight}`).join(' ')))</script>")
+
+
+def test_the_progress_page_after_round_0_renders_with_its_images_decoded(smoke, tmp_path):
+    page = (smoke / "progress" / "round-0" / "index.html").read_text()
+    assert "<script" not in page
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"))
+    dom = subprocess.run([CHROMIUM, *FLAGS, "--user-data-dir=" + str(tmp_path / "profile"), "--virtual-time-budget=5000",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    decoded = re.search(r'data-images="([^"]*)"', dom).group(1).split()
+    assert len(decoded) == 2  # the frontier so far, the hypervolume per round
+    for image in decoded:
+        complete, size = image.split(":")
+        width, height = map(int, size.split("x"))
+        assert complete == "true" and width > 300 and height > 200, image
+    parser = Sections()
+    parser.feed(dom)
+    assert [len(s["text"]) > 20 for s in parser.sections] == [True] * 4

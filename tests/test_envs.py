@@ -18,7 +18,8 @@ def _split(spec: str) -> tuple[str, str]:
 
 def _pypi_pins() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = dict(_split(d) for d in project["dependencies"])
+    # the tracking extra too: the jobs that log (training, deployment) carry it in their envs
+    pins = dict(_split(d) for d in project["dependencies"] + project["optional-dependencies"]["tracking"])
     pins["python"] = project["requires-python"]
     for line in (ROOT / "requirements" / "cpu.txt").read_text().splitlines():
         if line.strip() and not line.startswith(("#", "-")):
@@ -52,4 +53,4 @@ def test_every_rule_names_an_env_that_exists():
             assert env, f"{smk.name}: rule {block.split(':')[0]} has no conda: directive"
             assert (smk.parent / env.group(1)).resolve() in [p.resolve() for p in ENVS]
     assert rules == {"prepare_data", "finetune_teacher", "teacher_logits", "head_importance", "suggest", "distill", "promote",
-                     "variants", "latency", "observe", "retain", "frontier", "report"}
+                     "variants", "latency", "observe", "retain", "progress", "frontier", "report"}

@@ -1,12 +1,13 @@
 """The workflow run by Snakemake itself, on the smoke config (a tiny random BERT, a few hundred questions)."""
 import json
+import re
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SNAKEMAKE, snakemake
+from conftest import ROOT, SNAKEMAKE, snakemake, tracked_runs, tracking_store
 
 pytestmark = pytest.mark.slow
 
@@ -137,6 +138,7 @@ def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
     counts = _job_counts(res.stdout + res.stderr)
     assert counts.get("suggest") == 1 and counts.get("distill") == 2 and counts.get("observe") == 1
     assert counts.get("retain") == 1  # the new round's: the weights earlier rounds removed are not needed
+    assert counts.get("progress") == 3  # the new round's page, and the earlier ones: they count 3 rounds now
     assert "finetune_teacher" not in counts and "prepare_data" not in counts
 
 
@@ -174,15 +176,16 @@ def _touch(path):
     # an exported pick is copied from here; its ONNX variants are made from it, and round 1 builds on them
     # (the teacher is timed after the last round's observations, so that nothing trains meanwhile)
     ("search/round-0/trial-1/model", {"variants", "latency", "observe", "suggest", "distill", "frontier", "report",
-                                      "teacher_latency", "retain"}),
+                                      "teacher_latency", "retain", "progress"}),
     ("search/round-1/trial-1/metrics.json", {"variants", "latency", "observe", "frontier", "report", "teacher_latency",
-                                             "retain"}),
-    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report", "teacher_latency", "retain"}),
+                                             "retain", "progress"}),
+    ("search/round-1/trial-0/deploy", {"latency", "observe", "frontier", "report", "teacher_latency", "retain",
+                                       "progress"}),
     ("search/round-1/trial-0/curve.parquet", {"report"}),  # the training-curve figure
     ("search/round-1/trial-0/predictions.parquet", {"report"}),  # the error analysis
     # relative thresholds are resolved against the teacher's scores: the rounds are suggested anew
     ("teacher/metrics.json", {"suggest", "distill", "variants", "latency", "observe", "frontier", "report",
-                              "teacher_variants", "teacher_latency", "retain"}),
+                              "teacher_variants", "teacher_latency", "retain", "progress"}),
 ])
 def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
     import shutil
@@ -297,7 +300,9 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(smoke, tmp_path):
     import time
 
     (tmp_path / "failing.yaml").write_text(_without_deployment(**FAILING))
-    cmd = SNAKEMAKE[:-1] + [str(tmp_path / "failing.yaml"), "--config", f"results={tmp_path}/study"]
+    # tracked to a server nobody runs: every job warns once, and the study goes on
+    cmd = SNAKEMAKE[:-1] + [str(tmp_path / "failing.yaml"), "--config", f"results={tmp_path}/study",
+                            "tracking={'uri': 'http://127.0.0.1:9'}"]
     tmp_path = tmp_path / "study"
     for part in ("data", "teacher"):
         shutil.copytree(smoke / part, tmp_path / part)
@@ -326,6 +331,8 @@ def test_killed_run_resumes_and_failed_trials_are_recorded(smoke, tmp_path):
     baseline = obs[obs["origin"] == "baseline"].iloc[0]
     assert baseline["status"] == "failed" and "nan" in baseline["reason"]
     assert (tmp_path / "frontier" / "scenarios.parquet").exists()
+    for log in (tmp_path / "logs" / "distill").glob("*.log"):
+        assert log.read_text().count("tracking to http://127.0.0.1:9 failed") == 1, log
 
 
 FIDELITY = {"fidelity": {"steps": [6, 12, 18], "promotions": [2, 1]}}
@@ -346,7 +353,8 @@ def fidelity(smoke, tmp_path_factory):
     for part in ("data", "teacher"):
         shutil.copytree(smoke / part, study / part)
     planned = _job_counts(snakemake("-n", results=study, base=root / "fidelity.yaml").stdout)
-    cmd = SNAKEMAKE[:-1] + [str(root / "fidelity.yaml"), "--config", f"results={study}"]
+    cmd = SNAKEMAKE[:-1] + [str(root / "fidelity.yaml"), "--config", f"results={study}",
+                            f"tracking={{'uri': '{tracking_store(study)}'}}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     slot_log = study / "logs" / "distill" / "round-0-trial-2.log"
     deadline = time.time() + 600
@@ -383,6 +391,19 @@ def test_a_rung_study_plans_every_slot_and_records_each_measurement(fidelity):
     kept = trained[trained["round"].eq(0) & trained["rung"].lt(2)]
     continued = set(zip(promoted["parent_round"], promoted["parent_trial"]))
     assert states == {f"trial-{i}" for r, i in zip(kept["round"], kept["trial"]) if (r, i) not in continued}
+
+
+def test_a_killed_and_resumed_study_has_one_run_per_trial_at_its_rung(fidelity):
+    study, _, _ = fidelity
+    _, runs = tracked_runs(study)  # fails on a key logged twice
+    obs = pd.read_parquet(study / "search" / "round-1" / "observations.parquet")
+    trained = obs[obs["origin"].ne("variant")]
+    assert set(runs) == {f"round-{r}/trial-{i}" for r, i in trained[["round", "trial"]].to_numpy()} | {"teacher"}
+    for _, row in trained.iterrows():
+        tags = runs[f"round-{row['round']}/trial-{row['trial']}"].data.tags
+        assert (tags["rung"], tags["steps"], tags["origin"]) == (str(row["rung"]), str(row["steps"]), row["origin"])
+        if row["rung"] > 0:
+            assert (tags["parent_round"], tags["parent_trial"]) == (str(row["parent_round"]), str(row["parent_trial"]))
 
 
 def test_the_report_shows_each_trials_path_and_the_steps_it_saved(fidelity):
@@ -427,3 +448,41 @@ def test_forcerun_report_retrains_nothing(smoke):
     res = snakemake("--forcerun", "report", results=smoke)
     counts = _job_counts(res.stdout + res.stderr)
     assert counts.get("report") == 1 and not {"distill", "finetune_teacher", "teacher_logits"} & set(counts)
+
+
+def test_a_progress_page_follows_each_round(smoke):
+    pages = [smoke / "progress" / f"round-{r}" / "index.html" for r in (0, 1)]
+    assert "1 of 2 rounds observed" in pages[0].read_text() and "2 of 2 rounds observed" in pages[1].read_text()
+    # the page kept open is the last round's, reloading itself
+    latest = (smoke / "progress" / "index.html").read_text()
+    assert latest.replace("<meta http-equiv='refresh' content='60'>", "") == pages[1].read_text()
+    # each page is made as soon as its round is observed, before the next round trains
+    assert pages[0].stat().st_mtime < (smoke / "search" / "round-1" / "suggestions.parquet").stat().st_mtime
+    history = pd.read_parquet(smoke / "search" / "round-0" / "observations.parquet")
+    assert len(re.findall(r"<tr>\s*<td>0</td>", pages[0].read_text().split("Every trial")[1])) == len(history)
+
+
+def test_mlflow_runs_equal_the_history_and_the_curves(smoke):
+    """The smoke study, tracked to a file store: the teacher and each trial one run, whose
+    params, scores (each variant's, from the deployment jobs) and curves are the study's."""
+    client, runs = tracked_runs(smoke)
+    history = pd.read_parquet(smoke / "search" / "round-1" / "observations.parquet")
+    keys = {f"round-{r}/trial-{i}" for r, i in history[["round", "trial"]].to_numpy()}
+    assert set(runs) == keys | {"teacher"}
+    teacher = json.loads((smoke / "teacher" / "metrics.json").read_text())
+    assert runs["teacher"].data.metrics["exact"] == pytest.approx(teacher["exact"])
+    params = ["n_layers", "n_heads", "alpha_ce", "temperature", "learning_rate"]  # config/smoke.yaml's space
+    for _, row in history.iterrows():
+        run = runs[f"round-{row['round']}/trial-{row['trial']}"]
+        p = row["precision"]
+        for name in ("exact", "f1", "span_f1", "size_mb", "latency_ms"):
+            assert run.data.metrics[f"{p}/{name}"] == pytest.approx(row[name]), (row["round"], row["trial"], p, name)
+        assert run.data.metrics["num_parameters"] == row["num_parameters"]
+        assert {n: float(run.data.params[n]) for n in params} == pytest.approx({n: row[n] for n in params})
+        if row["origin"] != "variant":
+            assert run.data.tags["origin"] == row["origin"] and run.data.tags["status"] == row["status"]
+            assert run.data.tags["round"] == str(row["round"]) and run.info.status == "FINISHED"
+    for key, run in runs.items():
+        curve = pd.read_parquet(smoke / ("teacher" if key == "teacher" else f"search/{key}") / "curve.parquet")
+        logged = client.get_metric_history(run.info.run_id, "curve/exact")
+        assert [(m.step, m.value) for m in logged] == list(zip(curve["step"], curve["exact"]))

@@ -4,6 +4,8 @@ study starts so that a bad config stops before any job runs."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import copy
 from functools import lru_cache
 from pathlib import Path
@@ -108,12 +110,24 @@ def check_config(cfg: Mapping) -> None:
     check_space(cfg["search"])
     check_fidelity(cfg["search"], cfg["student"]["train"])
     check_deploy(cfg)
+    check_tracking(cfg["tracking"])
     from distilbo.models.startup import ModelCheckError, check_models
 
     try:
         check_models(cfg)
     except ModelCheckError as err:
         raise ConfigError(str(err)) from None
+
+
+def check_tracking(tracking: Mapping) -> None:
+    """A study that tracks needs MLflow where it is parsed (its jobs log; distilbo.tracking)."""
+    if tracking["uri"] and importlib.util.find_spec("mlflow") is None:
+        raise ConfigError(f"config: tracking.uri is {tracking['uri']!r}, but MLflow is not installed: "
+                          "pip install -e .[tracking] (mlflow-skinny), or unset tracking.uri")
+    uri = tracking["uri"] or ""
+    if uri.startswith("sqlite:") and importlib.util.find_spec("alembic") is None:
+        raise ConfigError(f"config: tracking.uri {uri!r} is an SQLite store, which needs the full MLflow "
+                          "package (pip install mlflow); mlflow-skinny logs to a directory or a server")
 
 
 def check_windows(data: Mapping) -> None:

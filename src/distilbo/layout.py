@@ -112,6 +112,14 @@ class Layout:
     def report_table(self, name: str) -> str:
         return self._at("report", "tables", f"{name}.csv")
 
+    # progress while a study runs (distilbo.report.progress)
+    def progress_page(self, r="{r}") -> str:
+        return self._at("progress", f"round-{r}", "index.html")
+
+    def progress_latest(self) -> str:
+        """A copy of the latest round's page, which reloads itself: the page to keep open."""
+        return self._at("progress", "index.html")
+
     # bookkeeping
     def log(self, job: str) -> str:
         return self._at("logs", f"{job}.log")

@@ -1,4 +1,5 @@
 # Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
+import json
 import os
 
 from distilbo.config import (
@@ -11,6 +12,7 @@ from distilbo.config import (
     uses_head_importance,
 )
 from distilbo.promotion import trial_rungs
+from distilbo.tracking import ENV as TRACKING_ENV, settings as tracking_settings
 from distilbo.layout import (
     LOGIT_SPLITS,
     REPORT_DEPLOYMENT,
@@ -31,6 +33,13 @@ FIDELITY = config["search"]["fidelity"]
 TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
 LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
 MEASURES_VARIANTS = measures_variants(config)
+# MLflow tracking (config tracking:): the jobs read its settings from the environment, so that
+# turning it on or off re-runs nothing.
+TRACKING = tracking_settings(config["tracking"], config["results"])
+if TRACKING:
+    os.environ[TRACKING_ENV] = json.dumps(TRACKING)
+else:
+    os.environ.pop(TRACKING_ENV, None)
 # Jobs import distilbo from this checkout: a conda env from envs/ carries its dependencies only.
 os.environ.update(
     PYTHONPATH=os.pathsep.join(

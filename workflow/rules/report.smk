@@ -42,3 +42,32 @@ rule report:
         trial_keys=TRIAL_KEYS,
     script:
         "../scripts/report.py"
+
+
+# While a study runs: a page after each observed round (distilbo.report.progress), from that
+# round's tables alone, first in line once its round is observed. Each round's job also copies
+# its page to L.progress_latest(), the page to keep open: no rule reads that copy.
+rule progress:
+    input:
+        history=L.observations(),
+        # the times the rounds started and ended (file times)
+        started=L.suggestions(0),
+        observations=lambda w: [L.observations(k) for k in range(int(w.r) + 1)],
+        teacher_metrics=L.teacher("metrics"),
+    output:
+        L.progress_page(),
+    log:
+        L.log("progress/round-{r}"),
+    priority: 50
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        objectives=stated_config("search", "objectives"),
+        frontier=stated_config("frontier"),
+        rounds=len(ROUNDS),
+        latest=L.progress_latest(),
+    script:
+        "../scripts/progress.py"

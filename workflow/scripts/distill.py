@@ -7,6 +7,7 @@ from distilbo.history import trial_params
 from distilbo.devices import take_devices
 from distilbo.logs import setup_logging
 from distilbo.promotion import plan_trial
+from distilbo.tracking import from_env, log_trial
 from distilbo.trial import distill_trial, skip_slot
 
 setup_logging(snakemake.log[0])
@@ -27,3 +28,5 @@ if params is None:
 else:
     distill_trial(params, completed(p.student, "student"), completed(p.teacher, "teacher"),
                   completed(p.scoring, "scoring"), p.windows, dict(i), out, rung)
+# tracking (config tracking:): the trial as its MLflow run; never fails the job
+log_trial(from_env(), out, params, i.suggestions, rung.where if rung else {"round": w.r, "trial": w.i})
