@@ -20,8 +20,10 @@ study: setup
 smoke: setup
 	$(PY) -m snakemake --cores $(CORES) --configfile config/smoke.yaml
 
-# The workflow's style: Snakemake's linter on both shipped studies, snakefmt on every Snakefile.
+# The code's style: ruff (pyflakes, pycodestyle, import order; pyproject.toml), then Snakemake's
+# linter on both shipped studies and snakefmt on every Snakefile.
 lint: setup
+	$(VENV)/bin/ruff check src workflow/scripts tests benchmarks
 	$(PY) -m snakemake --lint
 	$(PY) -m snakemake --lint --configfile config/smoke.yaml
 	$(VENV)/bin/snakefmt --check Snakefile workflow/

@@ -22,7 +22,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from distilbo.history import trials  # noqa: E402
 from distilbo.search.pareto import hypervolume, non_dominated  # noqa: E402
 
 QUALITY, SIZE = "span_f1", "num_parameters"

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from distilbo.search import Optimizer, Objective
+from distilbo.search import Objective, Optimizer
 from distilbo.search.pareto import hypervolume, non_dominated
 
 Q = 4
@@ -146,10 +146,15 @@ def run_distilbo(problem: Problem, evals: int, seed: int, declare_noise: bool = 
     study that knows it from replicates would (else the GPs fit it)."""
     names = [f"x{i}" for i in range(problem.dim)]
     space = {n: _distilbo_dimension(problem, j) for j, n in enumerate(names)}
-    to_unit = lambda t: np.column_stack([_to_unit(problem, j, t[n]) for j, n in enumerate(names)])
+
+    def to_unit(t):
+        return np.column_stack([_to_unit(problem, j, t[n]) for j, n in enumerate(names)])
+
     # The protocol's reference point, given to distilbo as thresholds (its reference point sits there),
     # as BoTorch is given it as ref_point.
-    known_f1 = lambda t: problem.evaluate(problem.snap(to_unit(t)))[:, 0]
+    def known_f1(t):
+        return problem.evaluate(problem.snap(to_unit(t)))[:, 0]
+
     noise = {"noise_sd": problem.noise_sd} if declare_noise else {}
     f1 = Objective("f1", "minimize", REF[0], source="computed" if problem.f1_computed else "observed", **noise)
     objectives = [f1, Objective("f2", "minimize", REF[1], **noise)]
@@ -290,7 +295,8 @@ def run(method: str, problem: Problem, evals: int, seed: int) -> dict:
     seconds = time.perf_counter() - start
     F, c = problem.truth(X)
     gaps = {n: hv_gap(problem, F[:n], c[:n]) for n in CHECKPOINTS if n <= evals}
-    return {"method": method, "problem": problem.name, "seed": seed, "seconds": seconds, **{f"gap@{n}": g for n, g in gaps.items()}}
+    return {"method": method, "problem": problem.name, "seed": seed, "seconds": seconds,
+            **{f"gap@{n}": g for n, g in gaps.items()}}
 
 
 def suggest_time(n: int = 200, dim: int = 20, q: int = Q, repeats: int = 3) -> list[float]:
@@ -323,7 +329,8 @@ def main() -> None:
     parser.add_argument("--evals", type=int, default=60)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS), help=f"of {', '.join(PROBLEMS)}")
-    parser.add_argument("--rerun-slow", action="store_true", help=f"re-run {', '.join(SLOW)} instead of reading {SLOW_RESULTS.name}")
+    parser.add_argument("--rerun-slow", action="store_true",
+                        help=f"re-run {', '.join(SLOW)} instead of reading {SLOW_RESULTS.name}")
     parser.add_argument("--out", default="benchmarks/out/mobo.json")
     args = parser.parse_args()
     if args.suggest_time:
@@ -390,7 +397,8 @@ def goal_check(table: pd.DataFrame, evals: int, rival: str = "botorch_qlognehvi"
         if (computed, "distilbo") in mean and (observed, "distilbo") in mean:
             c, o = mean[computed, "distilbo"], mean[observed, "distilbo"]
             tol = max(se[computed, "distilbo"], se[observed, "distilbo"])
-            verdict = "computed better" if c < o - tol else "no difference beyond one standard error" if c <= o + tol else "computed worse"
+            verdict = ("computed better" if c < o - tol else "no difference beyond one standard error" if c <= o + tol
+                       else "computed worse")
             lines.append(f"  f1 computed ({computed}) {c:.2f} vs observed ({observed}) {o:.2f}: {verdict}")
     return "\n".join(lines)
 

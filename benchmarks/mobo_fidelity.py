@@ -28,14 +28,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-
 from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems (benchmarks/ is on the path)
 
-from distilbo.search import Objective, SearchSpace, suggest
-from distilbo.search.pareto import hypervolume
-from distilbo.search.strategy import Budget
 from distilbo.config import PROMOTE_BY
-from distilbo.promotion import Gains, choose
+from distilbo.promotion import GainInputs, choose
+from distilbo.search import Objective, SearchSpace, suggest
+from distilbo.search.fidelity import StepScale
+from distilbo.search.pareto import hypervolume
 
 STEPS = (40, 120, 360)
 PROMOTIONS = (2, 1)
@@ -122,12 +121,12 @@ def _promote(study: Study, objectives, round_: int, rule: str = "rung") -> None:
     """The workflow's promotions: per rung, the best measurements of the rung below, once each, by
     `rule`, a search.fidelity.promote_by: rung (their ranking at that rung) or top_gain (the
     hypervolume each is expected to add at the top rung)."""
-    budget = Budget(STEPS[0], STEPS[-1])
+    scale = StepScale(STEPS[0], STEPS[-1])
     for k, n in enumerate(PROMOTIONS, start=1):
         table = study.table()
         below = table[table["rung"].eq(k - 1)]
         done = set(zip(table.loc[table["rung"].eq(k), "parent_round"], table.loc[table["rung"].eq(k), "parent_trial"]))
-        gains = Gains(_space(study.problem), table, budget, round_) if rule == "top_gain" else None
+        gains = GainInputs(_space(study.problem), table, scale, round_) if rule == "top_gain" else None
         picks = choose(below, objectives, n, done, gains)
         if len(picks):
             paid = STEPS[k] - (STEPS[k - 1] - round(DECAY * STEPS[k - 1]))
@@ -151,7 +150,7 @@ def distilbo_rungs(problem: Problem, seed: int, rule: str = PROMOTE_BY) -> pd.Da
     def propose(study, objectives, round_):
         history = study.table() if study.rows else None
         table = suggest(space, objectives, history, Q, seed=seed + round_, n_initial=2 * problem.dim + 2,
-                        budget=Budget(STEPS[0], STEPS[-1]))
+                        steps=StepScale(STEPS[0], STEPS[-1]))
         return space.encode(table)
 
     return run_rungs(problem, seed, propose, rule)
@@ -220,7 +219,8 @@ def gaps(problem: Problem, table: pd.DataFrame) -> dict:
     out = {}
     for share in CHECKPOINTS:
         top = table[table["steps"].eq(STEPS[-1]) & table["cost"].le(share * BUDGET)]
-        F, c = problem.truth(top[[f"x{i}" for i in range(problem.dim)]].to_numpy()) if len(top) else (np.empty((0, 2)), np.empty(0))
+        X = top[[f"x{i}" for i in range(problem.dim)]].to_numpy()
+        F, c = problem.truth(X) if len(top) else (np.empty((0, 2)), np.empty(0))
         hv = hypervolume(F[c <= 0], REF) if len(F) else 0.0
         out[f"gap@{share:.2f}"] = math.log10(max(hv_star - hv, 1e-12))
     return out

@@ -46,8 +46,8 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
 
     from distilbo.batches import collate
     from distilbo.evaluation import EvalSet
-    from distilbo.models.heads import read_importance
     from distilbo.layout import Layout
+    from distilbo.models.heads import read_importance
     from distilbo.models.loading import load_initial
     from distilbo.models.students import StudentShape, build_student, hidden_pairs
     from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden

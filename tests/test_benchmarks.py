@@ -2,8 +2,8 @@
 import importlib.util
 
 import numpy as np
-
 from conftest import ROOT
+
 from distilbo import squad
 
 

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import matplotlib.pyplot as plt
 import pytest
-
 from test_report import OBJS, SPACE, synthetic_study
+
 from distilbo.report.build import build_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

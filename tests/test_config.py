@@ -6,11 +6,13 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
 from snakemake.utils import validate
 
-from conftest import ROOT
 from distilbo import config, metrics
 from distilbo.config import ConfigError, check_config
+
+SHIPPED = ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"]
 
 
 def load(name="config/smoke.yaml", **changes) -> dict:
@@ -25,7 +27,7 @@ def load(name="config/smoke.yaml", **changes) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"])
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_pass_the_checks(name):
     check_config(load(name))
 
@@ -151,7 +153,7 @@ def test_the_configuration_reference_is_current():
     assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"])
+@pytest.mark.parametrize("name", SHIPPED)
 def test_stated_sections_leave_out_defaults_and_complete_back(name):
     cfg = yaml.safe_load((ROOT / name).read_text())
     validate(cfg, str(config.SCHEMA))

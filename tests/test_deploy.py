@@ -1,14 +1,13 @@
 import numpy as np
 import pytest
-from conftest import trial_metrics
 import torch
-from transformers import BertConfig
-from transformers import BertForQuestionAnswering
+from conftest import trial_metrics
+from test_train import _windows
+from transformers import BertConfig, BertForQuestionAnswering
 
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.inference import latency, predict_logits
 from distilbo.models.students import StudentShape, build_student
-from test_train import _windows
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,10 @@
 """envs/*.yaml: one conda environment per rule group, each pin as pyproject.toml / requirements/
 state it (conda channels are not reachable here, so the files are checked, not solved)."""
 import re
-import tomllib
 
 import pytest
+import tomllib
 import yaml
-
 from conftest import ROOT
 
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge package name -> PyPI name

@@ -2,8 +2,8 @@
 a tiny random teacher of each, their exact size, their logits, loading without distilbo, head
 importance, ONNX."""
 
-import json
 import itertools
+import json
 import subprocess
 import sys
 
@@ -317,8 +317,9 @@ def test_layer_types_continue_their_pattern():
 
 
 def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path):
-    from distilbo.models.loading import load_initial
     from tiny_models import train_tokenizer
+
+    from distilbo.models.loading import load_initial
 
     tokenizer = train_tokenizer("bpe-cls", ["a few words of text", "and some more"])
     tiny_config("modernbert", vocab_size=len(tokenizer)).save_pretrained(tmp_path)

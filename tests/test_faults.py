@@ -7,12 +7,12 @@ import json
 
 import pandas as pd
 import pytest
-
-from distilbo.atomic import InputError, atomic_path, read_json
-from distilbo.config import ConfigError, check_config
 from conftest import trial_metrics
 from test_config import load
 from tiny_models import tiny_model
+
+from distilbo.atomic import InputError, atomic_path, read_json
+from distilbo.config import ConfigError, check_config
 
 
 def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path, monkeypatch):

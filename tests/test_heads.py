@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from test_train import _windows
 from transformers import BertForQuestionAnswering
 
 from distilbo.models.heads import head_importance, importance_table, read_importance
 from distilbo.models.students import StudentShape, build_student, important_heads
-from test_train import _windows
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import os
 import re
 
 from test_report import OBJS, synthetic_study
+
 from distilbo.report.progress import RELOAD_SECONDS, build_progress, round_times, time_left
 
 FRONTIER = {"quality": "exact", "size": "num_parameters"}

@@ -82,14 +82,14 @@ def _curves():
 def test_promotions_by_top_rung_gain_follow_the_learning_curves():
     """At their rung A dominates B; at the top, A would land on a point the front holds, B beside the
     slow learner that its path predicts: the gain rule promotes B, the rung rule A."""
-    from distilbo.promotion import Gains
+    from distilbo.promotion import GainInputs
     from distilbo.search import SearchSpace
-    from distilbo.search.strategy import Budget
+    from distilbo.search.fidelity import StepScale
 
     history = _curves()
     objectives = [Objective("size", "minimize", source="computed"), Objective("error", "minimize")]
     candidates = history[history["round"].eq(1)]
-    gains = Gains(SearchSpace({"x": {"type": "real", "low": 0, "high": 1}}), history, Budget(10, 40))
+    gains = GainInputs(SearchSpace({"x": {"type": "real", "low": 0, "high": 1}}), history, StepScale(10, 40))
     assert choose(candidates, objectives, 1, set())["trial"].tolist() == [0]
     assert choose(candidates, objectives, 2, set(), gains)["trial"].tolist() == [1, 0]
 
@@ -160,21 +160,22 @@ def test_the_surrogates_expect_more_of_a_trial_at_the_top_rung():
     """Quality rises with steps: a configuration measured at the first rung is predicted higher at
     the top one, and suggestions are made for the top rung."""
     from distilbo.search import SearchSpace, suggest
-    from distilbo.search.strategy import Budget, _Predictor
+    from distilbo.search.fidelity import StepScale
+    from distilbo.search.surrogate import Surrogate
 
     space = SearchSpace({"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}})
     rng = np.random.default_rng(0)
     h = space.sample(24, 0)
     h["steps"] = rng.choice([40, 120, 360], len(h))
-    z = Budget(40, 360).encode(h["steps"])
+    z = StepScale(40, 360).encode(h["steps"])
     h["f1"] = h["x"] + 0.5 * z  # maximized: better with more steps
     h["f2"], h["status"] = h["y"] + 0.2, "ok"
     objs = [Objective("f1", "maximize"), Objective("f2", "minimize")]
-    predictor = _Predictor(space, objs, h, 0, {}, Budget(40, 360))
+    surrogate = Surrogate(space, objs, h, 0, {}, StepScale(40, 360))
     low = h["steps"].eq(40).to_numpy()
-    at_top = -predictor.means(space.encode(h[space.names]))[:, 0]
+    at_top = -surrogate.means(space.encode(h[space.names]))[:, 0]
     assert np.all(at_top[low] > h.loc[low, "f1"] + 0.3)
-    table = suggest(space, objs, h, 3, seed=1, n_initial=4, budget=Budget(40, 360))
+    table = suggest(space, objs, h, 3, seed=1, n_initial=4, steps=StepScale(40, 360))
     assert len(table) == 3 and table["origin"].eq("model").all()
     assert (table["pred_mean_f1"] > 0.5).all()  # predicted for the top rung (0.5 above rung 0)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbo.frontier import pick_scenarios
 from distilbo.atomic import InputError
+from distilbo.frontier import pick_scenarios
 from distilbo.retention import kept_trials, require_kept, retain
 from distilbo.search.objectives import Objective
 

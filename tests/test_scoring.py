@@ -120,8 +120,10 @@ def test_extraction_recovers_gold_spans_from_one_hot_logits(tiny_json, tokenizer
     windows = squad.build_windows(tokenizer, questions, squad.WindowConfig(64, 16, 16))
     starts, ends = [], []
     for s, e, ids in zip(windows["start_position"], windows["end_position"], windows["input_ids"]):
-        a = np.full(len(ids), -5.0); b = a.copy(); a[s] = 5; b[e] = 5
-        starts.append(a); ends.append(b)
+        a, b = np.full(len(ids), -5.0), np.full(len(ids), -5.0)
+        a[s], b[e] = 5, 5
+        starts.append(a)
+        ends.append(b)
     answers = postprocess.extract_answers(windows, starts, ends, dict(zip(questions["id"], questions["context"])))
     metrics, table = scoring.score_predictions(questions, answers)
     assert metrics["exact"] == 100.0 and (table["category"] == "correct").all()

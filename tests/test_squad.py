@@ -2,8 +2,8 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import SHARED_DATA, TINY, squad_doc
+
 from distilbo import squad
 from distilbo.squad import DataError
 
@@ -96,7 +96,8 @@ def test_every_answerable_gold_span_is_recovered_from_offsets(tokenizer):
     by_id = q.set_index("id")
     inside = w[w["start_position"] > 0]
     assert len(inside) > 0.8 * (~q["is_impossible"]).sum()
-    for qid, s, e, o_s, o_e in inside[["example_id", "start_position", "end_position", "offset_start", "offset_end"]].itertuples(index=False):
+    columns = ["example_id", "start_position", "end_position", "offset_start", "offset_end"]
+    for qid, s, e, o_s, o_e in inside[columns].itertuples(index=False):
         gold = by_id.loc[qid]
         assert gold["context"][o_s[s]:o_e[e]] == gold["answer_texts"][0]
     # no window of an unanswerable question points at a span

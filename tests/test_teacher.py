@@ -2,8 +2,8 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import trial_metrics
 import torch
+from conftest import trial_metrics
 from transformers import BertForQuestionAnswering
 
 from distilbo import squad
@@ -17,7 +17,9 @@ def tiny_study(tmp_path, tiny_json, tokenizer, tiny_bert_config):
     w = squad.build_windows(tokenizer, q, squad.WindowConfig(48, 16, 16))
     paths = {"train_features": tmp_path / "ftrain.parquet", "eval_features": tmp_path / "feval.parquet",
              "eval_questions": tmp_path / "eval.parquet"}
-    w.to_parquet(paths["train_features"]); w.to_parquet(paths["eval_features"]); q.to_parquet(paths["eval_questions"])
+    w.to_parquet(paths["train_features"])
+    w.to_parquet(paths["eval_features"])
+    q.to_parquet(paths["eval_questions"])
     torch.manual_seed(0)
     model_dir = tmp_path / "init"
     BertForQuestionAnswering(tiny_bert_config).save_pretrained(model_dir)

@@ -6,9 +6,7 @@ import pandas as pd
 import pytest
 
 from distilbo.config import ConfigError, check_tracking
-from distilbo.tracking import (CURVE_PREFIX, KEY_TAG, Tracker, log_latency, log_trial, log_training_run,
-                               log_variants, settings)
-
+from distilbo.tracking import CURVE_PREFIX, KEY_TAG, Tracker, log_latency, log_training_run, log_trial, log_variants, settings
 
 
 def _client(tracker):

@@ -90,7 +90,8 @@ def tiny_qa(tiny_bert_config):
 
 def test_training_lowers_the_loss(tiny_qa):
     ws = _windows(32)
-    cfg = TrainConfig.from_dict(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0, eval_every=10))
+    cfg = TrainConfig.from_dict(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0,
+                                     eval_every=10))
     before = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
     result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"exact": 1.0}, "final"))
     curve = result.curve
@@ -265,7 +266,8 @@ def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokeniz
     study resumes once it is mended."""
     from types import SimpleNamespace
 
-    from distilbo import run, train as training
+    from distilbo import run
+    from distilbo import train as training
 
     monkeypatch.setattr(training, "train_step", _raise(fault))
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}

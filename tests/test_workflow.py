@@ -6,7 +6,6 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SNAKEMAKE, snakemake, tracked_runs, tracking_store
 
 pytestmark = pytest.mark.slow
@@ -272,7 +271,8 @@ def test_answer_command_line(smoke):
                           "-q", "What is force?", "-c", "A force is any interaction that changes motion."],
                          capture_output=True, text=True, check=True)
     out = json.loads(res.stdout)
-    assert set(out) == {"answer", "best_span", "na_score"} and out["best_span"] in "A force is any interaction that changes motion."
+    assert set(out) == {"answer", "best_span", "na_score"}
+    assert out["best_span"] in "A force is any interaction that changes motion."
 
 
 def _without_deployment(**search) -> str:
@@ -287,7 +287,8 @@ def _without_deployment(**search) -> str:
     return yaml.safe_dump(cfg)
 
 
-FAILING = {"baseline": {"learning_rate": 1.0e+6}, "space": {"learning_rate": {"type": "real", "low": 1.0e-4, "high": 1.0e+6, "log": True}}}
+FAILING = {"baseline": {"learning_rate": 1.0e+6},
+           "space": {"learning_rate": {"type": "real", "low": 1.0e-4, "high": 1.0e+6, "log": True}}}
 
 
 def test_killed_run_resumes_and_failed_trials_are_recorded(smoke, tmp_path):

@@ -18,12 +18,12 @@ import pandas as pd
 from transformers import AutoConfig, AutoTokenizer
 
 from distilbo import config, postprocess, squad, verifier
-from distilbo.models.loading import load_model
 from distilbo.batches import WindowSet
 from distilbo.deploy import OnnxReader
 from distilbo.inference import pick_device, predict_logits
 from distilbo.layout import DEPLOY_FILES
 from distilbo.metrics import PRECISIONS
+from distilbo.models.loading import load_model
 
 
 def default_settings() -> dict:

@@ -90,6 +90,11 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def plain(value):
+    """A numpy scalar as the Python number it holds (for JSON); anything else as it is."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")

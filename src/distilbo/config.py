@@ -4,9 +4,8 @@ study starts so that a bad config stops before any job runs."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import copy
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping

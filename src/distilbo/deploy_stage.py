@@ -13,19 +13,19 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from distilbo import metrics as registry
 from distilbo.atomic import InputError, atomic_path, read_json, write_parquet
-from distilbo.history import read_trial_metrics
 from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.evaluation import EvalSet
-from distilbo.models.loading import load_model
+from distilbo.history import read_trial_metrics
 from distilbo.inference import latency
 from distilbo.layout import DEPLOY_FILES
+from distilbo.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_FAILED, STATUS_OK
+from distilbo.models.loading import load_model
 
 log = logging.getLogger("distilbo.deploy")
 
 # after the model's key columns
-LATENCY_COLUMNS = (registry.PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",
+LATENCY_COLUMNS = (PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",
                    "latency_threads", "cpu", "reason")
 
 
@@ -41,17 +41,17 @@ def write_variants(model_dir: str, metrics_path: str, evalset: EvalSet, out_dir:
 
 
 def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path, rescore: bool) -> dict:
-    if trial.get("status") != registry.STATUS_OK:
-        return {"status": registry.STATUS_FAILED, "reason": "the trial did not train"}
+    if trial.get("status") != STATUS_OK:
+        return {"status": STATUS_FAILED, "reason": "the trial did not train"}
     try:
         model = load_model(model_dir)
         fp32 = export_onnx(model, into / DEPLOY_FILES["fp32"])
         int8 = quantize_int8(fp32, into / DEPLOY_FILES["int8"])
     except DeployError as err:
         log.error("%s: %s", model_dir, err)
-        return {"status": registry.STATUS_FAILED, "reason": str(err)}
-    quality = registry.OFFICIAL + registry.SPAN
-    record = {"status": registry.STATUS_OK,
+        return {"status": STATUS_FAILED, "reason": str(err)}
+    quality = OFFICIAL + SPAN
+    record = {"status": STATUS_OK,
               "fp32": {"size_mb": size_mb(fp32), **({k: trial[k] for k in quality if k in trial} if not rescore
                                                     else _scored(evalset, fp32))},
               "int8": {"size_mb": size_mb(int8), **_scored(evalset, int8)}}
@@ -62,7 +62,7 @@ def _variants(model_dir: str, trial: Mapping, evalset: EvalSet, into: Path, resc
 
 def _scored(evalset: EvalSet, onnx_file: Path) -> dict:
     scores, table = evalset.score(OnnxReader(onnx_file))
-    return {**{k: scores[k] for k in registry.OFFICIAL + registry.SPAN},
+    return {**{k: scores[k] for k in OFFICIAL + SPAN},
             "errors": table["category"].value_counts().to_dict()}
 
 
@@ -74,10 +74,10 @@ def write_latency(keys: Sequence[Mapping], deploy_dirs: Sequence[str], evalset: 
     ids = evalset.windows["example_id"]
     rows = []
     for key, d in zip(keys, deploy_dirs):
-        if read_json(Path(d) / DEPLOY_FILES["variants"], required=("status",))["status"] != registry.STATUS_OK:
+        if read_json(Path(d) / DEPLOY_FILES["variants"], required=("status",))["status"] != STATUS_OK:
             continue
-        for precision in registry.PRECISIONS:
-            row = {**key, registry.PRECISION: precision, "reason": ""}
+        for precision in PRECISIONS:
+            row = {**key, PRECISION: precision, "reason": ""}
             path = Path(d) / DEPLOY_FILES[precision]
             if not path.is_file():  # the variants said it was made: a file gone is the machine's fault
                 raise InputError(f"{path}: the {precision} variant is missing (removed by hand, or by "

@@ -12,6 +12,7 @@ import torch
 from distilbo import config, postprocess, scoring, verifier
 from distilbo.batches import WindowSet
 from distilbo.inference import predict_logits
+from distilbo.metrics import READER
 
 
 @dataclass(frozen=True)
@@ -74,5 +75,5 @@ class EvalSet:
         metrics, table = scoring.score_predictions(self.questions, answers)
         if "reader_na_score" in answers:  # what the reader alone would reach, for comparison
             reader = scoring.score_predictions(self.questions, answers.assign(na_score=answers["reader_na_score"]))[0]
-            metrics.update({f"reader_{k}": reader[k] for k in ("best_exact", "best_f1")})
+            metrics.update({name: reader[name.removeprefix("reader_")] for name in READER})
         return metrics, table

@@ -10,11 +10,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from distilbo import metrics as registry
 from distilbo.atomic import atomic_path, read_json, write_parquet
 from distilbo.history import read_latency, read_trial_metrics, reference_variants, timed_rows, timing_setup
 from distilbo.layout import DEPLOY_FILES, trial_key
+from distilbo.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_OK
 from distilbo.retention import require_kept
+from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -28,7 +29,7 @@ SCENARIOS = {
 
 
 def baseline_row(history: pd.DataFrame) -> pd.Series | None:
-    rows = history[history["origin"].eq("baseline") & history["status"].eq("ok")] if "origin" in history else []
+    rows = history[history["origin"].eq(ORIGIN_BASELINE) & history["status"].eq(STATUS_OK)] if "origin" in history else []
     return rows.iloc[0] if len(rows) else None
 
 
@@ -115,19 +116,20 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
     """Copy the trial's ONNX files into dest/onnx/ and say how to run them; a variant that could
     not be made is reported here (the Hugging Face export above still stands)."""
     record = read_json(Path(deploy_dir) / DEPLOY_FILES["variants"], required=("status",), what="deployment variants")
-    if record["status"] != registry.STATUS_OK:
+    if record["status"] != STATUS_OK:
         log.error("%s: no ONNX files: %s", dest.name, record["reason"])
         return f"\n## ONNX\nNo ONNX files: {record['reason']}\n"
     (dest / "onnx").mkdir()
     rows = []
-    for precision in registry.PRECISIONS:
+    for precision in PRECISIONS:
         name = DEPLOY_FILES[precision]
         shutil.copy2(Path(deploy_dir) / name, dest / "onnx" / name)
         v = record[precision]
-        t = timed[timed[registry.PRECISION].eq(precision)] if timed is not None else timed
+        t = timed[timed[PRECISION].eq(precision)] if timed is not None else timed
         ms = f"{t['latency_ms'].iat[0]:.1f} (IQR {t['latency_iqr_ms'].iat[0]:.1f})" if t is not None and len(t) else "-"
         rows.append(f"| onnx/{name} | {precision} | {v['size_mb']:.1f} | {ms} | {v.get(quality, float('nan')):.2f} |")
-    table = "\n".join(rows + [_teacher_row(t, quality) for _, t in (teacher if teacher is not None else pd.DataFrame()).iterrows()])
+    teacher = teacher if teacher is not None else pd.DataFrame()
+    table = "\n".join(rows + [_teacher_row(t, quality) for _, t in teacher.iterrows()])
     where = f"Latency measured by the study: {timing_setup(timed)}." if timed is not None and len(timed) else ""
     return f"""
 ## ONNX (no torch needed)
@@ -144,7 +146,8 @@ def onnx_section(deploy_dir: str, dest: Path, quality: str, timed: pd.DataFrame 
 
 def _teacher_row(t: pd.Series, quality: str) -> str:
     ms = f"{t['latency_ms']:.1f} (IQR {t['latency_iqr_ms']:.1f})" if pd.notna(t.get("latency_ms")) else "-"
-    return f"| the teacher, for reference | {t[registry.PRECISION]} | {t['size_mb']:.1f} | {ms} | {t.get(quality, float('nan')):.2f} |"
+    score = t.get(quality, float("nan"))
+    return f"| the teacher, for reference | {t[PRECISION]} | {t['size_mb']:.1f} | {ms} | {score:.2f} |"
 
 
 ONNX_USAGE = '''```python
@@ -183,7 +186,7 @@ print(tokenizer.decode(inputs["input_ids"][0][start : end + 1]) if end >= start 
 
 def picked_variant(row: pd.Series) -> str:
     """The sentence that names the file picked, in a study whose models are deployment variants."""
-    precision = row.get(registry.PRECISION)
+    precision = row.get(PRECISION)
     if not isinstance(precision, str) or not precision:
         return ""
     return (f"\nThe pick is the **{precision}** variant, `onnx/{DEPLOY_FILES[precision]}`: the figures above are "
@@ -192,10 +195,12 @@ def picked_variant(row: pd.Series) -> str:
 
 def model_card(row: pd.Series, metrics: Mapping, teacher_metrics: Mapping | None, param_names: list[str],
                quality: str) -> str:
-    scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in registry.OFFICIAL + registry.SPAN if k in metrics)
+    scores = "\n".join(f"| {k} | {metrics[k]:.2f} |" for k in OFFICIAL + SPAN if k in metrics)
     params = "\n".join(f"| {k} | {metrics.get(k, row.get(k))} |" for k in param_names)
     teacher = (f"The teacher scored exact {teacher_metrics['exact']:.2f} / f1 {teacher_metrics['f1']:.2f} on the same "
                f"questions." if teacher_metrics and "exact" in teacher_metrics else "")
+    against = (f"({row['size_vs_baseline_pct']:+.2f}% against the baseline), {quality} "
+               f"{row['quality_vs_baseline']:+.2f} against it.")
     return f"""---
 library_name: transformers
 pipeline_tag: question-answering
@@ -205,7 +210,7 @@ tags: [distilbo, distillation, squad_v2]
 
 Picked by the scenario *{row['scenario']}* ({row['definition']}) from a distilbo study:
 round {int(row['round'])}, trial {int(row['trial'])}. {metrics['num_parameters']:,} parameters
-({row['size_vs_baseline_pct']:+.2f}% against the baseline), {quality} {row['quality_vs_baseline']:+.2f} against it.{picked_variant(row)}
+{against}{picked_variant(row)}
 
 ## How it was distilled
 A student built from the teacher (a subset of its layers, attention heads removed per layer, weights

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from distilbo import metrics
-from distilbo.atomic import read_json, require_keys, write_parquet
+from distilbo.atomic import plain, read_json, require_keys, write_parquet
 from distilbo.layout import DEPLOY_FILES
 
 log = logging.getLogger("distilbo.history")
@@ -43,13 +43,9 @@ def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
 
 
 def _row_params(row: pd.Series, fixed: Mapping) -> dict:
-    params = {k: _plain(v) for k, v in row.items() if k not in SUGGESTION_NOTES
+    params = {k: plain(v) for k, v in row.items() if k not in SUGGESTION_NOTES
               and not k.startswith(("pred_", THRESHOLD_PREFIX)) and not (np.ndim(v) == 0 and pd.isna(v))}
     return {**dict(fixed), **params}
-
-
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous: str | None, out: str,

@@ -39,8 +39,10 @@ ERROR_KINDS = ("correct", "mostly_correct", "mostly_wrong", "label_has_answer", 
 # One row per eval question (predictions.parquet); reader_na_score only where a verifier decided.
 PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", "na_score", "category")
 
-# What metrics.json and the history say about how a run ended.
-STATUS_OK, STATUS_FAILED = "ok", "failed"
+# What metrics.json and the history say about how a run ended: the search's words (distilbo.search.labels).
+from distilbo.search.labels import STATUS_FAILED as STATUS_FAILED  # noqa: E402
+from distilbo.search.labels import STATUS_OK as STATUS_OK  # noqa: E402
+
 # A promotion slot of a multi-fidelity round that found nothing worth promoting: no run, no history row.
 STATUS_SKIPPED = "skipped"
 # What a trial's metrics.json holds beside its status: the scores of a run that trained (the

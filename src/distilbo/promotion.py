@@ -27,15 +27,15 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from distilbo.atomic import write_parquet
+from distilbo.atomic import plain, write_parquet
 from distilbo.config import rung_training, slot_rungs
 from distilbo.history import FIDELITY_COLUMNS, NO_PROMOTION, read_trial_metrics, trial_params
 from distilbo.layout import STATE_FILE
-from distilbo.metrics import STATUS_SKIPPED
+from distilbo.metrics import STATUS_OK, STATUS_SKIPPED
+from distilbo.search.fidelity import StepScale, promotion_gains
 from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
 from distilbo.search.space import SearchSpace
-from distilbo.search.strategy import Budget, promotion_gains
 
 log = logging.getLogger("distilbo.promotion")
 
@@ -68,26 +68,26 @@ def _by_front(ok: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
 
 
 def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promoted: set[tuple[int, int]],
-           gains: Gains | None = None) -> pd.DataFrame:
+           gains: GainInputs | None = None) -> pd.DataFrame:
     """The n best candidates (rows with round, trial and the objectives) not promoted before: by
     their ranking at their own rung, or with `gains` by the hypervolume each is expected to add at
     the top rung (the ranking then orders those expected to add nothing)."""
     best = ranked(candidates, objectives)
     fresh = best[[(int(r), int(i)) not in promoted for r, i in zip(best["round"], best["trial"])]]
-    if gains is None or not len(fresh) or gains.history["status"].eq("ok").sum() < 2:  # no surrogate yet
+    if gains is None or not len(fresh) or gains.history["status"].eq(STATUS_OK).sum() < 2:  # no surrogate yet
         return fresh.head(n)
-    picks, _ = promotion_gains(gains.space, objectives, gains.history, fresh, n, gains.budget, gains.seed)
+    picks, _ = promotion_gains(gains.space, objectives, gains.history, fresh, n, gains.steps, gains.seed)
     return fresh.iloc[picks]
 
 
 @dataclass(frozen=True)
-class Gains:
+class GainInputs:
     """What ranking promotions by expected top-rung improvement needs: the study's space, its
-    history (every measurement so far, with steps) and the budget input of its surrogates."""
+    history (every measurement so far, with steps) and the step scale of its surrogates."""
 
     space: SearchSpace
     history: pd.DataFrame
-    budget: Budget
+    steps: StepScale
     seed: int = 0
 
 
@@ -106,7 +106,7 @@ def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
 
 
 def measurements(metrics_paths: Sequence[str], space: SearchSpace) -> pd.DataFrame:
-    """The history Gains needs, from metrics.json files: one row per measurement with its
+    """The history GainInputs needs, from metrics.json files: one row per measurement with its
     parameters in the space's columns, its status, steps and metrics."""
     table = measured(metrics_paths)
     if not len(table):
@@ -126,7 +126,7 @@ def promoted_before(tables: Sequence[str]) -> set[tuple[int, int]]:
 
 
 def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earlier: Sequence[str], round_: int,
-            rung: int, steps: int, slots: Sequence[int], out: str, gains: Gains | None = None) -> pd.DataFrame:
+            rung: int, steps: int, slots: Sequence[int], out: str, gains: GainInputs | None = None) -> pd.DataFrame:
     """The promotions table of one round and rung: `candidates_metrics` are the metrics.json of every
     measurement at rung - 1 so far, `earlier` the promotions tables of this rung in earlier rounds;
     `gains`: rank by expected top-rung improvement (search.fidelity.promote_by top_gain)."""
@@ -160,13 +160,13 @@ def slot_params(table_path: str, trial: int, fixed: Mapping) -> dict | None:
     if row["origin"] != PROMOTION_ORIGIN:
         return None
     skip = {"round", "trial", "origin", "resume", *FIDELITY_COLUMNS}
-    params = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
+    params = {k: plain(v) for k, v in row.items()
               if k not in skip and not (np.ndim(v) == 0 and pd.isna(v))}
     return {**dict(fixed), **params}
 
 
 @dataclass
-class Rung:
+class RungPlace:
     """A trial's place in a multi-fidelity study: where it is (round, trial, rung, steps: recorded
     in its metrics), its budget (max_steps, decay_steps), the state it continues (a promotion: its
     parent's) and where to keep its own for a later promotion (None at the top rung)."""
@@ -177,20 +177,14 @@ class Rung:
     state: str | None = None
 
 
-def study_budget(search: Mapping) -> Budget | None:
-    """The surrogates' budget input of a multi-fidelity study (None without search.fidelity)."""
-    steps = (search.get("fidelity") or {}).get("steps")
-    return Budget(steps[0], steps[-1]) if steps else None
-
-
 def trial_rungs(search: Mapping) -> list[int]:
     """The rung of each trial of a round: the q new trials at rung 0, then the promotion slots."""
     return [0] * search["batch_size"] + slot_rungs(search)
 
 
 def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, suggestions: str,
-               promotions: str | None) -> tuple[dict | None, Rung]:
-    """A trial's parameters (None: a slot with nothing to promote) and its Rung; its own state is
+               promotions: str | None) -> tuple[dict | None, RungPlace]:
+    """A trial's parameters (None: a slot with nothing to promote) and its RungPlace; its own state is
     kept beside its metrics file `out_metrics` unless it is at the top rung."""
     rung = trial_rungs(search)[trial]
     top = len(search["fidelity"]["steps"]) - 1
@@ -199,10 +193,10 @@ def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, sugge
     keep = str(Path(out_metrics).with_name(STATE_FILE)) if rung < top else None
     fixed = search.get("fixed") or {}
     if rung == 0:
-        return trial_params(suggestions, trial, fixed), Rung(where, budget, None, keep)
+        return trial_params(suggestions, trial, fixed), RungPlace(where, budget, None, keep)
     params = slot_params(promotions, trial, fixed)
     if params is None:
-        return None, Rung(where, budget)
+        return None, RungPlace(where, budget)
     row = pd.read_parquet(promotions).set_index("trial").loc[trial]
     where.update(parent_round=int(row["parent_round"]), parent_trial=int(row["parent_trial"]))
-    return params, Rung(where, budget, row["resume"], keep)
+    return params, RungPlace(where, budget, row["resume"], keep)

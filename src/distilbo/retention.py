@@ -22,6 +22,7 @@ import pandas as pd
 
 from distilbo.atomic import InputError, read_json, write_json
 from distilbo.layout import has_weights, trial_key
+from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 
@@ -48,7 +49,7 @@ def kept_trials(history: pd.DataFrame, objectives: list[Objective], quality: str
     keep = ok[~strictly_dominated(ok[quality].to_numpy(float), ok[size].to_numpy(float))]
     parts = [keep, pareto_front(history, objectives)]
     if "origin" in history:
-        parts.append(history[history["origin"].eq("baseline")])
+        parts.append(history[history["origin"].eq(ORIGIN_BASELINE)])
     rows = pd.concat(parts)[KEY].astype(int).drop_duplicates()
     return set(map(tuple, rows.to_numpy()))
 

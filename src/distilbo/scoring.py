@@ -213,8 +213,9 @@ def _load_json(path: str, what: str) -> dict:
 
 
 def main(argv=None) -> None:
-    from distilbo.squad import DataError, questions_from_json
     from pathlib import Path
+
+    from distilbo.squad import DataError, questions_from_json
 
     args = _parse_args(argv)
     try:

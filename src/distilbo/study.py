@@ -11,13 +11,13 @@ import pandas as pd
 
 from distilbo.atomic import write_parquet
 from distilbo.history import THRESHOLD_PREFIX
-from distilbo.promotion import study_budget
-from distilbo.search import SearchSpace, objectives_from_config, suggest
-from distilbo.search.objectives import ComputedFn
-from distilbo.search.space import SpaceError
-from distilbo.search.strategy import Budget
 from distilbo.models.loading import load_config
 from distilbo.models.students import ParameterCounter
+from distilbo.search import SearchSpace, objectives_from_config, suggest
+from distilbo.search.fidelity import StepScale, study_steps
+from distilbo.search.labels import ORIGIN_BASELINE, ORIGIN_REPLICATE
+from distilbo.search.objectives import ComputedFn
+from distilbo.search.space import SpaceError
 
 log = logging.getLogger("distilbo.study")
 
@@ -54,18 +54,18 @@ def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, hi
         baseline = {k: v for k, v in search["baseline"].items() if k in space.names}
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
                     n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
-                    replicates=search.get("replicates") or 0, budget=study_budget(search))
-    if round_ == 0 and baseline is not None and not table["origin"].eq("baseline").any():
+                    replicates=search.get("replicates") or 0, steps=study_steps(search))
+    if round_ == 0 and baseline is not None and not table["origin"].eq(ORIGIN_BASELINE).any():
         # imported trials are the surrogates' to learn from; the study still runs its own baseline
-        first = pd.DataFrame([{**baseline, "origin": "baseline", "acquisition": float("nan")}])
+        first = pd.DataFrame([{**baseline, "origin": ORIGIN_BASELINE, "acquisition": float("nan")}])
         table = pd.concat([first, table.iloc[:-1]], ignore_index=True)
-    if baseline is not None and table["origin"].eq("baseline").any():
+    if baseline is not None and table["origin"].eq(ORIGIN_BASELINE).any():
         # the baseline (and its replicates) may also set parameters that are not searched
         for k, v in search["baseline"].items():
             if k not in space.names:
-                table[k] = [v if o in ("baseline", "replicate") else search.get("fixed", {}).get(k)
+                table[k] = [v if o in (ORIGIN_BASELINE, ORIGIN_REPLICATE) else search.get("fixed", {}).get(k)
                             for o in table["origin"]]
-    if table["origin"].eq("replicate").any():
+    if table["origin"].eq(ORIGIN_REPLICATE).any():
         table["seed"] = _replicate_seeds(table["origin"], (search.get("fixed") or {}).get("seed", 0))
     for o in objectives:
         if o.threshold is not None:
@@ -84,14 +84,14 @@ def warm_start_rows(search: Mapping, space: SearchSpace, student_steps: int | No
     """The trials of search.warm_start's observation tables that fit this study: inside its space,
     and trained for steps it compares with (a rung study: within its rungs; else its own steps).
     The others are reported and skipped."""
-    rows, budget = [], study_budget(search)
+    rows, scale = [], study_steps(search)
     for path in search.get("warm_start") or []:
         table = pd.read_parquet(path)
         if "steps" not in table:
             table = table.assign(steps=student_steps)
         skipped = []
         for k, row in table.iterrows():
-            why = _misfit(row, space, budget, student_steps)
+            why = _misfit(row, space, scale, student_steps)
             if why:
                 skipped.append(f"row {k} (round {row.get('round')}, trial {row.get('trial')}): {why}")
             else:
@@ -104,16 +104,16 @@ def warm_start_rows(search: Mapping, space: SearchSpace, student_steps: int | No
     return pd.DataFrame(rows).reset_index(drop=True).assign(origin=WARM_START_ORIGIN, round=-1)
 
 
-def _misfit(row: pd.Series, space: SearchSpace, budget: Budget | None, student_steps: int | None) -> str:
+def _misfit(row: pd.Series, space: SearchSpace, scale: StepScale | None, student_steps: int | None) -> str:
     """Why an imported trial does not fit this study ("" when it does)."""
     try:
         space.validate(row.to_dict(), "search.warm_start")
     except SpaceError as err:
         return str(err).removeprefix("search.warm_start: ")
     steps = row.get("steps")
-    if budget is not None:
-        if pd.isna(steps) or not budget.low <= steps <= budget.high:
-            return f"trained {steps} steps, outside this study's rungs ({budget.low:g} to {budget.high:g})"
+    if scale is not None:
+        if pd.isna(steps) or not scale.low <= steps <= scale.high:
+            return f"trained {steps} steps, outside this study's rungs ({scale.low:g} to {scale.high:g})"
     elif pd.notna(steps) and student_steps is not None and steps != student_steps:
         return f"trained {steps} steps, this study's trials train {student_steps}"
     return ""
@@ -121,5 +121,5 @@ def _misfit(row: pd.Series, space: SearchSpace, budget: Budget | None, student_s
 
 def _replicate_seeds(origins: pd.Series, seed: int) -> pd.Series:
     """The training seed of each replicate of the baseline (seed + its number); unset elsewhere."""
-    number = origins.eq("replicate").cumsum()
-    return pd.Series([seed + n if o == "replicate" else pd.NA for o, n in zip(origins, number)], dtype="Int64")
+    number = origins.eq(ORIGIN_REPLICATE).cumsum()
+    return pd.Series([seed + n if o == ORIGIN_REPLICATE else pd.NA for o, n in zip(origins, number)], dtype="Int64")

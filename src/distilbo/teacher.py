@@ -16,8 +16,8 @@ from distilbo import verifier
 from distilbo.atomic import write_parquet
 from distilbo.batches import WindowSet
 from distilbo.evaluation import EvalSet
-from distilbo.models.heads import head_importance, importance_table
 from distilbo.inference import pick_device, predict_logits
+from distilbo.models.heads import head_importance, importance_table
 from distilbo.models.loading import load_initial, load_model
 from distilbo.run import run_training
 from distilbo.train import TrainConfig, autocast_dtype

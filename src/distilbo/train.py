@@ -24,8 +24,8 @@ from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 from distilbo import config
 from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
 from distilbo.inference import pick_device
-from distilbo.models.families import model_inputs
 from distilbo.metrics import CURVE_METRICS
+from distilbo.models.families import model_inputs
 
 log = logging.getLogger("distilbo.train")
 

@@ -11,16 +11,16 @@ import pandas as pd
 import torch
 from transformers import AutoTokenizer
 
+from distilbo.atomic import atomic_path, plain
 from distilbo.batches import WindowSet, collate
 from distilbo.evaluation import EvalSet
-from distilbo.models.heads import read_importance
-from distilbo.atomic import atomic_path
 from distilbo.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
+from distilbo.models.heads import read_importance
 from distilbo.models.loading import load_initial, load_model
-from distilbo.promotion import Rung
-from distilbo.run import run_training, write_without_model
 from distilbo.models.students import build_student, hidden_pairs
 from distilbo.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
+from distilbo.promotion import RungPlace
+from distilbo.run import run_training, write_without_model
 from distilbo.train import TrainConfig, with_teacher_hidden
 
 log = logging.getLogger("distilbo.trial")
@@ -68,7 +68,7 @@ def skip_slot(out: dict[str, str], where: Mapping) -> dict:
 
 
 def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
-                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: Rung | None = None) -> dict:
+                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: RungPlace | None = None) -> dict:
     """Train one student; `params` holds its shape and hyperparameters (trial parameters override
     student.train defaults; a rung's budget overrides both). Writes the run's artifacts and returns
     its metrics. A promotion (rung.resume) continues its parent's run and then removes the parent's
@@ -97,19 +97,14 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     data = load_training_data(paths, student_cfg.get("use_transfer", True))
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
-    extra = {"role": "student", **{k: _plain(v) for k, v in params.items()}}
+    extra = {"role": "student", **{k: plain(v) for k, v in params.items()}}
     saved = {"save_dtype": student_cfg.get("save_dtype", "float32")}
     if not rung:
         return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn, **saved)
-    extra.update(rung.where, params={k: _plain(v) for k, v in params.items()})
+    extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
     metrics = run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn,
                            resume=load_state(rung.resume) if rung.resume else None,
                            save_state=(lambda s: save_state(s, rung.state)) if rung.state else None, **saved)
     if rung.resume and metrics["status"] == STATUS_OK:
         os.remove(rung.resume)
     return metrics
-
-
-def _plain(value):
-    """numpy scalars to Python numbers, for metrics.json."""
-    return value.item() if hasattr(value, "item") else value

@@ -3,8 +3,8 @@ study, at its rung (distilbo.promotion.plan_trial)."""
 import torch
 
 from distilbo.config import completed
-from distilbo.history import trial_params
 from distilbo.devices import take_devices
+from distilbo.history import trial_params
 from distilbo.logs import setup_logging
 from distilbo.promotion import plan_trial
 from distilbo.tracking import from_env, log_trial

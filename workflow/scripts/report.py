@@ -1,7 +1,6 @@
 """Snakemake adapter: the study report (distilbo.report.build_report)."""
-import os
-
 import json
+import os
 
 from distilbo.config import completed
 from distilbo.logs import setup_logging

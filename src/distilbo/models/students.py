@@ -17,7 +17,6 @@ from distilbo.models.loading import num_parameters
 from distilbo.models.pruned import model_class
 from distilbo.params import StudentShape
 
-
 # Which teacher layers a student keeps: "even" spreads them over the depth (DistilBERT picked
 # [0, 2, 4, 7, 9, 11] of 12), "bottom" keeps the first n ("drop the top": Sajjad et al. 2020 found it
 # best for fine-tuned models; here it keeps 7 points of span_f1 more at 4 of 6 layers).

@@ -10,30 +10,31 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
-from distilbo import metrics as registry
+from distilbo.frontier import baseline_row
 from distilbo.history import read_latency, reference_variants, timing_setup, trials
 from distilbo.layout import trial_key
-from distilbo.metrics import ERROR_KINDS
-from distilbo.promotion import study_budget
+from distilbo.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
 from distilbo.report.rungs import compute_saved, rung_table
-from distilbo.search.objectives import Objective, feasible
 from distilbo.search.expected import EXPECTED_PREFIX, expected_front, expected_scores
+from distilbo.search.fidelity import study_steps
+from distilbo.search.labels import ORIGIN_BASELINE
+from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
 
 
-
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
             teacher: Mapping, baseline: pd.Series | None) -> dict:
-    ok = history["status"].eq("ok")
+    ok = history["status"].eq(STATUS_OK)
     feas = feasible(history, objectives)
     run = trials(history)
     out = {"teacher": f"{teacher.get('init', 'teacher')}: exact {teacher.get('exact', float('nan')):.2f}, "
                       f"f1 {teacher.get('f1', float('nan')):.2f}, {teacher.get('num_parameters', 0) / 1e6:.2f}M parameters",
-           "trials": len(run), "succeeded": int(run["status"].eq("ok").sum()), "failed": int(run["status"].ne("ok").sum())}
+           "trials": len(run), "succeeded": int(run["status"].eq(STATUS_OK).sum()),
+           "failed": int(run["status"].ne(STATUS_OK).sum())}
     if len(run) < len(history):  # both variants of each trial are models of the history
         out["models (trials x variants)"] = f"{len(history)}, {int(ok.sum())} measured"
         out["models below threshold"] = int((ok & ~feas).sum())
@@ -41,7 +42,7 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
         out["below_threshold"] = int((ok & ~feas).sum())
     out["frontier_size"] = len(front)
     if baseline is not None:
-        others = history[ok & ~history["origin"].eq("baseline")]
+        others = history[ok & ~history["origin"].eq(ORIGIN_BASELINE)]
         smaller = others[size] < baseline[size]
         better = others[quality] > baseline[quality]
         n = max(len(others), 1)
@@ -86,8 +87,7 @@ def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, object
     quality, size = frontier_cfg["quality"], frontier_cfg["size"]
     space = SearchSpace(search["space"])
     front = pareto_front(history, objectives)
-    base_rows = history[history["origin"].eq("baseline") & history["status"].eq("ok")]
-    baseline = base_rows.iloc[0] if len(base_rows) else None
+    baseline = baseline_row(history)
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
     with atomic_path(out, is_dir=True) as tmp:
         (tmp / "figures").mkdir()
@@ -104,21 +104,21 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     fig, tab = tmp / "figures", tmp / "tables"
     history.to_csv(tab / "trials.csv", index=False)
     # the surrogates' expectation at every successful configuration, fitted once for both uses
-    expected, noise = expected_scores(space, objectives, history, history[history["status"].eq("ok")],
-                                      study_budget(search))
+    expected, noise = expected_scores(space, objectives, history, history[history["status"].eq(STATUS_OK)],
+                                      study_steps(search))
     front = front.join(expected[[c for c in expected if c.startswith(EXPECTED_PREFIX)]])
     front.to_csv(tab / "frontier.csv", index=False)
     scenarios.to_csv(tab / "scenarios.csv", index=False)
     sections = []
-    failed = history[~history["status"].eq("ok")]
+    failed = history[~history["status"].eq(STATUS_OK)]
     failed_list = "".join(f"<li>round {r}, trial {t}{_variant(p)}: {html.escape(str(why))}</li>" for r, t, p, why in
-                          failed.reindex(columns=["round", "trial", registry.PRECISION, "reason"]).itertuples(index=False))
+                          failed.reindex(columns=["round", "trial", PRECISION, "reason"]).itertuples(index=False))
     sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
                                                                    teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
                      + _measured_and_expected(front, expected, noise, objectives, quality)))
     shown = ["scenario", "found", size, quality, "size_vs_baseline_pct", "quality_vs_baseline", "round", "trial",
-             registry.PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
+             PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
     trace = hypervolume_trace(history, objectives)
@@ -164,7 +164,7 @@ def _deployment(inputs, history, quality, fig, tab) -> str:
             f"and scenarios hold {held}.</p>")
     teacher = reference_variants(inputs["teacher_deploy"], inputs["teacher_latency"])
     reference = ("<p>The teacher's variants, made and timed the same way (its reader alone, without the "
-                 "verifier):</p>" + _table(teacher.reindex(columns=[registry.PRECISION, "size_mb", "latency_ms",
+                 "verifier):</p>" + _table(teacher.reindex(columns=[PRECISION, "size_mb", "latency_ms",
                                                                     "latency_iqr_ms", quality]))) if len(teacher) else ""
     return (text + _img(figures.deployment_figure(table, quality, fig / "deployment.png", teacher)) + reference
             + _table(table))
@@ -178,7 +178,7 @@ def _measured_and_expected(front: pd.DataFrame, expected: pd.DataFrame, noise: M
     if quality not in noise:
         return ""
     by_mean = expected_front(expected, objectives)
-    key = [c for c in ("round", "trial", registry.PRECISION) if c in front]
+    key = [c for c in ("round", "trial", PRECISION) if c in front]
     measured, expected = set(map(tuple, front[key].to_numpy())), set(map(tuple, by_mean[key].to_numpy()))
     text = (f"<p>Measured and expected. The frontier holds saved models, so it uses their measured scores. "
             f"Training a configuration again gives another score: the surrogate fitted a noise of sd "
@@ -202,7 +202,7 @@ def _parallel(history, front, baseline, space, quality, fig) -> Path:
     params = [n for n in space.names if hasattr(space.space.dimensions[space.names.index(n)], "low")]
     groups = {"Frontier": front}
     if baseline is not None:
-        groups["At or above the baseline's quality"] = history[history["status"].eq("ok")
+        groups["At or above the baseline's quality"] = history[history["status"].eq(STATUS_OK)
                                                                 & (history[quality] >= baseline[quality])]
     return figures.parallel_figure(groups, params, ranges, quality, fig / "parallel.png")
 
@@ -221,7 +221,7 @@ def _errors(inputs, history, objectives, quality, fig, tab) -> str:
     # the torch models' predictions are kept; an int8 variant's only as counts (deployment table),
     # so a study of int8 trials alone shows its best trial's torch model
     ok = history[feasible(history, objectives)]
-    torch_rows = ok[~ok.get(registry.PRECISION, pd.Series("", ok.index)).eq("int8")]
+    torch_rows = ok[~ok.get(PRECISION, pd.Series("", ok.index)).eq("int8")]
     if not len(ok):
         return "<p>No successful trial meets the thresholds.</p>"
     best = (torch_rows if len(torch_rows) else ok).sort_values(quality, ascending=False).iloc[0]
@@ -236,12 +236,14 @@ def _errors(inputs, history, objectives, quality, fig, tab) -> str:
     ex = examples.assign(gold=examples["gold_answers"].map(lambda g: " | ".join(g) if len(g) else "(no answer)"),
                          prediction=examples["prediction"].replace("", "(no answer)"))
     ex = ex.merge(pd.read_parquet(inputs["eval_questions"])[["id", "question"]], on="id", how="left")
-    return text + _img(figures.errors_figure(shares, fig / "errors.png")) + _table(ex[["category", "title", "question", "gold", "prediction"]])
+    shown = ex[["category", "title", "question", "gold", "prediction"]]
+    return text + _img(figures.errors_figure(shares, fig / "errors.png")) + _table(shown)
 
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{border-bottom:2px solid #1d3557}h2{margin-top:2em;color:#1d3557}img{max-width:100%;border:1px solid #ddd}
-div.wide{overflow-x:auto;max-width:100%}table.t{border-collapse:collapse;font-size:13px;margin:1em 0}table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+div.wide{overflow-x:auto;max-width:100%}table.t{border-collapse:collapse;font-size:13px;margin:1em 0}
+table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}"""
 
 

@@ -8,12 +8,12 @@ from typing import Mapping
 
 import pandas as pd
 
-from distilbo import metrics as registry
 from distilbo.atomic import read_json
 from distilbo.history import timed_rows, trials
 from distilbo.layout import DEPLOY_FILES, trial_key
+from distilbo.metrics import PRECISION, PRECISIONS, STATUS_OK
 
-COLUMNS = ("round", "trial", registry.PRECISION, "candidate", "size_mb", "latency_ms", "latency_iqr_ms")
+COLUMNS = ("round", "trial", PRECISION, "candidate", "size_mb", "latency_ms", "latency_iqr_ms")
 
 
 def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: pd.DataFrame,
@@ -21,19 +21,19 @@ def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: 
     """One row per (successful trial, precision); `timed`: the study's latency tables
     (distilbo.history.read_latency); candidate: the variant is a model of the history (and may be on
     the frontier); int8_loss: fp32's quality minus int8's."""
-    ok = history[history["status"].eq(registry.STATUS_OK)]
-    held = set(zip(ok["round"], ok["trial"], ok[registry.PRECISION]))
+    ok = history[history["status"].eq(STATUS_OK)]
+    held = set(zip(ok["round"], ok["trial"], ok[PRECISION]))
     rows = []
     for _, h in trials(ok).iterrows():
         r, i = int(h["round"]), int(h["trial"])
         record = read_json(Path(deploy_dirs[trial_key(r, i)]) / DEPLOY_FILES["variants"], required=("status",))
-        for precision in registry.PRECISIONS:
-            row = {"round": r, "trial": i, registry.PRECISION: precision, "candidate": (r, i, precision) in held,
+        for precision in PRECISIONS:
+            row = {"round": r, "trial": i, PRECISION: precision, "candidate": (r, i, precision) in held,
                    "size_mb": record[precision]["size_mb"], quality: record[precision].get(quality)}
             t = timed_rows(timed, r, i, precision)
             row.update(t[["latency_ms", "latency_iqr_ms"]].iloc[0].to_dict() if len(t) else {})
             rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS) + [quality])
-    by_trial = table.pivot_table(index=["round", "trial"], columns=registry.PRECISION, values=quality)
+    by_trial = table.pivot_table(index=["round", "trial"], columns=PRECISION, values=quality)
     loss = (by_trial["fp32"] - by_trial["int8"]).rename("int8_loss") if len(by_trial) else pd.Series(dtype=float)
     return table.merge(loss.reset_index(), on=["round", "trial"], how="left")

@@ -9,11 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from distilbo.metrics import CURVE_METRICS, ERROR_KINDS, NEEDS_VARIANTS  # noqa: E402
+from distilbo.metrics import CURVE_METRICS, ERROR_KINDS, NEEDS_VARIANTS, STATUS_OK  # noqa: E402
 
 DPI = 110
 # One colour per answer kind, in the registry's order (best first).
@@ -38,7 +38,7 @@ def frontier_figure(history: pd.DataFrame, front: pd.DataFrame, quality: str, si
     trials below the threshold pale; baseline and teacher marked."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
     scale, xlabel = SIZE_AXES.get(size, (1.0, size))
-    ok = history[history["status"].eq("ok")]
+    ok = history[history["status"].eq(STATUS_OK)]
     below = ok[quality] < threshold if threshold is not None else np.zeros(len(ok), bool)
     ax.scatter(ok.loc[~below, size] / scale, ok.loc[~below, quality], s=28, color="#457b9d", alpha=0.8, label="trial")
     if below.any():
@@ -143,7 +143,7 @@ def rungs_figure(table: pd.DataFrame, quality: str, path: Path) -> Path:
     """Quality against training steps, one line per trial's path through the rungs (distilbo.report.
     rungs.rung_table): the paths that were promoted in colour, the rest as grey points."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
-    ok = table[table["status"].eq("ok")]
+    ok = table[table["status"].eq(STATUS_OK)]
     for name, path_rows in ok.groupby("path"):
         path_rows = path_rows.sort_values("steps")
         if len(path_rows) > 1:

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
+from distilbo.metrics import STATUS_OK
 from distilbo.search.space import SearchSpace
 
 
 def importance(history: pd.DataFrame, space: SearchSpace, metric: str, n_boot: int = 20, seed: int = 0) -> pd.DataFrame:
     """One row per parameter: mean and std of its share of the forest's variance reduction.
     Uses successful trials; parameters are encoded to [0, 1] (log scales as searched)."""
-    ok = history[history["status"].eq("ok") & history[metric].notna()]
+    ok = history[history["status"].eq(STATUS_OK) & history[metric].notna()]
     if len(ok) < 4:
         return pd.DataFrame({"parameter": space.names, "importance": np.nan, "std": np.nan, "metric": metric})
     X, y = space.encode(ok[space.names]), ok[metric].to_numpy(float)

@@ -20,6 +20,7 @@ from distilbo.atomic import atomic_path, read_json
 from distilbo.history import trials
 from distilbo.report import figures
 from distilbo.report.build import STYLE, _img, _table
+from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 
@@ -95,7 +96,7 @@ def _facts(history: pd.DataFrame, times: pd.DataFrame, done: int, rounds: int) -
 def _sections(tmp: Path, history, teacher, objectives, quality, size, times) -> list[tuple[str, str]]:
     ok = history[history["status"].eq(metrics.STATUS_OK)]
     front = pareto_front(history, objectives)
-    base = ok[ok["origin"].eq("baseline")] if "origin" in ok else ok.iloc[:0]
+    base = ok[ok["origin"].eq(ORIGIN_BASELINE)] if "origin" in ok else ok.iloc[:0]
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
     sections = [("The frontier so far", _img(figures.frontier_figure(
         history, front, quality, size, threshold, base.iloc[0] if len(base) else None, teacher, tmp / "frontier.png"))

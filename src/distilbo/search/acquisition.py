@@ -1,11 +1,13 @@
-"""Monte Carlo expected hypervolume improvement, and the greedy batch choice that conditions each
-pick on the ones before it (fantasies drawn from the same posterior samples)."""
+"""Acquisitions, each an object with one value per candidate and a way to condition on a pick:
+Monte Carlo expected hypervolume improvement, and the distance to the thresholds while no trial
+meets them; greedy_batch picks a batch with either."""
 
 from __future__ import annotations
 
 import numpy as np
 from pymoo.indicators.hv import HV
 
+from distilbo.search.objectives import Objective, meets_constraints, optimized
 from distilbo.search.pareto import non_dominated
 
 
@@ -35,38 +37,73 @@ def hvi(front: np.ndarray, ref: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def expected_hvi(samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray,
-                 meets: np.ndarray) -> np.ndarray:
-    """[N] Monte Carlo expected hypervolume improvement: draw s of every candidate against front s."""
-    return weight * np.mean([hvi(fronts[s], ref, samples[s]) * meets[s] for s in range(len(samples))], axis=0)
+class ExpectedHVI:
+    """Monte Carlo expected hypervolume improvement: draw s of every candidate against front s,
+    weighted by each candidate's chance to succeed; a draw that misses a constraint improves nothing.
+
+    samples: [S, N, m] minimization values of the N candidates in S posterior draws (every objective,
+    in the order of `objectives`, constraints last); fronts: per draw, the front to improve on (the
+    observed one, or its draw under noise); weight: [N] probability of the trial succeeding."""
+
+    def __init__(self, samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray,
+                 objectives: list[Objective]):
+        self.meets = meets_constraints(objectives, samples)
+        self.samples = samples[:, :, :len(optimized(objectives))]
+        self.fronts, self.ref, self.weight = [f.copy() for f in fronts], ref, weight
+
+    def __call__(self) -> np.ndarray:
+        """[N] the expected improvement of each candidate."""
+        return self.weight * np.mean([hvi(self.fronts[s], self.ref, self.samples[s]) * self.meets[s]
+                                      for s in range(len(self.samples))], axis=0)
+
+    def condition(self, pick: int) -> None:
+        """Every draw's front takes the pick's value in that draw (where it meets the constraints)."""
+        for s in np.flatnonzero(self.meets[:, pick]):
+            merged = np.vstack([self.fronts[s], self.samples[s, pick]])
+            self.fronts[s] = merged[non_dominated(merged)]
 
 
-def greedy_batch(samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray, q: int,
-                 fallback: np.ndarray, meets: np.ndarray | None = None) -> tuple[list[int], list[float]]:
-    """Pick q candidates by MC expected hypervolume improvement.
+class ThresholdDistance:
+    """While no trial meets the objectives' thresholds (the reference box), hypervolume improvement
+    is a lottery on the posterior's tails (in 10 or more dimensions it picks the corners): the
+    expected reduction of the summed distance past the thresholds below the least observed.
 
-    samples: [S, N, m] minimization values of the N candidates in each of S posterior draws;
-    fronts: per draw, the front to improve on (the observed one, or its draw under noise);
-    weight: [N] probability of the trial succeeding;
-    meets: [S, N] whether the candidate meets the constraints in each draw (all, if None).
-    After each pick, every draw's front takes that candidate's value in that draw (where it meets
-    the constraints), so the next pick is conditioned on it. When no candidate improves in any
-    draw, `fallback` [N] ranks them.
-    """
-    S, N, _ = samples.shape
-    meets = np.ones((S, N), bool) if meets is None else meets
-    fronts = [f.copy() for f in fronts]
+    objectives: the optimized ones; samples: [S, N, m] their minimization draws at the candidates;
+    observed: [k, m] their observed values; weight: [N] probability of the trial succeeding."""
+
+    def __init__(self, objectives: list[Objective], samples: np.ndarray, observed: np.ndarray, weight: np.ndarray):
+        limits = np.array([o.to_min(o.threshold) if o.threshold is not None else np.inf for o in objectives])
+
+        def violation(F):  # a missing value never meets them
+            return np.where(np.isnan(F), np.inf, np.clip(F - limits, 0, None)).sum(axis=-1)
+
+        self.v = violation(samples)  # [S, N]
+        self.best = np.full(len(self.v), np.min(violation(observed)) if len(observed) else np.inf)
+        self.weight = weight
+
+    def __call__(self) -> np.ndarray:
+        gain = self.weight * np.mean(np.clip(self.best[:, None] - self.v, 0, None), axis=0)
+        gain[~np.isfinite(gain)] = 0.0  # no observation has a violation to reduce (all missing)
+        return gain
+
+    def condition(self, pick: int) -> None:
+        """In each draw, the pick's distance is now the least."""
+        self.best = np.minimum(self.best, self.v[:, pick])
+
+
+def greedy_batch(acquisition, q: int, fallback: np.ndarray) -> tuple[list[int], list[float]]:
+    """Pick q candidates one at a time by `acquisition` (ExpectedHVI or ThresholdDistance), each
+    conditioned on the ones before it (fantasies drawn from the same posterior samples), and their
+    acquisition values. When no candidate left improves, `fallback` [N] ranks them."""
+    n = len(fallback)
     picked, values = [], []
-    for _ in range(min(q, N)):
-        acq = expected_hvi(samples, fronts, ref, weight, meets)
+    for _ in range(min(q, n)):
+        acq = acquisition()
         acq[picked] = -np.inf
         best = int(np.argmax(acq))
         if not acq[best] > 0:
-            rank = np.where(np.isin(np.arange(N), picked), -np.inf, fallback)
-            best = int(np.argmax(rank))
+            best = int(np.argmax(np.where(np.isin(np.arange(n), picked), -np.inf, fallback)))
         picked.append(best)
         values.append(float(max(acq[best], 0.0)))
-        for s in np.flatnonzero(meets[:, best]):
-            merged = np.vstack([fronts[s], samples[s, best]])
-            fronts[s] = merged[non_dominated(merged)]
+        acquisition.condition(best)
     return picked, values

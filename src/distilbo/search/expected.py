@@ -10,24 +10,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from distilbo.search.fidelity import StepScale
+from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import pareto_front
 from distilbo.search.space import SearchSpace
-from distilbo.search.strategy import Budget
 from distilbo.search.surrogate import fit_gp, noise_sd, posterior
 
 EXPECTED_PREFIX = "expected_"
 
 
 def expected_scores(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame,
-                    rows: pd.DataFrame, budget: Budget | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+                    rows: pd.DataFrame, steps: StepScale | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """`rows` with an expected_<name> column per observed objective, and the fitted noise sd of each.
-    With a `budget` (a rung study) the GPs also take each row's steps, and a row is expected at its own."""
-    ok = history[history["status"].eq("ok")]
+    With `steps` (a rung study's scale) the GPs also take each row's steps, and a row is expected at its own."""
+    ok = history[history["status"].eq(STATUS_OK)]
     X, at = space.encode(ok[space.names]), space.encode(rows[space.names])
-    if budget is not None:
-        X = np.column_stack([X, budget.encode(ok["steps"])])
-        at = np.column_stack([at, budget.encode(rows["steps"])])
+    if steps is not None:
+        X = np.column_stack([X, steps.encode(ok["steps"])])
+        at = np.column_stack([at, steps.encode(rows["steps"])])
     out, noise = rows.copy(), {}
     for o in objectives:
         if o.source != "observed":

@@ -12,6 +12,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from distilbo.search.labels import STATUS_OK
+
 
 @dataclass(frozen=True)
 class Objective:
@@ -85,7 +87,7 @@ def optimized(objectives: list[Objective]) -> list[Objective]:
 
 def feasible(history: pd.DataFrame, objectives: list[Objective]) -> np.ndarray:
     """Trials that succeeded and meet every threshold."""
-    ok = history["status"].eq("ok").to_numpy(copy=True) if "status" in history else np.ones(len(history), bool)
+    ok = history["status"].eq(STATUS_OK).to_numpy(copy=True) if "status" in history else np.ones(len(history), bool)
     for o in objectives:
         ok &= o.meets(history[o.name].to_numpy(dtype=float)) if o.name in history else False
     return ok
@@ -95,3 +97,13 @@ def objective_matrix(history: pd.DataFrame, objectives: list[Objective]) -> np.n
     """Values of the optimized objectives as a minimization matrix [trials, objectives]."""
     objs = optimized(objectives)
     return np.column_stack([o.to_min(history[o.name]) for o in objs]) if len(history) else np.empty((0, len(objs)))
+
+
+def meets_constraints(objectives: list[Objective], samples: np.ndarray) -> np.ndarray:
+    """[S, N]: whether each draw of each candidate (samples [S, N, m], minimization, in the order of
+    `objectives`) meets the constraint-only metrics."""
+    meets = np.ones(samples.shape[:2], bool)
+    for j, o in enumerate(objectives):
+        if not o.optimize:
+            meets &= o.meets(o.sign * samples[:, :, j])
+    return meets

@@ -7,6 +7,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, check_computed
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
@@ -33,7 +34,7 @@ class Optimizer:
         self.round += 1
         return table
 
-    def tell(self, params: Mapping | pd.DataFrame, metrics: Mapping | pd.DataFrame, status: str | list = "ok") -> None:
+    def tell(self, params: Mapping | pd.DataFrame, metrics: Mapping | pd.DataFrame, status: str | list = STATUS_OK) -> None:
         p, m = _rows(params), _rows(metrics)
         if len(p) != len(m):
             raise ValueError(f"tell: {len(p)} parameter set(s) but {len(m)} row(s) of metrics")

@@ -7,6 +7,7 @@ import pandas as pd
 from pymoo.indicators.hv import HV
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
+from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
 
 
@@ -25,7 +26,7 @@ def pareto_front(history: pd.DataFrame, objectives: list[Objective]) -> pd.DataF
 
 def reference_point(history: pd.DataFrame, objectives: list[Objective], margin: float = 0.1) -> np.ndarray:
     """Minimization reference point: at each threshold, else the worst observed value plus a margin."""
-    ok = history[(history["status"] == "ok")] if "status" in history else history
+    ok = history[history["status"].eq(STATUS_OK)] if "status" in history else history
     F = objective_matrix(ok, objectives)
     ref = []
     for j, o in enumerate(optimized(objectives)):

@@ -1,14 +1,26 @@
 """Surrogates: one GP per observed objective (scikit-optimize's GaussianProcessRegressor, Matern
-kernel with noise) and a feasibility model that learns where trials fail."""
+kernel with noise), a feasibility model that learns where trials fail, and the Surrogate of a
+study's objectives that the acquisitions draw from."""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+from distilbo.search.labels import STATUS_OK
+from distilbo.search.objectives import ComputedFn, Objective, meets_constraints, optimized
+from distilbo.search.pareto import non_dominated
+from distilbo.search.space import SearchSpace
+
+if TYPE_CHECKING:  # fidelity's promotion gains draw from a Surrogate
+    from distilbo.search.fidelity import StepScale
 
 
 GP_RESTARTS = 0  # restarts cost a full fit each and rarely beat the default start (benchmarks/mobo.py)
@@ -24,7 +36,8 @@ def fit_gp(X: np.ndarray, y: np.ndarray, seed: int = 0, noise: float | None = No
     d = X.shape[1]
     white = (WhiteKernel(1e-2, (1e-6, 1e0)) if noise is None
              else WhiteKernel(max((noise / max(float(np.std(y)), 1e-12)) ** 2, 1e-6), "fixed"))
-    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(d, LENGTH_SCALE * np.sqrt(d)), length_scale_bounds=(1e-2, 1e2), nu=2.5) + white
+    matern = Matern(length_scale=np.full(d, LENGTH_SCALE * np.sqrt(d)), length_scale_bounds=(1e-2, 1e2), nu=2.5)
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * matern + white
     # noise="gaussian": skopt zeroes the fitted white noise after fitting, so predictions are of the
     # latent function (what a trial's true value would be), not of one more noisy observation.
     gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=GP_RESTARTS, random_state=seed,
@@ -74,3 +87,99 @@ class FeasibilityModel:
             return np.ones(len(X))
         mean, std = posterior(self.gp, X)
         return norm.cdf(mean / np.sqrt(1.0 + std**2))
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The successful observed points a front is drawn at: their encoded X, their minimization values
+    [k, m] (every objective, constraints last) and whether each was measured at the top rung."""
+
+    X: np.ndarray
+    F: np.ndarray
+    top: np.ndarray
+
+
+class Surrogate:
+    """What the search knows of a study's objectives at any point of the space: a GP per observed
+    objective (on the encoded parameters, plus the encoded steps of a rung study), the computed
+    objectives' exact functions, and the feasibility model.
+
+    means(X): the minimization means at the top rung; draws(...): joint posterior draws at candidates
+    with the front each draw implies; feasibility(X): P(trial succeeds)."""
+
+    def __init__(self, space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, seed: int,
+                 computed: Mapping[str, ComputedFn], steps: StepScale | None = None):
+        self.space, self.objectives, self.functions, self.steps = space, objectives, computed, steps
+        self.dim, self.n_obj = space.dim, len(optimized(objectives))
+        X = space.encode(history[space.names])
+        ok = history["status"].eq(STATUS_OK).to_numpy()
+        self.top = steps.encode(history["steps"]) >= 1 - 1e-9 if steps else np.ones(len(history), bool)
+        inputs = self.inputs(X, steps.encode(history["steps"]) if steps else None)
+        self.gps = {}
+        for o in objectives:
+            if o.source == "observed":
+                y = o.to_min(history.loc[ok, o.name])
+                finite = np.isfinite(y)
+                self.gps[o.name] = fit_gp(inputs[ok][finite], y[finite], seed, o.noise_sd)
+        self.feasibility = FeasibilityModel(X, ok, seed)
+        # replicated configurations tell the noise apart from the function; without them the fitted
+        # noise is a guess (benchmarks/README.md), and an objective is taken as measured exactly
+        self.replicated = bool(pd.DataFrame(inputs[ok]).duplicated().any())
+
+    def inputs(self, X: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """The GP inputs of points of the space: in a rung study, their encoded steps appended (the
+        top rung unless `z` says otherwise)."""
+        if self.steps is None:
+            return X
+        return np.column_stack([X, np.ones(len(X)) if z is None else z])
+
+    def noisy(self, o: Objective) -> bool:
+        """Whether draws of `o` at observed points may differ from the observations (noisy EHVI)."""
+        return o.source == "observed" and (o.noise_sd is not None or self.replicated)
+
+    def computed(self, o: Objective, X: np.ndarray) -> np.ndarray:
+        return o.to_min(self.functions[o.name](self.space.decode(X)))
+
+    def means(self, X: np.ndarray) -> np.ndarray:
+        X = self.space.round_trip(X)
+        return np.column_stack([posterior(self.gps[o.name], self.inputs(X))[0] if o.source == "observed"
+                                else self.computed(o, X)
+                                for o in optimized(self.objectives)])
+
+    def draws(self, pool: np.ndarray, rng: np.random.Generator, observed: Observed, n: int = 64):
+        """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw
+        the front of the observed points.
+
+        Noisy EHVI (Daulton et al. 2021): for a noisy objective the front is drawn jointly with the
+        candidates, at the observed points, so that improvement is measured against the front the GP
+        believes in and not against observations that flatter the lucky trials; any other objective
+        keeps its observed values there, where they were measured at the top rung (a point measured
+        below it enters as the GP's draw of its top-rung value)."""
+        k = len(observed.X)
+        X = np.vstack([observed.X, pool])
+        m = len(self.objectives)
+        draws = np.empty((n, len(X), m))
+        means, stds = np.empty((len(pool), m)), np.zeros((len(pool), m))
+        for j, o in enumerate(self.objectives):
+            exact = np.ones(k, bool)  # computed objectives: exact everywhere
+            if o.source == "computed":
+                means[:, j] = self.computed(o, pool)
+                draws[:, k:, j] = means[None, :, j]
+            else:
+                gp = self.gps[o.name]
+                means[:, j], stds[:, j] = posterior(gp, self.inputs(pool))
+                exact = np.zeros(k, bool) if self.noisy(o) else observed.top
+                at = pool if exact.all() else X  # the front is drawn with the candidates where it is not exact
+                draws[:, len(X) - len(at):, j] = joint_samples(gp, self.inputs(at), n, rng)
+            draws[:, :k, j] = np.where(exact, observed.F[:, j], draws[:, :k, j])
+        return draws[:, k:], means, stds, self._fronts(draws[:, :k])
+
+    def _fronts(self, at_observed: np.ndarray) -> list[np.ndarray]:
+        at_observed = np.where(np.isnan(at_observed), np.inf, at_observed)  # a missing score is no front point
+        meets = meets_constraints(self.objectives, at_observed)
+        fronts = []
+        for s in range(len(at_observed)):
+            F = at_observed[s, meets[s], :self.n_obj]
+            F = F[np.all(np.isfinite(F), axis=1)]
+            fronts.append(F[non_dominated(F)] if len(F) else F)
+        return fronts
