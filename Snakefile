@@ -4,7 +4,7 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from distilbo.config import SCHEMA, check_config
+from distilbo.study.config import SCHEMA, check_config
 
 min_version("8.0")
 # Long round chains recurse deeply in Snakemake's DAG code (it fails near 120 rounds by default).

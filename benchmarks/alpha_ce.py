@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from distilbo.logs import setup_logging
-from distilbo.trial import distill_trial
+from distilbo.training.trial import distill_trial
 
 
 def main() -> None:

@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from distilbo.deploy import OnnxReader, export_onnx, quantize_int8, size_mb
-from distilbo.evaluation import EvalSet
-from distilbo.inference import cpu_name, latency
-from distilbo.layout import Layout
+from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8, size_mb
+from distilbo.qa.evaluation import EvalSet
+from distilbo.qa.inference import cpu_name, latency
+from distilbo.study.layout import Layout
 
 METRICS = ("f1", "best_f1", "span_f1")
 

@@ -26,8 +26,8 @@ import yaml
 from transformers import DistilBertConfig
 
 from distilbo.models.students import ParameterCounter
-from distilbo.retention import kept_trials
 from distilbo.search.objectives import Objective
+from distilbo.study.retention import kept_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 GB = 1e9

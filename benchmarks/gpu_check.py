@@ -3,8 +3,8 @@
     python benchmarks/gpu_check.py [--steps 20] [--batch 32]
 
 A 6 x 12 student of a random BERT-base teacher trains `--steps` steps of 384-token windows under
-bf16 autocast (distilbo.train, as a distill job does on CUDA); then it is exported to ONNX (fp32 and
-int8, distilbo.deploy) from its CUDA weights, and ONNX Runtime's logits are compared with torch's.
+bf16 autocast (distilbo.training.loop, as a distill job does on CUDA); then it is exported to ONNX (fp32 and
+int8, distilbo.deploy.onnx) from its CUDA weights, and ONNX Runtime's logits are compared with torch's.
 Prints the median step time, the peak GPU memory, and the largest logit difference."""
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from transformers import BertConfig, BertForQuestionAnswering
 
-from distilbo.batches import WindowSet
-from distilbo.deploy import export_onnx, quantize_int8
+from distilbo.data.batches import WindowSet
+from distilbo.deploy.onnx import export_onnx, quantize_int8
 from distilbo.models.students import StudentShape, build_student
-from distilbo.train import TrainConfig, autocast_dtype, train
+from distilbo.training.loop import TrainConfig, autocast_dtype, train
 
 
 def windows(n: int, length: int = 384, vocab: int = 30522, seed: int = 0) -> WindowSet:

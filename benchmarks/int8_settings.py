@@ -18,10 +18,10 @@ import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoModelForQuestionAnswering
 
-from distilbo.deploy import OnnxReader, export_onnx, size_mb
-from distilbo.evaluation import EvalSet
-from distilbo.inference import latency
-from distilbo.layout import Layout
+from distilbo.deploy.onnx import OnnxReader, export_onnx, size_mb
+from distilbo.qa.evaluation import EvalSet
+from distilbo.qa.inference import latency
+from distilbo.study.layout import Layout
 
 SETTINGS = {
     "per-tensor (ORT defaults)": {},

@@ -18,10 +18,10 @@ from pathlib import Path
 
 
 def one_job(results: str, onnx_dir: str) -> dict:
-    from distilbo.deploy import OnnxReader
-    from distilbo.evaluation import EvalSet
-    from distilbo.inference import latency
-    from distilbo.layout import DEPLOY_FILES, Layout
+    from distilbo.deploy.onnx import OnnxReader
+    from distilbo.qa.evaluation import EvalSet
+    from distilbo.qa.inference import latency
+    from distilbo.study.layout import DEPLOY_FILES, Layout
 
     L = Layout(results)
     evalset = EvalSet.load(L.questions("eval"), L.features("eval"))
@@ -42,8 +42,8 @@ def main() -> None:
         return
     from transformers import AutoModelForQuestionAnswering
 
-    from distilbo.deploy import export_onnx, quantize_int8
-    from distilbo.layout import DEPLOY_FILES
+    from distilbo.deploy.onnx import export_onnx, quantize_int8
+    from distilbo.study.layout import DEPLOY_FILES
 
     with tempfile.TemporaryDirectory() as tmp:
         model = AutoModelForQuestionAnswering.from_pretrained(Path(args.results) / args.model, trust_remote_code=True)

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems (benchmarks/ is on the path)
 
-from distilbo.config import PROMOTE_BY
-from distilbo.promotion import GainInputs, choose
 from distilbo.search import Objective, SearchSpace, suggest
 from distilbo.search.fidelity import StepScale
 from distilbo.search.pareto import hypervolume
+from distilbo.study.config import PROMOTE_BY
+from distilbo.study.rungs import GainInputs, choose
 
 STEPS = (40, 120, 360)
 PROMOTIONS = (2, 1)

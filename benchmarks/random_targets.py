@@ -9,7 +9,7 @@ FEATURES = "results/data/features-train.parquet"  # `snakemake --cores 2 results
 
 
 def windows_with_random_targets(features: str = FEATURES, seed: int = 0):
-    from distilbo.batches import WindowSet
+    from distilbo.data.batches import WindowSet
 
     windows = pd.read_parquet(features)
     rng = np.random.default_rng(seed)

@@ -71,8 +71,8 @@ def measure(code: str, **args) -> dict:
 
 
 PREPARE = """
-from distilbo.config import completed
-from distilbo.data_stage import prepare_data
+from distilbo.study.config import completed
+from distilbo.data.prepare import prepare_data
 data = completed({"labeled": ARGS["labeled"], "eval": ARGS["eval"], "unlabeled": None, **ARGS["windows"]}, "data")
 out = ARGS["out"]
 t = time.perf_counter()
@@ -105,7 +105,7 @@ LOAD = """
 t = time.perf_counter()
 from distilbo.models.loading import load_model
 from distilbo.models.students import StudentShape, build_student
-from distilbo.trial import load_training_data
+from distilbo.training.trial import load_training_data
 imported = time.perf_counter()
 teacher = load_model(ARGS["teacher"])
 data = load_training_data({"train_features": ARGS["features"], "train_logits": ARGS["logits"]}, False)
@@ -117,8 +117,8 @@ STEP = """
 import torch
 from distilbo.models.loading import load_model
 from distilbo.models.students import StudentShape, build_student
-from distilbo.train import TrainConfig, train
-from distilbo.trial import load_training_data
+from distilbo.training.loop import TrainConfig, train
+from distilbo.training.trial import load_training_data
 torch.manual_seed(0)
 teacher = load_model(ARGS["teacher"])
 data = load_training_data({"train_features": ARGS["features"], "train_logits": ARGS["logits"]}, False)
@@ -132,8 +132,8 @@ done(seconds=time.perf_counter() - t, before_mb=before)
 
 SUGGEST = """
 import yaml
-from distilbo.config import completed
-from distilbo.study import suggest_round
+from distilbo.study.config import completed
+from distilbo.study.suggest import suggest_round
 search = completed(yaml.safe_load(open(ARGS["paper"]))["search"], "search")
 t = time.perf_counter()
 suggest_round(search, ARGS["source"], {"exact": 72.36, "f1": 75.75}, ARGS["history"], ARGS["round"], ARGS["out"])
@@ -142,8 +142,8 @@ done(seconds=time.perf_counter() - t)
 
 FRONTIER_REPORT = """
 import yaml
-from distilbo.config import completed
-from distilbo.frontier import write_frontier
+from distilbo.study.config import completed
+from distilbo.study.frontier import write_frontier
 from distilbo.report import build_report
 from distilbo.search import objectives_from_config
 paper = yaml.safe_load(open(ARGS["paper"]))
@@ -171,8 +171,8 @@ def synthetic_study(n: int, eval_questions: Path, out: Path, seed: int = 0) -> d
     predictions on the eval questions: what frontier and report read."""
     import yaml
 
-    from distilbo import metrics
     from distilbo.search.space import SearchSpace
+    from distilbo.study import metrics
 
     paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     space = SearchSpace(paper["search"]["space"])

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from distilbo import postprocess, scoring, squad
+from distilbo.data import squad
 from distilbo.models.loading import load_tokenizer
+from distilbo.qa import postprocess, scoring
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad_v2" / "labeled-v2.0.json"
 

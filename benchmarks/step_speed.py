@@ -37,10 +37,10 @@ def run_one(layers: int, variant: str, steps: int, profile: bool) -> dict:
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    from distilbo.batches import collate
+    from distilbo.data.batches import collate
     from distilbo.models.loading import load_initial
     from distilbo.models.students import StudentShape, build_student
-    from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train_step
+    from distilbo.training.loop import TrainConfig, epoch_batches, make_optimizer, train_step
 
     torch.set_num_threads(2 if variant == "threads2" else 1)
     data = windows_with_random_targets()

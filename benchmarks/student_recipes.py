@@ -44,14 +44,14 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
     import numpy as np
     import torch
 
-    from distilbo.batches import collate
-    from distilbo.evaluation import EvalSet
-    from distilbo.layout import Layout
+    from distilbo.data.batches import collate
     from distilbo.models.heads import read_importance
     from distilbo.models.loading import load_initial
     from distilbo.models.students import StudentShape, build_student, hidden_pairs
-    from distilbo.train import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden
-    from distilbo.trial import load_training_data
+    from distilbo.qa.evaluation import EvalSet
+    from distilbo.study.layout import Layout
+    from distilbo.training.loop import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden
+    from distilbo.training.trial import load_training_data
 
     torch.set_num_threads(1)
     L = Layout(results)

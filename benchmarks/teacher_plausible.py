@@ -21,12 +21,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from distilbo.batches import MASKED_LOGIT, WindowSet, collate
-from distilbo.evaluation import EvalSet
+from distilbo.data.batches import MASKED_LOGIT, WindowSet, collate
+from distilbo.data.squad import WindowConfig, build_windows
 from distilbo.logs import setup_logging
 from distilbo.models.loading import load_initial
-from distilbo.squad import WindowConfig, build_windows
-from distilbo.train import Losses, TrainConfig, default_loss, train
+from distilbo.qa.evaluation import EvalSet
+from distilbo.training.loop import Losses, TrainConfig, default_loss, train
 
 WINDOWS = dict(max_seq_length=256, doc_stride=128, max_query_length=64)  # the default study's
 

@@ -35,10 +35,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import AutoModel, AutoModelForQuestionAnswering, AutoTokenizer
 
-from distilbo import postprocess, scoring
-from distilbo.batches import WindowSet
-from distilbo.inference import batched_outputs
+from distilbo.data.batches import WindowSet
 from distilbo.models.loading import resolve_model_source
+from distilbo.qa import postprocess, scoring
+from distilbo.qa.inference import batched_outputs
 
 POOLS = ("cls", "mean_all", "mean_context", "mean_question")
 COSINES = "init as sentence encoder: both cosines"

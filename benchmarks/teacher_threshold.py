@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from distilbo import postprocess, scoring
+from distilbo.qa import postprocess, scoring
 
 
 def at_threshold(questions: pd.DataFrame, predictions: pd.DataFrame, threshold: float) -> dict:

@@ -1,4 +1,4 @@
-"""What MLflow tracking costs a trial: the time its jobs spend logging (distilbo.tracking), per
+"""What MLflow tracking costs a trial: the time its jobs spend logging (distilbo.study.tracking), per
 trial, against the same trial's job without tracking (no call at all: 0 ms).
 
     .venv/bin/python benchmarks/tracking.py [--trials 20] [--curve-points 40] [--uri URI ...]
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from distilbo.tracking import Tracker, log_latency, log_trial, log_variants
+from distilbo.study.tracking import Tracker, log_latency, log_trial, log_variants
 
 SCORES = {"exact": 51.2, "f1": 54.0, "HasAns_exact": 40.1, "HasAns_f1": 45.9, "NoAns_exact": 62.0, "best_exact": 52.0,
           "best_f1": 54.8, "span_exact": 48.0, "span_f1": 58.3, "num_parameters": 88_000_000, "train_seconds": 900.0}

@@ -70,7 +70,7 @@ def main() -> None:
           f"suggest median {statistics.median(suggest):.1f} s, observe median {statistics.median(observe):.1f} s "
           f"per round of {q}")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import distilbo.study, distilbo.trial"], check=True)
+    subprocess.run([sys.executable, "-c", "import distilbo.study.suggest, distilbo.training.trial"], check=True)
     startup = time.perf_counter() - start
     print(f"orchestration overhead per trial: (suggest + observe) / q = {per_trial:.1f} s, plus a job's Python "
           f"start-up {startup:.1f} s; {100 * (per_trial + startup) / statistics.median(distill):.1f}% of a trial")

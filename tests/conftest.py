@@ -39,9 +39,9 @@ TINY = {
 
 
 def trial_metrics(status: str = "ok", **values) -> str:
-    """A trial's metrics.json text: every key its status requires (distilbo.metrics.REQUIRED), at
+    """A trial's metrics.json text: every key its status requires (distilbo.study.metrics.REQUIRED), at
     zero or a placeholder reason, then `values`."""
-    from distilbo.metrics import REQUIRED, REQUIRED_NOT_OK
+    from distilbo.study.metrics import REQUIRED, REQUIRED_NOT_OK
 
     needed = {k: 0.0 for k in REQUIRED.get(status, ())} or {k: "a reason" for k in REQUIRED_NOT_OK}
     return json.dumps({**needed, "status": status, **values})
@@ -98,12 +98,12 @@ def tracking_store(results):
 
 
 def tracked_runs(results):
-    """The MLflow runs of the study in `results`, by run key (distilbo.tracking.KEY_TAG)."""
+    """The MLflow runs of the study in `results`, by run key (distilbo.study.tracking.KEY_TAG)."""
     import os
 
     from mlflow.tracking import MlflowClient
 
-    from distilbo.tracking import KEY_TAG
+    from distilbo.study.tracking import KEY_TAG
 
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     client = MlflowClient(tracking_uri="file://" + tracking_store(results))

@@ -4,7 +4,7 @@ import importlib.util
 import numpy as np
 from conftest import ROOT
 
-from distilbo import squad
+from distilbo.data import squad
 
 
 def _scale():

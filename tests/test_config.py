@@ -9,8 +9,8 @@ import yaml
 from conftest import ROOT
 from snakemake.utils import validate
 
-from distilbo import config, metrics
-from distilbo.config import ConfigError, check_config
+from distilbo.study import config, metrics
+from distilbo.study.config import ConfigError, check_config
 
 SHIPPED = ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"]
 
@@ -103,9 +103,9 @@ def test_a_study_without_a_search_space_is_refused_by_the_schema():
 
 
 def test_library_defaults_are_the_schemas():
-    from distilbo.answer import default_settings
-    from distilbo.squad import WindowConfig
-    from distilbo.train import TrainConfig
+    from distilbo.data.squad import WindowConfig
+    from distilbo.qa.answer import default_settings
+    from distilbo.training.loop import TrainConfig
 
     train = config.defaults("$defs", "train")
     assert TrainConfig.from_dict({}).__dict__ == train and train["alpha_ce"] == 0.5
@@ -131,12 +131,24 @@ def test_the_workflow_refuses_a_bad_objective_at_start_up(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_bookkeeping_modules_import_neither_torch_nor_transformers():
-    code = ("import sys, distilbo.history, distilbo.layout, distilbo.metrics, distilbo.config, distilbo.frontier, "
-            "distilbo.retention; "
-            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+def _loaded(modules, heavy):
+    code = (f"import sys, importlib; [importlib.import_module(m) for m in {list(modules)}]; "
+            f"print(sorted(m for m in {list(heavy)} if m in sys.modules))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_study_layer_imports_neither_torch_nor_transformers():
+    """The bookkeeping jobs (observe, retain, frontier, report, progress) run on the study layer; all
+    of it but `suggest`, which sizes students with transformers."""
+    study = sorted(f"distilbo.study.{p.stem}" for p in (ROOT / "src" / "distilbo" / "study").glob("[a-z]*.py")
+                   if p.stem != "suggest")
+    assert len(study) >= 8 and _loaded(study, ("torch", "transformers")) == "[]"
+
+
+def test_parsing_the_workflow_loads_no_optimizer():
+    """common.smk's imports: the DAG is parsed at every call (and in every cluster job)."""
+    assert _loaded(["distilbo.study.config", "distilbo.study.layout", "distilbo.study.tracking"],
+                   ("pymoo", "skopt", "torch")) == "[]"
 
 
 def test_make_clean_removes_nothing_git_tracks():
@@ -179,7 +191,7 @@ def test_a_default_added_by_an_upgrade_leaves_rule_params_unchanged():
 
 
 def test_head_importance_is_used_when_searched_or_fixed_to_it():
-    from distilbo.config import uses_head_importance
+    from distilbo.study.config import uses_head_importance
 
     space = {"n_layers": {"type": "int", "low": 1, "high": 6}}
     assert not uses_head_importance({"space": space, "fixed": {}})

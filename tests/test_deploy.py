@@ -5,9 +5,9 @@ from conftest import trial_metrics
 from test_train import _windows
 from transformers import BertConfig, BertForQuestionAnswering
 
-from distilbo.deploy import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
-from distilbo.inference import latency, predict_logits
+from distilbo.deploy.onnx import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.models.students import StudentShape, build_student
+from distilbo.qa.inference import latency, predict_logits
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def _variants_json(path, status="ok"):
 def test_the_history_takes_the_shipped_variants_scores_size_and_latency(tmp_path):
     import pandas as pd
 
-    from distilbo.history import deployed_metrics
+    from distilbo.study.history import deployed_metrics
 
     timed = pd.DataFrame({"round": [0, 0], "trial": [1, 1], "precision": ["fp32", "int8"],
                           "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})
@@ -100,7 +100,7 @@ def _observe_variants(tmp_path, precisions):
 
     import pandas as pd
 
-    from distilbo.history import observe_round
+    from distilbo.study.history import observe_round
 
     pd.DataFrame({"round": [0, 0], "trial": [0, 1], "origin": ["baseline", "initial"], "n_layers": [6, 3],
                   "precision": ["fp32", "int8"]}).to_parquet(tmp_path / "s.parquet")
@@ -116,7 +116,7 @@ def _observe_variants(tmp_path, precisions):
 
 
 def test_a_searched_precision_puts_both_variants_of_a_trial_in_the_history(tmp_path):
-    from distilbo.history import trials
+    from distilbo.study.history import trials
 
     history = _observe_variants(tmp_path, ["fp32", "int8"])
     assert history[["trial", "precision", "origin", "status"]].values.tolist() == [

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from distilbo.devices import take_devices
+from distilbo.training.devices import take_devices
 
 HOLD = """
 import os, sys, time
-from distilbo.devices import take_devices
+from distilbo.training.devices import take_devices
 slots = take_devices(1, timeout_s=float(sys.argv[1]), poll_s=0.05)
 print(os.environ["CUDA_VISIBLE_DEVICES"], flush=True)
 time.sleep(float(sys.argv[2]))

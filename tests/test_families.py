@@ -95,7 +95,7 @@ def test_a_pruned_student_loads_without_distilbo_and_through_it_without_remote_c
 
 
 def test_head_importance_of_every_family(teacher):
-    from distilbo.batches import WindowSet
+    from distilbo.data.batches import WindowSet
     from distilbo.models.heads import head_importance
 
     rng = np.random.default_rng(0)
@@ -110,7 +110,7 @@ def test_head_importance_of_every_family(teacher):
 
 
 def test_every_family_exports_to_onnx_fp32_and_int8(teacher, tmp_path):
-    from distilbo.deploy import OnnxReader, export_onnx, quantize_int8
+    from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8
 
     student = build_student(teacher, StudentShape(2, 3, pruning_seed=1, **NO_DROPOUT)).eval()
     fp32 = export_onnx(student, tmp_path / "model.onnx")
@@ -158,7 +158,7 @@ def squad_sample():
     from conftest import SHARED_DATA
     from tiny_models import squad_texts
 
-    from distilbo import squad
+    from distilbo.data import squad
 
     questions = squad.questions_from_json(SHARED_DATA / "labeled-v2.0.json")
     return squad_texts(SHARED_DATA / "labeled-v2.0.json"), questions[~questions["is_impossible"]].head(300)
@@ -170,9 +170,9 @@ def test_windows_of_every_tokenizer_kind_give_back_the_gold_answers(squad_sample
     offsets must not, so that an answer cut from them is the gold text (up to the tokenizer's grain)."""
     from tiny_models import train_tokenizer
 
-    from distilbo import squad
-    from distilbo.batches import WindowSet
-    from distilbo.scoring import normalize_answer
+    from distilbo.data import squad
+    from distilbo.data.batches import WindowSet
+    from distilbo.qa.scoring import normalize_answer
 
     texts, questions = squad_sample
     tokenizer = train_tokenizer(kind, texts)
@@ -197,7 +197,7 @@ def _study(**changes):
 def test_a_study_with_an_unsupported_or_remote_code_teacher_stops_at_start_up(tmp_path):
     from transformers import AlbertConfig
 
-    from distilbo.config import ConfigError, check_config
+    from distilbo.study.config import ConfigError, check_config
 
     AlbertConfig(vocab_size=100).save_pretrained(tmp_path / "albert")
     with pytest.raises(ConfigError, match=r"teacher\.init.*model_type 'albert'.*supported.*deberta-v2"):
@@ -212,7 +212,7 @@ def test_a_study_with_an_unsupported_or_remote_code_teacher_stops_at_start_up(tm
 def test_a_student_base_must_tokenize_as_the_teacher(squad_sample, tmp_path):
     from tiny_models import train_tokenizer
 
-    from distilbo.config import ConfigError, check_config
+    from distilbo.study.config import ConfigError, check_config
 
     texts, _ = squad_sample
     wordpiece, bpe = train_tokenizer("wordpiece", texts), train_tokenizer("bpe", texts)
@@ -296,8 +296,8 @@ def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer
 
 
 def test_a_model_that_needs_its_own_code_is_refused_with_the_opt_in_named(tmp_path, tokenizer):
-    from distilbo.answer import main
     from distilbo.models.loading import ModelSourceError
+    from distilbo.qa.answer import main
 
     tiny_model("bert", vocab_size=tokenizer.vocab_size).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
@@ -331,9 +331,9 @@ def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path
 
 def test_distilbo_answer_stays_callable_once_its_module_is_imported():
     import distilbo
-    import distilbo.answer  # noqa: F401  (rebinds distilbo.answer to the module)
+    import distilbo.qa.answer  # noqa: F401  (rebinds distilbo.qa.answer to the module)
 
-    assert callable(distilbo.answer)
+    assert callable(distilbo.qa.answer)
 
 
 def test_every_described_module_is_where_the_description_says(teacher):

@@ -12,11 +12,12 @@ from test_config import load
 from tiny_models import tiny_model
 
 from distilbo.atomic import InputError, atomic_path, read_json
-from distilbo.config import ConfigError, check_config
+from distilbo.study.config import ConfigError, check_config
 
 
 def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path, monkeypatch):
-    from distilbo import deploy, deploy_stage
+    from distilbo.deploy import onnx as deploy
+    from distilbo.deploy import variants as deploy_stage
 
     model = tiny_model("bert")
     (tmp_path / "m.json").write_text(trial_metrics(span_f1=1.0))
@@ -47,7 +48,7 @@ def test_a_full_disk_during_export_fails_the_job_and_records_no_variant(tmp_path
     ({"status": "failed"}, r"status 'failed'\): missing required key\(s\) \['reason'\]"),
 ])
 def test_a_metrics_file_without_its_required_keys_names_the_file(tmp_path, metrics, missing):
-    from distilbo.history import observe_round
+    from distilbo.study.history import observe_round
 
     pd.DataFrame({"round": [0], "trial": [0], "origin": ["baseline"], "n_layers": [2]}).to_parquet(tmp_path / "s.parquet")
     (tmp_path / "m.json").write_text(json.dumps(metrics))
@@ -68,8 +69,8 @@ def test_json_read_errors_name_the_file(tmp_path, text, fault):
 
 
 def test_the_frontier_never_exports_a_pick_without_its_weights_or_tokenizer(tmp_path, tokenizer):
-    from distilbo.frontier import export_model
     from distilbo.models.loading import ModelSourceError
+    from distilbo.study.frontier import export_model
 
     model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
     model.save_pretrained(tmp_path / "model")
@@ -227,7 +228,7 @@ def test_a_damaged_file_mid_study_stops_naming_it_and_changes_no_result(smoke, t
 
 def test_an_empty_context_or_question_is_refused_before_any_model_loads(tmp_path):
     import distilbo
-    from distilbo.answer import answer_many
+    from distilbo.qa.answer import answer_many
 
     missing = str(tmp_path / "no-model-here")  # refused before the directory is read
     with pytest.raises(ValueError, match="question 0: empty context"):

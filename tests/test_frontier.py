@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbo.frontier import pick_scenarios
 from distilbo.search.objectives import Objective
+from distilbo.study.frontier import pick_scenarios
 
 OBJS = [Objective("exact", "maximize", threshold=50.0), Objective("num_parameters", "minimize")]
 

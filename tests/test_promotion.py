@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from conftest import trial_metrics
 
-from distilbo.config import ConfigError, check_fidelity, round_size, rung_training, slot_rungs
-from distilbo.history import observe_round
-from distilbo.promotion import NO_PROMOTION, choose, plan_trial, promote, ranked
 from distilbo.search.objectives import Objective
+from distilbo.study.config import ConfigError, check_fidelity, round_size, rung_training, slot_rungs
+from distilbo.study.history import observe_round
+from distilbo.study.rungs import NO_PROMOTION, choose, plan_trial, promote, ranked
 
 OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
 
@@ -82,9 +82,9 @@ def _curves():
 def test_promotions_by_top_rung_gain_follow_the_learning_curves():
     """At their rung A dominates B; at the top, A would land on a point the front holds, B beside the
     slow learner that its path predicts: the gain rule promotes B, the rung rule A."""
-    from distilbo.promotion import GainInputs
     from distilbo.search import SearchSpace
     from distilbo.search.fidelity import StepScale
+    from distilbo.study.rungs import GainInputs
 
     history = _curves()
     objectives = [Objective("size", "minimize", source="computed"), Objective("error", "minimize")]
@@ -95,8 +95,8 @@ def test_promotions_by_top_rung_gain_follow_the_learning_curves():
 
 
 def test_the_gain_rule_reads_its_history_from_metrics_files(tmp_path):
-    from distilbo.promotion import measurements
     from distilbo.search import SearchSpace
+    from distilbo.study.rungs import measurements
 
     space = SearchSpace({"n_layers": {"type": "int", "low": 1, "high": 6}})
     paths = [_metrics(tmp_path / f"round-0/trial-{i}/metrics.json", 0, i, 40 + i, {"n_layers": i + 1, "seed": 3},
@@ -182,7 +182,7 @@ def test_the_surrogates_expect_more_of_a_trial_at_the_top_rung():
 
 def test_warm_start_imports_the_trials_that_fit_and_reports_the_rest(tmp_path, caplog):
     from distilbo.search import SearchSpace
-    from distilbo.study import warm_start_rows
+    from distilbo.study.suggest import warm_start_rows
 
     space = SearchSpace({"n_layers": {"type": "int", "low": 2, "high": 6},
                          "learning_rate": {"type": "real", "low": 1e-5, "high": 1e-3, "log": True}})

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from distilbo.atomic import InputError
-from distilbo.frontier import pick_scenarios
-from distilbo.retention import kept_trials, require_kept, retain
 from distilbo.search.objectives import Objective
+from distilbo.study.frontier import pick_scenarios
+from distilbo.study.retention import kept_trials, require_kept, retain
 
 OBJS = [Objective("exact", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
 

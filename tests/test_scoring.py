@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbo import postprocess, scoring
-from distilbo.scoring import compute_exact, compute_f1, error_category, evaluate, normalize_answer
+from distilbo.qa import postprocess, scoring
+from distilbo.qa.scoring import compute_exact, compute_f1, error_category, evaluate, normalize_answer
 
 
 @pytest.mark.parametrize("raw, norm", [
@@ -52,7 +52,7 @@ def test_command_line_has_the_official_interface(tiny_json, tmp_path):
     na = {k: 0.2 for k in preds} | {"r2": 0.7}
     (tmp_path / "p.json").write_text(json.dumps(preds))
     (tmp_path / "na.json").write_text(json.dumps(na))
-    cmd = [sys.executable, "-m", "distilbo.scoring", str(tiny_json), str(tmp_path / "p.json"),
+    cmd = [sys.executable, "-m", "distilbo.qa.scoring", str(tiny_json), str(tmp_path / "p.json"),
            "--na-prob-file", str(tmp_path / "na.json"), "--na-prob-thresh", "0.5"]
     out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert set(out) == {"exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", "NoAns_exact",
@@ -64,7 +64,7 @@ def test_command_line_has_the_official_interface(tiny_json, tmp_path):
 
 def test_command_line_names_a_bad_predictions_file(tiny_json, tmp_path):
     (tmp_path / "p.json").write_text("{not json")
-    res = subprocess.run([sys.executable, "-m", "distilbo.scoring", str(tiny_json), str(tmp_path / "p.json")],
+    res = subprocess.run([sys.executable, "-m", "distilbo.qa.scoring", str(tiny_json), str(tmp_path / "p.json")],
                          capture_output=True, text=True)
     assert res.returncode != 0 and "p.json" in res.stderr
 
@@ -114,7 +114,7 @@ def test_extract_answers_aggregates_windows_and_applies_null_threshold():
 
 
 def test_extraction_recovers_gold_spans_from_one_hot_logits(tiny_json, tokenizer):
-    from distilbo import squad
+    from distilbo.data import squad
 
     questions = squad.questions_from_json(tiny_json)
     windows = squad.build_windows(tokenizer, questions, squad.WindowConfig(64, 16, 16))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from distilbo.history import trials
+from distilbo.study.history import trials
 
 pytestmark = pytest.mark.slow
 

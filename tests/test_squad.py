@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA, TINY, squad_doc
 
-from distilbo import squad
-from distilbo.squad import DataError
+from distilbo.data import squad
+from distilbo.data.squad import DataError
 
 
 def test_loads_one_row_per_question(tiny_json):

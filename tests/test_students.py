@@ -117,7 +117,7 @@ def test_student_round_trips_through_from_pretrained_in_a_fresh_process(teacher,
 
 
 def test_num_parameters_counts_frozen_weights_too(teacher):
-    from distilbo.train import freeze_word_embeddings
+    from distilbo.training.loop import freeze_word_embeddings
 
     before = num_parameters(teacher)
     freeze_word_embeddings(teacher)

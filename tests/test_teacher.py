@@ -6,9 +6,9 @@ import torch
 from conftest import trial_metrics
 from transformers import BertForQuestionAnswering
 
-from distilbo import squad
+from distilbo.data import squad
 from distilbo.models.loading import load_initial
-from distilbo.teacher import finetune, write_logits
+from distilbo.training.teacher import finetune, write_logits
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_finetune_false_takes_the_teacher_as_it_is(tiny_study, tmp_path):
     after = load_initial(str(tmp_path / "teacher" / "model"))[0].state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     saved = json.loads((tmp_path / "teacher" / "model" / "config.json").read_text())
-    assert saved["distilbo"]["max_seq_length"] == 48  # distilbo.answer reproduces the scored windows
+    assert saved["distilbo"]["max_seq_length"] == 48  # distilbo.qa.answer reproduces the scored windows
 
 
 def test_finetune_trains_and_logits_cover_every_window(tiny_study, tmp_path):
@@ -63,7 +63,7 @@ def test_random_init_keeps_the_tokenizer_and_sets_the_config():
 def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_study, tmp_path):
     from test_verifier import questions_about_places
 
-    from distilbo.answer import answer_many
+    from distilbo.qa.answer import answer_many
 
     paths, init, _ = tiny_study
     paths["train_questions"] = str(tmp_path / "verifier-train.parquet")
@@ -85,8 +85,8 @@ def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_st
 def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, tiny_bert_config):
     import pandas as pd
 
-    from distilbo.history import observe_round, trial_params
-    from distilbo.study import suggest_round
+    from distilbo.study.history import observe_round, trial_params
+    from distilbo.study.suggest import suggest_round
 
     tiny_bert_config.save_pretrained(tmp_path / "teacher")
     search = {"space": {"n_layers": {"type": "int", "low": 1, "high": 4}, "n_heads": {"type": "int", "low": 1, "high": 4}},
@@ -105,8 +105,8 @@ def test_relative_thresholds_are_recorded_in_suggestions_and_history(tmp_path, t
 
 
 def test_replicates_of_the_baseline_open_round_0_each_with_a_seed_of_its_own(tmp_path, tiny_bert_config):
-    from distilbo.history import trial_params
-    from distilbo.study import suggest_round
+    from distilbo.study.history import trial_params
+    from distilbo.study.suggest import suggest_round
 
     tiny_bert_config.save_pretrained(tmp_path / "teacher")
     search = {"space": {"n_layers": {"type": "int", "low": 1, "high": 4}, "n_heads": {"type": "int", "low": 1, "high": 4},

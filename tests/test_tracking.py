@@ -1,12 +1,21 @@
-"""MLflow tracking (distilbo.tracking), on a local file store."""
+"""MLflow tracking (distilbo.study.tracking), on a local file store."""
 import json
 import logging
 
 import pandas as pd
 import pytest
 
-from distilbo.config import ConfigError, check_tracking
-from distilbo.tracking import CURVE_PREFIX, KEY_TAG, Tracker, log_latency, log_training_run, log_trial, log_variants, settings
+from distilbo.study.config import ConfigError, check_tracking
+from distilbo.study.tracking import (
+    CURVE_PREFIX,
+    KEY_TAG,
+    Tracker,
+    log_latency,
+    log_training_run,
+    log_trial,
+    log_variants,
+    settings,
+)
 
 
 def _client(tracker):
@@ -79,7 +88,7 @@ def test_deployment_jobs_add_their_numbers_to_the_trials_run(tmp_path):
 def test_an_unreachable_server_warns_once_and_fails_nothing(tmp_path, caplog):
     tracker = Tracker("http://127.0.0.1:9", "study")  # nothing listens on the discard port
     out, suggestions = _trial_files(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="distilbo.tracking"):
+    with caplog.at_level(logging.WARNING, logger="distilbo.study.tracking"):
         assert log_trial(tracker, out, {}, suggestions, {"round": 1, "trial": 0}) is None
         log_variants(tracker, "round-1/trial-0", {"status": "ok", "fp32": {"exact": 1.0}, "int8": {"exact": 1.0}})
     warnings = [r for r in caplog.records if "tracking to http://127.0.0.1:9 failed" in r.getMessage()]

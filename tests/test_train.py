@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
-from distilbo.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
-from distilbo.train import TrainConfig, TrainingFailed, distillation_loss, train
+from distilbo.data.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
+from distilbo.training.loop import TrainConfig, TrainingFailed, distillation_loss, train
 
 
 def _windows(n=24, seed=0, vocab=1000, teacher=True):
@@ -128,7 +128,7 @@ def test_bad_shapes_still_raise(tiny_qa):
 def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
     from types import SimpleNamespace
 
-    from distilbo import run
+    from distilbo.training import run
 
     ws = _windows(8)
     ws.teacher_start[3][:] = np.inf
@@ -144,7 +144,7 @@ def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
 def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
     from transformers import BertForQuestionAnswering
 
-    from distilbo.train import autocast_dtype
+    from distilbo.training.loop import autocast_dtype
 
     assert autocast_dtype("auto", torch.device("cpu")) is None and autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16
     ws = _windows(16)
@@ -169,7 +169,7 @@ def test_intermediate_evaluations_use_the_sample_and_the_last_scores_all(tiny_qa
 
 
 def test_hidden_state_loss_against_a_hand_computation():
-    from distilbo.train import hidden_state_loss
+    from distilbo.training.loop import hidden_state_loss
 
     t = torch.tensor([[[1.0, 0.0], [0.0, 2.0], [5.0, 5.0]]])  # one window, three tokens, the last padding
     mask = torch.tensor([[True, True, False]])
@@ -184,7 +184,7 @@ def test_hidden_state_loss_against_a_hand_computation():
 @pytest.mark.parametrize("choice, copied", [("bottom", True), ("even", False)])
 def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, choice, copied):
     from distilbo.models.students import StudentShape, build_student, layer_map
-    from distilbo.train import default_loss, with_teacher_hidden
+    from distilbo.training.loop import default_loss, with_teacher_hidden
 
     tiny_qa.eval()
     student = build_student(tiny_qa, StudentShape(2, 4, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0,
@@ -266,8 +266,8 @@ def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokeniz
     study resumes once it is mended."""
     from types import SimpleNamespace
 
-    from distilbo import run
-    from distilbo import train as training
+    from distilbo.training import loop as training
+    from distilbo.training import run
 
     monkeypatch.setattr(training, "train_step", _raise(fault))
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
@@ -286,7 +286,7 @@ def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokeniz
 def test_a_full_disk_while_saving_a_trained_model_records_nothing(tiny_qa, tokenizer, tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from distilbo import run
+    from distilbo.training import run
 
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import TEACHER_INIT
 
-from distilbo import verifier
+from distilbo.qa import verifier
 
 PLACES = [("Paris", "France", "Seine"), ("Rome", "Italy", "Tiber"), ("Berlin", "Germany", "Spree"),
           ("Vienna", "Austria", "Danube"), ("London", "England", "Thames"), ("Cairo", "Egypt", "Nile"),

@@ -1,19 +1,19 @@
-# Shared helpers: the results layout (distilbo.layout) and the inputs that are files.
+# Shared helpers: the results layout (distilbo.study.layout) and the inputs that are files.
 import json
 import os
 
-from distilbo.config import (
+from distilbo.study.config import (
     WINDOW_SETTINGS,
     history_precisions,
     measures_variants,
     promote_by,
     round_size,
     stated,
+    trial_rungs,
     uses_head_importance,
 )
-from distilbo.promotion import trial_rungs
-from distilbo.tracking import ENV as TRACKING_ENV, settings as tracking_settings
-from distilbo.layout import (
+from distilbo.study.tracking import ENV as TRACKING_ENV, settings as tracking_settings
+from distilbo.study.layout import (
     LOGIT_SPLITS,
     REPORT_DEPLOYMENT,
     REPORT_FIGURES,
@@ -51,7 +51,7 @@ os.environ.update(
 
 
 def stated_config(*keys):
-    """A config section without its schema defaults (distilbo.config.stated), for a rule's params:
+    """A config section without its schema defaults (distilbo.study.config.stated), for a rule's params:
     a default added by an upgrade then leaves finished jobs' params as they were."""
     value = config
     for key in keys:

@@ -39,7 +39,7 @@ rule suggest:
         "../scripts/suggest.py"
 
 
-# A promotion slot also reads its parent's training state (distilbo.layout.STATE_FILE), which
+# A promotion slot also reads its parent's training state (distilbo.study.layout.STATE_FILE), which
 # the promotions table names: the parent is chosen at run time, so a static DAG cannot declare it.
 rule distill:
     input:
@@ -138,7 +138,7 @@ rule observe:
 
 
 # search.keep_models: frontier removes the weights of trials that can never be picked, after each
-# round (distilbo.retention); with `all` it records that every trial keeps them. Each round's
+# round (distilbo.study.retention); with `all` it records that every trial keeps them. Each round's
 # follows the one before, so that every round's runs, one at a time.
 rule retain:
     input:

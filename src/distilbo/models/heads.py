@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from distilbo.batches import WindowSet, collate, length_grouped_batches
+from distilbo.data.batches import WindowSet, collate, length_grouped_batches
 from distilbo.models.families import family_of, head_size, model_inputs, resolve
-from distilbo.train import distillation_loss
+from distilbo.training.loop import distillation_loss
 
 log = logging.getLogger("distilbo.heads")
 

@@ -14,8 +14,8 @@ import torch
 from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.atomic import atomic_path
-from distilbo.layout import WEIGHT_FILES, has_weights
 from distilbo.models.families import UnsupportedFamily, family_of, kept_heads, layer_types
+from distilbo.study.layout import WEIGHT_FILES, has_weights
 
 
 class ModelSourceError(ValueError):
@@ -140,7 +140,7 @@ SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": t
 def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
                extra: Callable[[Path], None] | None = None, dtype: str = "float32") -> None:
     """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
-    `settings` (windows and answer extraction) go into config.json for `distilbo.answer`;
+    `settings` (windows and answer extraction) go into config.json for `distilbo.qa.answer`;
     `extra` writes more into the directory before it appears (the teacher's verifier); `dtype`
     (SAVE_DTYPES) is the precision of the saved weights: half of them take half the disk."""
     if settings:

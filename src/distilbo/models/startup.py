@@ -22,7 +22,7 @@ def check_models(cfg: Mapping) -> None:
     _check_family(teacher, "teacher.init")
     base = cfg["student"]["base"]
     if base not in ("teacher", "init"):
-        from distilbo.config import uses_head_importance
+        from distilbo.study.config import uses_head_importance
 
         if uses_head_importance(cfg["search"]):
             raise ModelCheckError(f"config: search: head_choice importance ranks the teacher's heads, but "
@@ -72,7 +72,7 @@ def check_same_windows(teacher: str, base: str, data: Mapping, n: int = 64) -> N
     teacher's windows: its tokenizer must make the same token ids (checked on n training questions)."""
     from transformers import AutoTokenizer
 
-    from distilbo import squad
+    from distilbo.data import squad
     from distilbo.models.loading import resolve_model_source
 
     try:
@@ -104,7 +104,7 @@ SAMPLE = [("Who designed the Eiffel Tower's structure?",
 def _sample_questions(data: Mapping, n: int):
     import pandas as pd
 
-    from distilbo import squad
+    from distilbo.data import squad
 
     path = str(data["labeled"])
     if os.path.isfile(path) and path.endswith(".json"):

@@ -10,10 +10,6 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
-from distilbo.frontier import baseline_row
-from distilbo.history import read_latency, reference_variants, timing_setup, trials
-from distilbo.layout import trial_key
-from distilbo.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
@@ -24,6 +20,10 @@ from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
+from distilbo.study.frontier import baseline_row
+from distilbo.study.history import read_latency, reference_variants, timing_setup, trials
+from distilbo.study.layout import trial_key
+from distilbo.study.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,

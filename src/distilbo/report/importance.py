@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
-from distilbo.metrics import STATUS_OK
 from distilbo.search.space import SearchSpace
+from distilbo.study.metrics import STATUS_OK
 
 
 def importance(history: pd.DataFrame, space: SearchSpace, metric: str, n_boot: int = 20, seed: int = 0) -> pd.DataFrame:

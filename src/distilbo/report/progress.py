@@ -15,14 +15,14 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from distilbo import metrics
 from distilbo.atomic import atomic_path, read_json
-from distilbo.history import trials
 from distilbo.report import figures
 from distilbo.report.build import STYLE, _img, _table
 from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
+from distilbo.study import metrics
+from distilbo.study.history import trials
 
 # How often the page kept open (layout.progress_latest) reloads itself, in seconds.
 RELOAD_SECONDS = 60

@@ -7,9 +7,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from distilbo.config import rung_training
-from distilbo.history import trials
-from distilbo.layout import trial_key
+from distilbo.study.config import rung_training
+from distilbo.study.history import trials
+from distilbo.study.layout import trial_key
 
 COLUMNS = ("path", "round", "trial", "rung", "steps", "trained_steps", "promoted")
 

@@ -48,7 +48,7 @@ class Objective:
 
 
 def objectives_from_config(spec: Mapping[str, Mapping], teacher: Mapping | None = None) -> list[Objective]:
-    """Objectives from the config's search.objectives (checked by distilbo.config.check_objectives).
+    """Objectives from the config's search.objectives (checked by distilbo.study.config.check_objectives).
     `teacher`: the teacher's metrics, which resolve thresholds written relative to it."""
     objectives = [Objective(name, s.get("direction", "maximize"), resolve_threshold(name, s.get("threshold"), teacher),
                             s.get("source", "observed"), optimize=s.get("role", "objective") == "objective",

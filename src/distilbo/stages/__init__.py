@@ -1,0 +1,3 @@
+"""One module per workflow script (workflow/scripts/*.py): `run(job)` reads the job's inputs,
+params and wildcards (Snakemake's `snakemake` object, duck-typed: the library never imports
+Snakemake) and calls the library. Every feature's branches live here, not in the scripts."""

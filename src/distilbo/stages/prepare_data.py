@@ -1,0 +1,14 @@
+"""Prepare the data: distilbo.data.prepare."""
+
+from distilbo.data.prepare import prepare_data
+from distilbo.logs import setup_logging
+from distilbo.study.config import completed
+
+
+def run(job) -> None:
+    """Run the prepare_data job (`job`: Snakemake's `snakemake` object)."""
+    setup_logging(job.log[0])
+    splits = job.params.splits
+    prepare_data(completed(job.params.data, "data"), job.params.tokenizer,
+                 dict(zip(splits, job.output.questions)),
+                 dict(zip(splits, job.output.features)))

@@ -1,0 +1,110 @@
+"""One distillation trial: a student of the given shape and hyperparameters, built from the
+fine-tuned teacher (or its pretrained init) and trained on the cached soft targets."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Mapping
+
+import pandas as pd
+import torch
+from transformers import AutoTokenizer
+
+from distilbo.atomic import atomic_path, plain
+from distilbo.data.batches import WindowSet, collate
+from distilbo.models.heads import read_importance
+from distilbo.models.loading import load_initial, load_model
+from distilbo.models.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
+from distilbo.models.students import build_student, hidden_pairs
+from distilbo.qa.evaluation import EvalSet
+from distilbo.study.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
+from distilbo.study.rungs import RungPlace
+from distilbo.training.loop import TrainConfig, with_teacher_hidden
+from distilbo.training.run import run_training, write_without_model
+
+log = logging.getLogger("distilbo.training.trial")
+
+
+
+def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> WindowSet:
+    """Training windows (labeled) and transfer windows (unlabeled), each with the teacher's logits."""
+    sets = [WindowSet.from_frames(pd.read_parquet(paths["train_features"]), labeled=True,
+                                  logits=pd.read_parquet(paths["train_logits"]))]
+    if use_transfer and paths.get("transfer_features"):
+        transfer = pd.read_parquet(paths["transfer_features"])
+        if len(transfer):
+            sets.append(WindowSet.from_frames(transfer, labeled=False, logits=pd.read_parquet(paths["transfer_logits"])))
+    return WindowSet.concat(sets)
+
+
+def source_model(student_cfg: Mapping, teacher_dir: str, teacher_cfg: Mapping):
+    """The model whose weights a student starts from: the fine-tuned teacher, or the pretrained init."""
+    if student_cfg.get("base", "teacher") == "teacher":
+        return load_model(teacher_dir)
+    if student_cfg["base"] == "init":
+        return load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"))[0]
+    return load_initial(student_cfg["base"])[0]
+
+
+def save_state(state: dict, path: str) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_state(path: str) -> dict:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: the training state a promotion continues is gone (promoted before, "
+                                "or its trial was re-run without search.fidelity); re-run its trial")
+    # a state holds numpy's generator state (plain dicts) besides tensors: written by distilbo only
+    return torch.load(path, weights_only=False)
+
+
+def skip_slot(out: dict[str, str], where: Mapping) -> dict:
+    """The outputs of a promotion slot that found nothing worth promoting."""
+    metrics = {**where, "status": STATUS_SKIPPED, "reason": "no trial of the rung below was worth promoting"}
+    write_without_model(out, metrics)
+    return metrics
+
+
+def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
+                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: RungPlace | None = None) -> dict:
+    """Train one student; `params` holds its shape and hyperparameters (trial parameters override
+    student.train defaults; a rung's budget overrides both). Writes the run's artifacts and returns
+    its metrics. A promotion (rung.resume) continues its parent's run and then removes the parent's
+    state: a measurement is promoted once."""
+    # a trial's precision names a deployment variant (distilbo.deploy.variants): it trains in fp32
+    unknown = set(params) - set(TRIAL_PARAMS)
+    if unknown:
+        raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
+                         f"({sorted(StudentShape.__dataclass_fields__)}), training settings ({list(TRAIN_PARAMS)}) "
+                         f"nor {PRECISION}")
+    train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params},
+             **(rung.budget if rung else {})}
+    shape = StudentShape.from_params(params)
+    source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
+    importance = read_importance(paths["head_importance"]) if shape.head_choice == "importance" else None
+    student = build_student(source, shape, importance)
+    cfg = TrainConfig.from_dict(train)
+    collate_fn = collate
+    if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
+        teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
+                   else load_model(paths["teacher_model"]))
+        collate_fn = with_teacher_hidden(collate, teacher, hidden_pairs(teacher.config.num_hidden_layers, shape,
+                                                                           cfg.hidden_layers))
+    del source
+    tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
+    data = load_training_data(paths, student_cfg.get("use_transfer", True))
+    evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
+    log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
+    extra = {"role": "student", **{k: plain(v) for k, v in params.items()}}
+    saved = {"save_dtype": student_cfg.get("save_dtype", "float32")}
+    if not rung:
+        return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn, **saved)
+    extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
+    metrics = run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn,
+                           resume=load_state(rung.resume) if rung.resume else None,
+                           save_state=(lambda s: save_state(s, rung.state)) if rung.state else None, **saved)
+    if rung.resume and metrics["status"] == STATUS_OK:
+        os.remove(rung.resume)
+    return metrics
