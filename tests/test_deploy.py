@@ -79,7 +79,7 @@ def _variants_json(path, status="ok"):
 def test_the_history_takes_the_shipped_variants_scores_size_and_latency(tmp_path):
     import pandas as pd
 
-    from distilbo.study.history import deployed_metrics
+    from distilbo.study.deployment import deployed_metrics
 
     timed = pd.DataFrame({"round": [0, 0], "trial": [1, 1], "precision": ["fp32", "int8"],
                           "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})
@@ -109,10 +109,15 @@ def _observe_variants(tmp_path, precisions):
     timed = pd.DataFrame({"round": [0, 0], "trial": [0, 0], "precision": ["fp32", "int8"],
                           "latency_ms": [9.0, 5.0], "latency_iqr_ms": [1.0, 0.5], "reason": ["", ""]})
     timed.to_parquet(tmp_path / "latency.parquet")
-    deployment = {"variants": [_variants_json(tmp_path / "v0.json"), str(tmp_path / "missing.json")],
-                  "latency": str(tmp_path / "latency.parquet"), "fixed": {}, "precisions": precisions}
+    from distilbo.study.deployment import Deployment
+
+    (tmp_path / "d0").mkdir()
+    _variants_json(tmp_path / "d0" / "variants.json")
+    deployment = Deployment({"round-0/trial-0": str(tmp_path / "d0"), "round-0/trial-1": str(tmp_path / "missing")},
+                            [str(tmp_path / "latency.parquet")])
     return observe_round(str(tmp_path / "s.parquet"), [str(tmp_path / f"m{i}.json") for i in range(2)], None,
-                         str(tmp_path / "o.parquet"), ["n_layers", "precision"], deployment)
+                         str(tmp_path / "o.parquet"), ["n_layers", "precision"], deployment, fixed={},
+                         precisions=precisions)
 
 
 def test_a_searched_precision_puts_both_variants_of_a_trial_in_the_history(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -20,8 +21,9 @@ from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
+from distilbo.study.deployment import Deployment, timing_setup
 from distilbo.study.frontier import baseline_row
-from distilbo.study.history import read_latency, reference_variants, timing_setup, trials
+from distilbo.study.history import trials
 from distilbo.study.layout import trial_key
 from distilbo.study.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 
@@ -77,31 +79,55 @@ def _table(df: pd.DataFrame) -> str:
                                                na_rep="") + "</div>")
 
 
+@dataclass(frozen=True)
+class ReportStudy:
+    """What the report's sections read: the study's tables, read once, and its settings."""
+
+    inputs: Mapping
+    history: pd.DataFrame
+    front: pd.DataFrame
+    scenarios: pd.DataFrame
+    teacher: Mapping
+    baseline: pd.Series | None
+    space: SearchSpace
+    objectives: list[Objective]
+    quality: str
+    size: str
+    threshold: float | None
+    search: Mapping
+    deployment: Deployment | None
+
+    @classmethod
+    def read(cls, inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
+             deployment: Deployment | None) -> ReportStudy:
+        history = pd.read_parquet(inputs["history"])
+        quality = frontier_cfg["quality"]
+        return cls(inputs, history, pareto_front(history, objectives), pd.read_parquet(inputs["scenarios"]),
+                   read_json(inputs["teacher_metrics"], what="the teacher's metrics"), baseline_row(history),
+                   SearchSpace(search["space"]), objectives, quality, frontier_cfg["size"],
+                   next((o.threshold for o in objectives if o.name == quality), None), search, deployment)
+
+
 def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
-                 out_dir: str) -> Path:
-    """Write out_dir/index.html, out_dir/figures/*.png and out_dir/tables/*.csv."""
+                 out_dir: str, deployment: Deployment | None = None) -> Path:
+    """Write out_dir/index.html, out_dir/figures/*.png and out_dir/tables/*.csv (`deployment`: the
+    study's variants, in a study that measures them)."""
     out = Path(out_dir)
-    history = pd.read_parquet(inputs["history"])
-    scenarios = pd.read_parquet(inputs["scenarios"])
-    teacher = read_json(inputs["teacher_metrics"], what="the teacher's metrics")
-    quality, size = frontier_cfg["quality"], frontier_cfg["size"]
-    space = SearchSpace(search["space"])
-    front = pareto_front(history, objectives)
-    baseline = baseline_row(history)
-    threshold = next((o.threshold for o in objectives if o.name == quality), None)
+    study = ReportStudy.read(inputs, search, frontier_cfg, objectives, deployment)
     with atomic_path(out, is_dir=True) as tmp:
         (tmp / "figures").mkdir()
         (tmp / "tables").mkdir()
-        sections = _sections(tmp, inputs, history, front, scenarios, teacher, baseline, space, objectives,
-                             quality, size, threshold, search)
-        facts = summary(history, front, objectives, quality, size, teacher, baseline)
+        sections = _sections(study, tmp / "figures", tmp / "tables")
+        facts = summary(study.history, study.front, objectives, study.quality, study.size, study.teacher,
+                        study.baseline)
         (tmp / "index.html").write_text(_page(facts, sections))
     return out / "index.html"
 
 
-def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, space, objectives, quality, size,
-              threshold, search) -> list[tuple[str, str]]:
-    fig, tab = tmp / "figures", tmp / "tables"
+def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]:
+    s = study
+    inputs, history, front, scenarios, teacher, baseline = s.inputs, s.history, s.front, s.scenarios, s.teacher, s.baseline
+    space, objectives, quality, size, threshold, search = s.space, s.objectives, s.quality, s.size, s.threshold, s.search
     history.to_csv(tab / "trials.csv", index=False)
     # the surrogates' expectation at every successful configuration, fitted once for both uses
     expected, noise = expected_scores(space, objectives, history, history[history["status"].eq(STATUS_OK)],
@@ -132,8 +158,8 @@ def _sections(tmp: Path, inputs, history, front, scenarios, teacher, baseline, s
     sections.append(("Parallel coordinates", _img(_parallel(history, front, baseline, space, quality, fig))))
     sections.append(("Training curves", _img(figures.curves_figure(_curves(inputs, scenarios), fig / "curves.png"))))
     sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
-    if "deploy" in inputs:
-        sections.append(("Deployment variants", _deployment(inputs, history, quality, fig, tab)))
+    if s.deployment:
+        sections.append(("Deployment variants", _deployment(s.deployment, history, quality, fig, tab)))
     if search.get("fidelity"):
         sections.append(("Rungs", _rungs(history, search, quality, fig, tab)))
     return sections
@@ -152,9 +178,9 @@ def _rungs(history, search, quality, fig, tab) -> str:
     return text + _img(figures.rungs_figure(table, quality, fig / "rungs.png")) + _table(table)
 
 
-def _deployment(inputs, history, quality, fig, tab) -> str:
-    timed = read_latency(inputs["latency"])
-    table = variant_table(history, inputs["deploy"], timed, quality)
+def _deployment(deployment: Deployment, history, quality, fig, tab) -> str:
+    timed = deployment.timed()
+    table = variant_table(history, deployment.deploy, timed, quality)
     table.to_csv(tab / "deployment.csv", index=False)
     setup = timing_setup(timed)
     held = ("both variants of every trial, each a model of its own" if table["candidate"].all()
@@ -162,7 +188,7 @@ def _deployment(inputs, history, quality, fig, tab) -> str:
     text = (f"<p>Every trial exported to ONNX (fp32) and quantized to int8 (ONNX Runtime, dynamic), each scored "
             f"on the eval questions and timed one trial at a time ({html.escape(setup)}). The history, frontier "
             f"and scenarios hold {held}.</p>")
-    teacher = reference_variants(inputs["teacher_deploy"], inputs["teacher_latency"])
+    teacher = deployment.teacher()
     reference = ("<p>The teacher's variants, made and timed the same way (its reader alone, without the "
                  "verifier):</p>" + _table(teacher.reindex(columns=[PRECISION, "size_mb", "latency_ms",
                                                                     "latency_iqr_ms", quality]))) if len(teacher) else ""

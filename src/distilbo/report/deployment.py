@@ -9,7 +9,8 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import read_json
-from distilbo.study.history import timed_rows, trials
+from distilbo.study.deployment import timed_rows
+from distilbo.study.history import trials
 from distilbo.study.layout import DEPLOY_FILES, trial_key
 from distilbo.study.metrics import PRECISION, PRECISIONS, STATUS_OK
 
@@ -19,7 +20,7 @@ COLUMNS = ("round", "trial", PRECISION, "candidate", "size_mb", "latency_ms", "l
 def variant_table(history: pd.DataFrame, deploy_dirs: Mapping[str, str], timed: pd.DataFrame,
                   quality: str) -> pd.DataFrame:
     """One row per (successful trial, precision); `timed`: the study's latency tables
-    (distilbo.study.history.read_latency); candidate: the variant is a model of the history (and may be on
+    (Deployment.timed); candidate: the variant is a model of the history (and may be on
     the frontier); int8_loss: fp32's quality minus int8's."""
     ok = history[history["status"].eq(STATUS_OK)]
     held = set(zip(ok["round"], ok["trial"], ok[PRECISION]))

@@ -7,6 +7,7 @@ from distilbo.logs import setup_logging
 from distilbo.report import build_report
 from distilbo.search import objectives_from_config
 from distilbo.study.config import completed
+from distilbo.study.deployment import Deployment
 
 
 def run(job) -> None:
@@ -18,10 +19,5 @@ def run(job) -> None:
     inputs = dict(job.input)
     inputs["curves"] = dict(zip(job.params.trial_keys, job.input.curves))
     inputs["predictions"] = dict(zip(job.params.trial_keys, job.input.predictions))
-    if hasattr(job.input, "latency"):  # the study measures deployment variants
-        inputs["deploy"] = dict(zip(job.params.trial_keys, job.input.deploy))
-        inputs["latency"] = list(job.input.latency)
-        inputs["teacher_deploy"] = job.input.teacher_deploy
-        inputs["teacher_latency"] = job.input.teacher_latency
     build_report(inputs, search, completed(job.params.frontier, "frontier"), objectives,
-                 os.path.dirname(job.output.page))
+                 os.path.dirname(job.output.page), Deployment.of_job(job.input, job.params.trial_keys))

@@ -14,7 +14,8 @@ from distilbo.atomic import atomic_path, read_json, write_parquet
 from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
-from distilbo.study.history import read_latency, read_trial_metrics, reference_variants, timed_rows, timing_setup
+from distilbo.study.deployment import Deployment, timed_rows, timing_setup
+from distilbo.study.history import read_trial_metrics
 from distilbo.study.layout import DEPLOY_FILES, trial_key
 from distilbo.study.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_OK
 from distilbo.study.retention import require_kept
@@ -65,16 +66,16 @@ def pick_scenarios(history: pd.DataFrame, objectives: list[Objective], quality: 
 
 def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg: Mapping, out: Mapping[str, str],
                    runs: Mapping[str, Mapping[str, str]], teacher_metrics: Mapping | None = None,
-                   param_names: list[str] | None = None, deployment: Mapping | None = None,
+                   param_names: list[str] | None = None, deployment: Deployment | None = None,
                    retained: str | None = None) -> None:
     """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
     trial key (distilbo.study.layout.trial_key) to the paths of its "model" directory and "metrics" file
-    (and "deploy" directory). `deployment`, in a study that measures variants: the rounds' "latency"
-    tables, the teacher's variants ("teacher_deploy", "teacher_latency") for reference. `retained`:
+    `deployment`, in a study that measures variants: each trial's deploy directory (whose ONNX files
+    ship with a pick), the latency tables and the teacher's variants for reference. `retained`:
     the last round's retention record (distilbo.study.retention), which names a pick it removed."""
     history = pd.read_parquet(history_path)
-    timed = read_latency(deployment["latency"]) if deployment else None
-    teacher = reference_variants(deployment["teacher_deploy"], deployment["teacher_latency"]) if deployment else None
+    timed = deployment.timed() if deployment else None
+    teacher = deployment.teacher() if deployment else None
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])
     write_parquet(front, out["frontier"])
     scenarios = pick_scenarios(history, objectives, frontier_cfg["quality"], frontier_cfg["size"],
@@ -90,7 +91,8 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                 if key not in runs:
                     raise KeyError(f"{history_path}: trial {key} is not one of this study's trials ({len(runs)} given)")
                 require_kept(key, runs[key]["model"], retained)
-                export_model(row, runs[key], tmp / row["scenario"], teacher_metrics, param_names or [],
+                run = {**runs[key], "deploy": deployment.deploy[key]} if deployment else runs[key]
+                export_model(row, run, tmp / row["scenario"], teacher_metrics, param_names or [],
                              frontier_cfg["quality"], timed, teacher)
 
 
@@ -98,7 +100,7 @@ def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_met
                  param_names: list[str], quality: str, timed: pd.DataFrame | None = None,
                  teacher: pd.DataFrame | None = None) -> None:
     """The Hugging Face model directory, and its ONNX files (onnx/) where the study made them
-    (`timed`: the study's latency tables; `teacher`: its variants, distilbo.study.history.reference_variants)."""
+    (`timed`: the study's latency tables; `teacher`: its variants, Deployment.teacher)."""
     from distilbo.models.loading import check_model_dir  # torch: only when a pick is exported
 
     check_model_dir(run["model"])  # never ship a pick without its weights or tokenizer

@@ -7,7 +7,6 @@ Light on purpose (pandas only, no torch or transformers): the observe job runs i
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -15,7 +14,8 @@ import pandas as pd
 
 from distilbo.atomic import plain, read_json, require_keys, write_parquet
 from distilbo.study import metrics
-from distilbo.study.layout import DEPLOY_FILES
+from distilbo.study.deployment import Deployment, deployed_metrics
+from distilbo.study.layout import trial_key
 
 log = logging.getLogger("distilbo.study.history")
 
@@ -49,22 +49,23 @@ def _row_params(row: pd.Series, fixed: Mapping) -> dict:
 
 
 def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous: str | None, out: str,
-                  param_names: Sequence[str], deployment: Mapping | None = None, promotions: Sequence[str] = (),
-                  first_steps: int | None = None) -> pd.DataFrame:
+                  param_names: Sequence[str], deployment: Deployment | None = None, promotions: Sequence[str] = (),
+                  first_steps: int | None = None, fixed: Mapping | None = None,
+                  precisions: Sequence[str] = ()) -> pd.DataFrame:
     """Append the round's trials to the history (`metrics_paths`: every trial's, by trial number).
     A multi-fidelity round (`promotions`: its promotions tables) also has a row per promotion slot
     that trained; every row then says its rung, steps and parent (new trials: rung 0 at
-    `first_steps`, no parent). `deployment` (a study that measures variants):
-    {"variants": each trial's variants.json, "latency": the round's latency table, "fixed": the
-    fixed parameters, "precisions": the variants that enter the history (distilbo.study.config.
-    history_precisions)}. A successful trial's row then holds the scores of the precision it was
-    suggested with; each other precision is a row of its own (origin "variant", the same parameters)."""
+    `first_steps`, no parent). `deployment` (a study that measures variants): the round's trials'
+    variants and latency table; `fixed`, the fixed parameters, and `precisions`, the variants that
+    enter the history (distilbo.study.config.history_precisions). A successful trial's row then
+    holds the scores of the precision it was suggested with; each other precision is a row of its
+    own (origin "variant", the same parameters)."""
     sources = pd.read_parquet(suggestions_path)
     if promotions:
         sources = sources.assign(rung=0, steps=first_steps, parent_round=-1, parent_trial=-1)
         slots = pd.concat([pd.read_parquet(p) for p in promotions], ignore_index=True)
         sources = pd.concat([sources, slots[slots["origin"].ne(NO_PROMOTION)]], ignore_index=True)
-    timed = read_latency([deployment["latency"]]) if deployment else None
+    timed = deployment.timed() if deployment else None
     rows = []
     for _, s in sources.iterrows():
         k = int(s["trial"])
@@ -76,12 +77,13 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
         if not deployment:
             rows.append(_trial_row(row, m))
             continue
-        suggested = _row_params(s, deployment["fixed"]).get(metrics.PRECISION, metrics.PRECISIONS[0])
+        suggested = _row_params(s, fixed or {}).get(metrics.PRECISION, metrics.PRECISIONS[0])
         if m.get("status") != metrics.STATUS_OK:
             rows.append(_trial_row(row, m, suggested))
             continue
-        for precision in [suggested] + [p for p in deployment["precisions"] if p != suggested]:
-            variant = {**m, **deployed_metrics(deployment["variants"][k], timed, row["round"], row["trial"], precision)}
+        variants = deployment.variants_file(trial_key(row["round"], k))
+        for precision in [suggested] + [p for p in precisions if p != suggested]:
+            variant = {**m, **deployed_metrics(variants, timed, row["round"], row["trial"], precision)}
             mine = row if precision == suggested else {**row, "origin": VARIANT_ORIGIN}
             rows.append(_trial_row(mine, variant, precision))
     table = pd.DataFrame(rows)
@@ -114,50 +116,3 @@ def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
 def trials(history: pd.DataFrame) -> pd.DataFrame:
     """One row per trial (the variant it was suggested with): counts of trials, not of models."""
     return history[~history["origin"].eq(VARIANT_ORIGIN)] if "origin" in history else history
-
-
-def read_latency(paths: Sequence[str]) -> pd.DataFrame:
-    """The latency tables of the deployment stage (one per round), as one table."""
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-
-
-def timed_rows(timed: pd.DataFrame, r: int, i: int, precision: str | None = None) -> pd.DataFrame:
-    """The latency rows of one trial (of one precision, when given)."""
-    mine = timed["round"].eq(r) & timed["trial"].eq(i)
-    return timed[mine & timed[metrics.PRECISION].eq(precision) if precision else mine]
-
-
-def timing_setup(timed: pd.DataFrame) -> str:
-    """How the variants were timed, in words (the first row speaks for the study)."""
-    if not len(timed):
-        return "no variant was timed"
-    return (f"{timed['cpu'].iat[0]}, {int(timed['latency_threads'].iat[0])} thread(s), batch 1, median over "
-            f"{int(timed['latency_questions'].iat[0])} eval questions")
-
-
-def reference_variants(deploy_dir: str, latency_path: str) -> pd.DataFrame:
-    """The teacher's variants, for reference: one row per precision with its size_mb, scores and
-    latency (empty when they could not be made)."""
-    record = read_json(Path(deploy_dir) / DEPLOY_FILES["variants"], required=("status",), what="deployment variants")
-    if record["status"] != metrics.STATUS_OK:
-        log.warning("%s: no teacher variants: %s", deploy_dir, record["reason"])
-        return pd.DataFrame(columns=[metrics.PRECISION, "size_mb", "latency_ms", "latency_iqr_ms"])
-    timed = pd.read_parquet(latency_path).set_index(metrics.PRECISION)
-    rows = [{metrics.PRECISION: p, **{k: v for k, v in record[p].items() if k != "errors"},
-             **(timed.loc[p, ["latency_ms", "latency_iqr_ms"]].to_dict() if p in timed.index else {})}
-            for p in metrics.PRECISIONS]
-    return pd.DataFrame(rows)
-
-
-def deployed_metrics(variants_path: str, timed: pd.DataFrame, r: int, i: int, precision: str) -> dict:
-    """What the history records of one variant of a trial: its scores, size_mb and latency. A
-    variant that could not be made or timed was not delivered: status failed, and why."""
-    record = read_json(variants_path, required=("status",), what="deployment variants")
-    if record["status"] != metrics.STATUS_OK:
-        return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {record['reason']}"}
-    row = timed_rows(timed, r, i, precision)
-    if not len(row) or row["reason"].iat[0]:
-        why = row["reason"].iat[0] if len(row) else "not timed"
-        return {"status": metrics.STATUS_FAILED, "reason": f"deployment: {precision} latency: {why}"}
-    return {**{k: v for k, v in record[precision].items() if k != "errors"},
-            "latency_ms": float(row["latency_ms"].iat[0]), "latency_iqr_ms": float(row["latency_iqr_ms"].iat[0])}

@@ -211,20 +211,17 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
     steps_per_epoch = len(epoch_batches(data, cfg, np.random.default_rng(cfg.seed)))
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     opt = make_optimizer(model, cfg)
-    step, position = 0, 0
-    if resume:
-        step, position = _restore(resume, model, opt, scaler, rng)
+    exact = ExactResume(resume, save_state, total - cfg.decay_steps if cfg.decay_steps else None)
+    step, position = exact.restore(model, opt, scaler, rng)
     sched = _schedule(opt, cfg, total, step)
-    stable_end = total - cfg.decay_steps if cfg.decay_steps else None
     curve, final, running = [], None, []
     progress = tqdm(total=total, initial=step, desc="train", mininterval=10, unit="step")
     try:
         while step < total:
-            epoch_rng = rng.bit_generator.state  # where this epoch's batches come from, for a state
+            exact.epoch(rng)
             batches = epoch_batches(data, cfg, rng)
             for j in range(position, len(batches)):
-                if save_state and step == stable_end:
-                    save_state(training_state(step, j, epoch_rng, model, opt, scaler))
+                exact.before_step(step, j, model, opt, scaler)
                 losses = train_step(model, collate_fn(data, batches[j], device), cfg, opt, sched, loss_fn, dtype, scaler)
                 running.append((losses.total.item(), losses.soft.item(), losses.hard.item()))
                 step += 1
@@ -252,6 +249,27 @@ def _schedule(opt, cfg: TrainConfig, total: int, step: int):
         raise ValueError(f"warmup_steps ({cfg.warmup_steps}) + decay_steps ({cfg.decay_steps}) exceed the "
                          f"{total} training steps")
     return get_wsd_schedule(opt, cfg.warmup_steps, cfg.decay_steps, total, decay_type="linear", last_epoch=step - 1)
+
+
+class ExactResume:
+    """A run's exact-resume bookkeeping: `restore` continues from `state` (a training_state, or
+    None: from the start); before the step `save_at`, `save` receives the state there. The data
+    order's random state is taken at each epoch's start (`epoch`), so a continued run draws the same
+    batches as a run straight through."""
+
+    def __init__(self, state: dict | None, save: Callable[[dict], None] | None, save_at: int | None):
+        self.state, self.save, self.save_at, self.epoch_rng = state, save, save_at, None
+
+    def restore(self, model, opt, scaler, rng: np.random.Generator) -> tuple[int, int]:
+        """(step, batch within its epoch) to start from."""
+        return _restore(self.state, model, opt, scaler, rng) if self.state else (0, 0)
+
+    def epoch(self, rng: np.random.Generator) -> None:
+        self.epoch_rng = rng.bit_generator.state  # where this epoch's batches come from
+
+    def before_step(self, step: int, position: int, model, opt, scaler) -> None:
+        if self.save and step == self.save_at:
+            self.save(training_state(step, position, self.epoch_rng, model, opt, scaler))
 
 
 def training_state(step: int, position: int, epoch_rng: dict, model, opt, scaler) -> dict:
@@ -298,16 +316,14 @@ def train_step(model, batch: dict, cfg: TrainConfig, opt, sched, loss_fn: LossFn
     if not torch.isfinite(losses.total):
         raise TrainingFailed(f"loss became {losses.total.item()} (soft {losses.soft.item()}, hard {losses.hard.item()})")
     opt.zero_grad(set_to_none=True)
-    if scaler is not None and scaler.is_enabled():
-        scaler.scale(losses.total).backward()
-        scaler.unscale_(opt)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-        scaler.step(opt)
-        scaler.update()
-    else:
-        losses.total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-        opt.step()
+    # one path, as nanoGPT's: a disabled scaler (all but fp16 autocast) leaves the loss, the gradients
+    # and the step as they are
+    scaler = scaler or torch.amp.GradScaler("cpu", enabled=False)
+    scaler.scale(losses.total).backward()
+    scaler.unscale_(opt)  # clip the true gradients
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+    scaler.step(opt)
+    scaler.update()
     sched.step()
     return losses
 

@@ -67,13 +67,10 @@ def skip_slot(out: dict[str, str], where: Mapping) -> dict:
     return metrics
 
 
-def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
-                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: RungPlace | None = None) -> dict:
-    """Train one student; `params` holds its shape and hyperparameters (trial parameters override
-    student.train defaults; a rung's budget overrides both). Writes the run's artifacts and returns
-    its metrics. A promotion (rung.resume) continues its parent's run and then removes the parent's
-    state: a measurement is promoted once."""
-    # a trial's precision names a deployment variant (distilbo.deploy.variants): it trains in fp32
+def trial_settings(params: Mapping, student_cfg: Mapping, rung: RungPlace | None = None) -> tuple[StudentShape, TrainConfig]:
+    """A trial's student shape and training settings: its parameters override student.train's, and
+    a rung's budget overrides both. A trial's precision names a deployment variant
+    (distilbo.deploy.variants): it trains in fp32."""
     unknown = set(params) - set(TRIAL_PARAMS)
     if unknown:
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
@@ -81,30 +78,42 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
                          f"nor {PRECISION}")
     train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params},
              **(rung.budget if rung else {})}
-    shape = StudentShape.from_params(params)
+    return StudentShape.from_params(params), TrainConfig.from_dict(train)
+
+
+def build_trial_student(shape: StudentShape, cfg: TrainConfig, student_cfg: Mapping, teacher_cfg: Mapping,
+                        paths: Mapping[str, str]):
+    """The student cut to `shape`, and the collate function of its batches (with the teacher's hidden
+    states when intermediate layers learn from them, cfg.alpha_hidden)."""
     source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
     importance = read_importance(paths["head_importance"]) if shape.head_choice == "importance" else None
     student = build_student(source, shape, importance)
-    cfg = TrainConfig.from_dict(train)
-    collate_fn = collate
-    if cfg.alpha_hidden > 0:  # intermediate layers learn from the fine-tuned teacher's
-        teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
-                   else load_model(paths["teacher_model"]))
-        collate_fn = with_teacher_hidden(collate, teacher, hidden_pairs(teacher.config.num_hidden_layers, shape,
-                                                                           cfg.hidden_layers))
-    del source
+    if cfg.alpha_hidden <= 0:
+        return student, collate
+    teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
+               else load_model(paths["teacher_model"]))
+    pairs = hidden_pairs(teacher.config.num_hidden_layers, shape, cfg.hidden_layers)
+    return student, with_teacher_hidden(collate, teacher, pairs)
+
+
+def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
+                  window_cfg: Mapping, paths: Mapping[str, str], out: dict[str, str], rung: RungPlace | None = None) -> dict:
+    """Train one student (`params`: its shape and hyperparameters): settings, then the student, then
+    the run. Writes the run's artifacts and returns its metrics. A promotion (rung.resume)
+    continues its parent's run and then removes the parent's state: a measurement is promoted once."""
+    shape, cfg = trial_settings(params, student_cfg, rung)
+    student, collate_fn = build_trial_student(shape, cfg, student_cfg, teacher_cfg, paths)
     tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
     data = load_training_data(paths, student_cfg.get("use_transfer", True))
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
-    log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), train)
+    log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), cfg)
     extra = {"role": "student", **{k: plain(v) for k, v in params.items()}}
-    saved = {"save_dtype": student_cfg.get("save_dtype", "float32")}
-    if not rung:
-        return run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn, **saved)
-    extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
-    metrics = run_training(student, tokenizer, data, evalset, cfg, out, extra=extra, collate_fn=collate_fn,
-                           resume=load_state(rung.resume) if rung.resume else None,
-                           save_state=(lambda s: save_state(s, rung.state)) if rung.state else None, **saved)
-    if rung.resume and metrics["status"] == STATUS_OK:
+    run = dict(extra=extra, collate_fn=collate_fn, save_dtype=student_cfg.get("save_dtype", "float32"))
+    if rung:
+        extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
+        run.update(resume=load_state(rung.resume) if rung.resume else None,
+                   save_state=(lambda s: save_state(s, rung.state)) if rung.state else None)
+    metrics = run_training(student, tokenizer, data, evalset, cfg, out, **run)
+    if rung and rung.resume and metrics["status"] == STATUS_OK:
         os.remove(rung.resume)
     return metrics
