@@ -205,10 +205,13 @@ def log_latency(tracker: Tracker | None, table: pd.DataFrame) -> None:
         return
     from distilbo.study.layout import trial_key
 
+    by_key: dict[str, dict] = {}  # one call per model: each looks its run up
     for _, row in table[table["reason"].eq("")].iterrows():
         key = trial_key(int(row["round"]), int(row["trial"])) if "round" in row else str(row["model"])
         p = row[metrics.PRECISION]
-        tracker.add_metrics(key, {f"{p}/latency_ms": row["latency_ms"], f"{p}/latency_iqr_ms": row["latency_iqr_ms"]})
+        by_key.setdefault(key, {}).update({f"{p}/latency_ms": row["latency_ms"], f"{p}/latency_iqr_ms": row["latency_iqr_ms"]})
+    for key, scores in by_key.items():
+        tracker.add_metrics(key, scores)
 
 
 def teacher_params(teacher_cfg: Mapping) -> dict:
