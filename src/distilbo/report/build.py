@@ -120,7 +120,7 @@ def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, object
         sections = _sections(study, tmp / "figures", tmp / "tables")
         facts = summary(study.history, study.front, objectives, study.quality, study.size, study.teacher,
                         study.baseline)
-        (tmp / "index.html").write_text(_page(facts, sections))
+        (tmp / "index.html").write_text(html_page("distilbo report", "distilbo study report", facts, sections))
     return out / "index.html"
 
 
@@ -273,10 +273,13 @@ table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:le
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}"""
 
 
-def _page(facts: Mapping, sections: list[tuple[str, str]]) -> str:
+def html_page(title: str, heading: str, facts: Mapping, sections: list[tuple[str, str]], facts_heading: str = "Summary",
+              lead: str = "") -> str:
+    """A self-contained page: a heading, a lead paragraph's HTML, the facts as a list, then the sections
+    (the final report's and the progress page's)."""
     dl = "".join(f"<dt>{html.escape(k.replace('_', ' '))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
     body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>distilbo report</title><style>{STYLE}</style>"
-            f"</head><body><h1>distilbo study report</h1>"
-            f"<section><h2>Summary</h2><dl>{dl}</dl></section>{body}</body></html>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>"
+            f"</head><body><h1>{html.escape(heading)}</h1>{lead}"
+            f"<section><h2>{html.escape(facts_heading)}</h2><dl>{dl}</dl></section>{body}</body></html>")
 

@@ -5,7 +5,6 @@ stays distilbo.report.build_report's."""
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 import time
@@ -17,7 +16,7 @@ import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
 from distilbo.report import figures
-from distilbo.report.build import STYLE, _img, _table
+from distilbo.report.build import _img, _table, html_page
 from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
@@ -115,10 +114,6 @@ def _sections(tmp: Path, history, teacher, objectives, quality, size, times) -> 
 
 
 def _page(facts: Mapping, sections, done: int, rounds: int) -> str:
-    dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
-    body = "".join(f"<section><h2>{html.escape(t)}</h2>{c}</section>" for t, c in sections)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>distilbo: {done} of {rounds} rounds</title>"
-            f"<style>{STYLE}</style></head><body><h1>distilbo study in progress: {done} of {rounds} rounds observed</h1>"
-            f"<p>Written {stamp}, when round {done - 1} was observed.</p>"
-            f"<section><h2>Where the study stands</h2><dl>{dl}</dl></section>{body}</body></html>")
+    return html_page(f"distilbo: {done} of {rounds} rounds", f"distilbo study in progress: {done} of {rounds} rounds observed",
+                     facts, sections, "Where the study stands", f"<p>Written {stamp}, when round {done - 1} was observed.</p>")

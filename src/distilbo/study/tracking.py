@@ -17,6 +17,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from distilbo.atomic import read_json
 from distilbo.study import metrics
 
 log = logging.getLogger("distilbo.study.tracking")
@@ -162,8 +163,7 @@ def log_training_run(tracker: Tracker | None, key: str, out: Mapping[str, str], 
     model paths) as `key`'s run: its params, final scores, curve per step, status and reason."""
     if tracker is None:
         return None
-    with open(out["metrics"]) as f:
-        m = json.load(f)
+    m = read_json(out["metrics"], what="a run's metrics")
     curve = pd.read_parquet(out["curve"]) if os.path.exists(out.get("curve", "")) else None
     steps = int(curve["step"].max()) if curve is not None and len(curve) else int(m.get("steps", 0) or 0)
     status = m.get("status", "")
