@@ -91,17 +91,27 @@ class ThresholdDistance:
         self.best = np.minimum(self.best, self.v[:, pick])
 
 
-def greedy_batch(acquisition, q: int, fallback: np.ndarray) -> tuple[list[int], list[float]]:
+# A pick may repeat the shape (the computed objectives' values) of an earlier pick of its batch only
+# where the acquisition values it this many times more than any pick of a new shape: a batch's trials
+# spread along the frontier's known axis instead of buying one lottery ticket four times.
+REPEAT_FACTOR = 2.0
+
+
+def greedy_batch(acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates one at a time by `acquisition` (ExpectedHVI or ThresholdDistance), each
     conditioned on the ones before it (fantasies drawn from the same posterior samples), and their
-    acquisition values. When no candidate left improves, `fallback` [N] ranks them."""
+    acquisition values. When no candidate left improves, `fallback` [N] ranks them. `shapes` [N]
+    (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less."""
     n = len(fallback)
     picked, values = [], []
     for _ in range(min(q, n)):
         acq = acquisition()
-        acq[picked] = -np.inf
-        best = int(np.argmax(acq))
-        if not acq[best] > 0:
+        ranked = acq.copy()
+        if shapes is not None and picked:
+            ranked[np.isin(shapes, shapes[picked])] /= REPEAT_FACTOR
+        ranked[picked] = -np.inf
+        best = int(np.argmax(ranked))
+        if not ranked[best] > 0:
             best = int(np.argmax(np.where(np.isin(np.arange(n), picked), -np.inf, fallback)))
         picked.append(best)
         values.append(float(max(acq[best], 0.0)))

@@ -15,7 +15,7 @@ from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import pareto_front
 from distilbo.search.space import SearchSpace
-from distilbo.search.surrogate import fit_gp, noise_sd, posterior
+from distilbo.search.surrogate import fit_gp, noise_sd, posterior, trend_of
 
 EXPECTED_PREFIX = "expected_"
 
@@ -33,12 +33,12 @@ def expected_scores(space: SearchSpace, objectives: list[Objective], history: pd
     for o in objectives:
         if o.source != "observed":
             continue
-        y = ok[o.name].to_numpy(float)
+        y = o.to_min(ok[o.name])
         finite = np.isfinite(y)
         if finite.sum() < 3:
             continue
-        gp = fit_gp(X[finite], y[finite], noise=o.noise_sd)
-        out[f"{EXPECTED_PREFIX}{o.name}"] = posterior(gp, at)[0] if len(at) else []
+        gp = fit_gp(X[finite], y[finite], noise=o.noise_sd, trend=trend_of(space, o))
+        out[f"{EXPECTED_PREFIX}{o.name}"] = o.sign * posterior(gp, at)[0] if len(at) else []
         noise[o.name] = noise_sd(gp)
     return out, noise
 

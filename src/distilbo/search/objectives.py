@@ -22,7 +22,10 @@ class Objective:
     threshold: float | None = None
     source: str = "observed"
     optimize: bool = True  # False: a constraint only (must meet its threshold; not part of the frontier)
-    noise_sd: float | None = None  # observation noise when known (the GP's is fixed to it); None: fitted
+    noise_sd: float | None = None  # observation noise when known (the GP's is fixed to it); None: inferred
+    # stated structure: ((parameter, "increasing" | "decreasing"), ...): the metric does not fall
+    # (rise) as the parameter grows, all else equal; the surrogate's trend follows it
+    monotone: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.direction not in ("maximize", "minimize"):
@@ -31,6 +34,9 @@ class Objective:
             raise ValueError(f"objective {self.name}: source must be observed or computed, got {self.source!r}")
         if not self.optimize and self.threshold is None:
             raise ValueError(f"objective {self.name}: a constraint needs a threshold")
+        for param, way in self.monotone:
+            if way not in ("increasing", "decreasing"):
+                raise ValueError(f"objective {self.name}: monotone.{param} must be increasing or decreasing, got {way!r}")
 
     @property
     def sign(self) -> float:
@@ -52,7 +58,7 @@ def objectives_from_config(spec: Mapping[str, Mapping], teacher: Mapping | None 
     `teacher`: the teacher's metrics, which resolve thresholds written relative to it."""
     objectives = [Objective(name, s.get("direction", "maximize"), resolve_threshold(name, s.get("threshold"), teacher),
                             s.get("source", "observed"), optimize=s.get("role", "objective") == "objective",
-                            noise_sd=s.get("noise_sd"))
+                            noise_sd=s.get("noise_sd"), monotone=tuple((s.get("monotone") or {}).items()))
                   for name, s in spec.items()]
     if len(optimized(objectives)) < 2:
         raise ValueError(f"search.objectives: need at least 2 objectives to optimize, got {len(optimized(objectives))}")

@@ -68,12 +68,22 @@ def _model_based(space, objectives, history, q, seed, computed, steps) -> pd.Dat
     else:  # no trial inside the reference box yet
         n_opt = surrogate.n_obj
         acquisition = ThresholdDistance(optimized(objectives), samples[:, :, :n_opt], observed.F[:, :n_opt], weight)
-    picks, acq = greedy_batch(acquisition, q, fallback=weight * stds.sum(axis=1))  # else explore the unknown
+    picks, acq = greedy_batch(acquisition, q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
+                              shapes=_shapes(means, objectives))
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
         table[f"pred_std_{o.name}"] = stds[picks, j]
     return table.assign(p_success=weight[picks], acquisition=acq, origin=ORIGIN_MODEL)
+
+
+def _shapes(means: np.ndarray, objectives: list[Objective]) -> np.ndarray | None:
+    """A label per candidate for its computed objectives' values (a student's size): candidates of
+    one label are the same shape to the frontier. None without computed objectives."""
+    cols = [j for j, o in enumerate(objectives) if o.source == "computed"]
+    if not cols:
+        return None
+    return np.unique(np.round(means[:, cols], 9), axis=0, return_inverse=True)[1].ravel()
 
 
 def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: list[Objective]) -> pd.DataFrame:

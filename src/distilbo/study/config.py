@@ -280,7 +280,19 @@ def check_space(search: Mapping) -> None:
     both = sorted(set(space.names) & set(search.get("fixed") or {}))
     if both:
         raise ConfigError(f"config: search.fixed and search.space both set {both}: a parameter is fixed or searched")
+    check_monotone(search)
     check_params(search)
+
+
+def check_monotone(search: Mapping) -> None:
+    """A stated monotone structure names searched parameters with an order (int or real)."""
+    for name, spec in search["objectives"].items():
+        for param in spec.get("monotone") or {}:
+            kind = (search["space"].get(param) or {}).get("type")
+            if kind not in ("int", "real"):
+                why = "is not searched" if kind is None else f"is {kind}, which has no order"
+                raise ConfigError(f"config: search.objectives.{name}.monotone.{param}: {param!r} {why}; "
+                                  f"a monotone structure names int or real parameters of search.space")
 
 
 # Values a trial parameter can take: (low, high, whether low is allowed, whether high is allowed).

@@ -1,0 +1,106 @@
+"""What the search does with what a study knows before and between its rounds: a stated monotone
+structure, the inferred noise, and batches that spread over students' shapes (issue 41)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from distilbo.search import SearchSpace, objectives_from_config, suggest
+from distilbo.search.acquisition import greedy_batch
+from distilbo.search.surrogate import Surrogate, Trend, fit_gp, noise_sd
+
+# the default study's space, and a size that grows with layers and heads as a MiniLM student's does
+SPACE = {"n_layers": {"type": "int", "low": 2, "high": 6}, "n_heads": {"type": "int", "low": 6, "high": 12},
+         "layer_choice": {"type": "categorical", "choices": ["bottom", "even"]},
+         "alpha_ce": {"type": "real", "low": 0.3, "high": 1.0}, "temperature": {"type": "real", "low": 1.0, "high": 8.0},
+         "learning_rate": {"type": "real", "low": 2e-5, "high": 5e-4, "log": True}}
+STATED = {"span_f1": {"direction": "maximize", "threshold": {"teacher_fraction": 0.5},
+                      "monotone": {"n_layers": "increasing", "n_heads": "increasing"}},
+          "num_parameters": {"direction": "minimize", "source": "computed"}}
+TEACHER = {"span_f1": 61.4}
+
+
+def size(table: pd.DataFrame) -> np.ndarray:
+    return 11.9e6 + table["n_layers"].to_numpy(float) * (1.18e6 + 0.049e6 * table["n_heads"].to_numpy(float))
+
+
+def round_0() -> pd.DataFrame:
+    """A round 0 like the default study's: the baseline at the teacher's score, a 5-layer student
+    near it, and a 4- and a 3-layer student far below the threshold (30.7)."""
+    rows = [(6, 12, "bottom", 0.8, 2.0, 1e-4, 61.2), (5, 12, "bottom", 0.56, 2.0, 1.2e-4, 59.0),
+            (4, 7, "even", 0.72, 5.1, 4.7e-5, 16.9), (3, 10, "bottom", 0.33, 6.8, 2.6e-5, 11.4)]
+    t = pd.DataFrame(rows, columns=list(SPACE) + ["span_f1"])
+    return t.assign(num_parameters=size(t), status="ok")
+
+
+def round_1(spec: dict, seed: int) -> pd.DataFrame:
+    return suggest(SearchSpace(SPACE), objectives_from_config(spec, TEACHER), round_0(), 4, seed=seed, n_initial=4,
+                   computed={"num_parameters": size})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_after_a_3_layer_student_failed_round_1_buys_no_batch_of_smaller_ones(seed):
+    table = round_1(STATED, seed)
+    assert (table["n_layers"] < 4).sum() <= 1, table
+    assert table["n_layers"].ge(4).sum() >= 3  # the batch goes where the data says students can pass
+    shapes = table[["n_layers", "n_heads"]].apply(tuple, axis=1)
+    assert shapes.is_unique, table  # no two students of one size
+
+
+def test_without_the_structure_the_surrogate_expects_the_mean_of_the_data_away_from_it():
+    """What the statement changes: unstated, a 2-layer student is expected near the mean of round 0
+    (above the threshold); stated, below the failed 3-layer student."""
+    space = SearchSpace(SPACE)
+    two = pd.DataFrame([{"n_layers": 2, "n_heads": 7, "layer_choice": "bottom", "alpha_ce": 0.95,
+                         "temperature": 1.5, "learning_rate": 4e-4}])  # far from round 0 but in its layers
+    expected = {}
+    for name, spec in (("stated", STATED), ("unstated", {**STATED, "span_f1": {
+            k: v for k, v in STATED["span_f1"].items() if k != "monotone"}})):
+        objectives = objectives_from_config(spec, TEACHER)
+        surrogate = Surrogate(space, objectives, round_0(), 0, {"num_parameters": size})
+        expected[name] = -surrogate.means(space.encode(two))[0, 0]
+    assert expected["stated"] < 11.4 < 30.7 < expected["unstated"]
+
+
+def test_a_trend_follows_the_signs_it_is_given_and_the_gp_models_the_rest():
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    y = -5 * X[:, 0] + np.sin(6 * X[:, 1])  # falls in x0; not monotone in x1
+    gp = fit_gp(X, y, trend=Trend((0,), (-1,)))
+    assert gp.slopes[0] == pytest.approx(-5, abs=1.5)
+    np.testing.assert_allclose(gp.predict(X), y, atol=0.2)
+    wrong = fit_gp(X, y, trend=Trend((0,), (1,)))  # a rising trend stated: the fit keeps it flat
+    assert wrong.slopes[0] == 0.0
+    mean, std = gp.predict(X[:3], return_std=True)
+    assert mean.shape == std.shape == (3,)
+
+
+def test_the_noise_is_inferred_from_trials_run_once():
+    """No replicates, no declared noise: the GP's fitted noise level is the data's."""
+    rng = np.random.default_rng(3)
+    X = rng.random((40, 2))
+    smooth = np.sin(3 * X[:, 0]) + X[:, 1]
+    for true_sd in (0.1, 0.3):
+        assert noise_sd(fit_gp(X, smooth + rng.normal(0, true_sd, 40))) == pytest.approx(true_sd, rel=0.4)
+    assert noise_sd(fit_gp(X, smooth)) < 0.02
+    trended = fit_gp(X, smooth + rng.normal(0, 0.3, 40), trend=Trend((1,), (1,)))  # and under a trend
+    assert noise_sd(trended) == pytest.approx(0.3, rel=0.4)
+
+
+class _Fixed:
+    """An acquisition with fixed values that conditioning does not change (a lottery on tails)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, float)
+
+    def __call__(self):
+        return self.values.copy()
+
+    def condition(self, pick):
+        pass
+
+
+def test_a_batch_repeats_a_shape_only_where_the_acquisition_pays_twice_for_it():
+    values = [1.0, 0.9, 0.8, 0.45, 0.3]
+    shapes = np.array([0, 0, 0, 1, 2])
+    assert greedy_batch(_Fixed(values), 3, np.zeros(5))[0] == [0, 1, 2]  # without shapes: the top three
+    assert greedy_batch(_Fixed(values), 3, np.zeros(5), shapes)[0] == [0, 1, 3]  # 0.9 / 2 > 0.45; 0.8 / 2 < 0.45
