@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import matplotlib.pyplot as plt
 import pytest
-from test_report import OBJS, SPACE, synthetic_study
+from test_report import FRONTIER, OBJS, SPACE, synthetic_study
 
 from distilbo.report.build import build_report
 
@@ -39,7 +39,7 @@ class Sections(HTMLParser):
 
 def test_report_renders_with_every_image_and_no_empty_section(tmp_path):
     _, paths = synthetic_study(tmp_path)
-    page = build_report(paths, {"space": SPACE}, {"quality": "exact", "size": "num_parameters"}, OBJS, tmp_path / "report")
+    page = build_report(paths, {"space": SPACE}, FRONTIER, OBJS, tmp_path / "report")
     assert "<script" not in page.read_text()  # the page is static: nothing runs in the reader's browser
     profile = ["--user-data-dir=" + str(tmp_path / "profile")]
     dom = subprocess.run([CHROMIUM, *FLAGS, *profile, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],

@@ -95,6 +95,15 @@ def test_replicates_need_a_baseline_and_room_in_round_0():
         check_config(cfg)
 
 
+@pytest.mark.parametrize("param, needle", [("layer_choice", "is categorical, which has no order"),
+                                           ("dropout", "is not searched")])
+def test_a_monotone_structure_names_ordered_searched_parameters(param, needle):
+    cfg = load("config.yaml")
+    cfg["search"]["objectives"]["span_f1"]["monotone"] = {param: "increasing"}
+    with pytest.raises(ConfigError, match=rf"search\.objectives\.span_f1\.monotone\.{param}: '{param}' {needle}"):
+        check_config(cfg)
+
+
 def test_a_study_without_a_search_space_is_refused_by_the_schema():
     cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
     del cfg["search"]["space"]

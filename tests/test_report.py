@@ -15,6 +15,7 @@ SPACE = {"n_layers": {"type": "int", "low": 1, "high": 6}, "n_heads": {"type": "
          "alpha_ce": {"type": "real", "low": 0.0, "high": 1.0},
          "learning_rate": {"type": "real", "low": 1e-5, "high": 1e-3, "log": True}}
 OBJS = [Objective("exact", "maximize", threshold=50.0), Objective("num_parameters", "minimize")]
+FRONTIER = {"quality": "exact", "size": "num_parameters", "quality_tolerance": 1.0}
 
 
 def synthetic_study(tmp_path, n_rounds=4, q=5, seed=0):
@@ -63,7 +64,7 @@ def synthetic_study(tmp_path, n_rounds=4, q=5, seed=0):
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     history, paths = synthetic_study(tmp)
-    page = build_report(paths, {"space": SPACE}, {"quality": "exact", "size": "num_parameters"}, OBJS, tmp / "report")
+    page = build_report(paths, {"space": SPACE}, FRONTIER, OBJS, tmp / "report")
     return history, page
 
 
@@ -93,6 +94,50 @@ def test_summary_counts(built):
     text = page.read_text()
     below = int((history["status"].eq("ok") & (history["exact"] < 50)).sum())
     assert "<dt>failed</dt><dd>1</dd>" in text and f"<dt>below threshold</dt><dd>{below}</dd>" in text
+
+
+def test_the_baseline_counts_are_of_students_a_reader_can_use(built):
+    history, page = built
+    text = page.read_text()
+    base = history.iloc[0]
+    others = history[history["status"].eq("ok")].iloc[1:]
+    smaller = others["num_parameters"] < base["num_parameters"]
+    near, better = others["exact"] >= base["exact"] - 1.0, others["exact"] > base["exact"]
+    assert 0 < (smaller & near).sum() < smaller.sum()  # the synthetic study has both kinds
+    assert f"<dt>smaller, within 1 of its exact</dt><dd>{(smaller & near).sum()} of {len(others)}</dd>" in text
+    assert f"<dt>smaller and better</dt><dd>{(smaller & better).sum()} of {len(others)}</dd>" in text
+    assert "smaller or better" not in text  # true of nearly every trial where the space tops out at the baseline
+
+
+def _size(table):
+    return 12e6 + table["n_layers"].to_numpy(float) * (1.2e6 + table["n_heads"].to_numpy(float) * 0.05e6)
+
+
+def test_a_computed_metric_is_important_by_its_formula_only():
+    from distilbo.report.importance import formula_importance
+    from distilbo.search import SearchSpace
+
+    table = formula_importance(SearchSpace(SPACE), _size, "num_parameters").set_index("parameter")
+    assert table.loc[["alpha_ce", "learning_rate"], "importance"].eq(0).all()  # not read by the formula
+    assert table["importance"].sum() == pytest.approx(1.0)
+    # layers move the size more than heads (1.2M + 0.05M x heads a layer, against 0.05M x layers a head)
+    assert table.at["n_layers", "importance"] > 3 * table.at["n_heads", "importance"] > 0
+
+
+def test_the_report_takes_a_computed_metrics_importance_from_its_table(tmp_path):
+    from distilbo.report.importance import formula_importance
+    from distilbo.search import SearchSpace
+
+    history, paths = synthetic_study(tmp_path)
+    exact = formula_importance(SearchSpace(SPACE), _size, "num_parameters")
+    exact.to_parquet(tmp_path / "computed.parquet")
+    objectives = [OBJS[0], Objective("num_parameters", "minimize", source="computed")]
+    page = build_report({**paths, "computed_importance": tmp_path / "computed.parquet"}, {"space": SPACE}, FRONTIER,
+                        objectives, tmp_path / "report")
+    shown = pd.read_csv(page.parent / "tables" / "importance.csv")
+    np.testing.assert_allclose(shown[shown["metric"].eq("num_parameters")]["importance"], exact["importance"])
+    forest = shown[shown["metric"].eq("exact")].set_index("parameter")["importance"]
+    assert len(forest) == len(SPACE) and forest.gt(0).all()  # the observed metric keeps the forest's
 
 
 def test_error_kinds_add_up_to_the_wrong_answers():

@@ -10,6 +10,7 @@ rule report:
         eval_questions=L.questions("eval"),
         curves=trial_files("curve"),
         predictions=trial_files("predictions"),
+        computed_importance=L.computed_importance(),
     output:
         page=L.report_page(),
         figures=[
@@ -42,6 +43,27 @@ rule report:
         trial_keys=TRIAL_KEYS,
     script:
         "../scripts/report.py"
+
+
+# The importance of each computed metric (a student's size) from its formula: a table, so that
+# the report reads no model; the source model's config sizes the students.
+rule computed_importance:
+    input:
+        teacher=L.teacher("model"),
+    output:
+        L.computed_importance(),
+    log:
+        L.log("computed_importance"),
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        **student_base_params(),
+        search={k: stated_config("search", k) for k in ("objectives", "fixed", "space")},
+    script:
+        "../scripts/computed_importance.py"
 
 
 # While a study runs: a page after each observed round (distilbo.report.progress), from that

@@ -29,7 +29,10 @@ from distilbo.study.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
-            teacher: Mapping, baseline: pd.Series | None) -> dict:
+            teacher: Mapping, baseline: pd.Series | None, tolerance: float = 0.0) -> dict:
+    """The page's facts. Against the baseline it counts what a reader can use: trials smaller than
+    it and within `tolerance` (frontier.quality_tolerance) of its quality, and smaller and better.
+    ("Smaller or better" is true of nearly every trial when the space tops out at the baseline.)"""
     ok = history["status"].eq(STATUS_OK)
     feas = feasible(history, objectives)
     run = trials(history)
@@ -46,12 +49,12 @@ def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objecti
     if baseline is not None:
         others = history[ok & ~history["origin"].eq(ORIGIN_BASELINE)]
         smaller = others[size] < baseline[size]
+        near = others[quality] >= baseline[quality] - tolerance
         better = others[quality] > baseline[quality]
-        n = max(len(others), 1)
         shown = f"{baseline[size] / 1e6:.2f}M parameters" if size == "num_parameters" else f"{size} {baseline[size]:.4g}"
-        out.update(baseline=f"{baseline[quality]:.2f} {quality}, {shown}",
-                   smaller_or_better=f"{(smaller | better).sum()} of {len(others)} ({(smaller | better).sum() / n:.0%})",
-                   smaller_and_better=int((smaller & better).sum()))
+        out["baseline"] = f"{baseline[quality]:.2f} {quality}, {shown}"
+        out[f"smaller, within {tolerance:g} of its {quality}"] = f"{int((smaller & near).sum())} of {len(others)}"
+        out["smaller and better"] = f"{int((smaller & better).sum())} of {len(others)}"
     return out
 
 
@@ -119,7 +122,7 @@ def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, object
         (tmp / "tables").mkdir()
         sections = _sections(study, tmp / "figures", tmp / "tables")
         facts = summary(study.history, study.front, objectives, study.quality, study.size, study.teacher,
-                        study.baseline)
+                        study.baseline, frontier_cfg["quality_tolerance"])
         (tmp / "index.html").write_text(html_page("distilbo report", "distilbo study report", facts, sections))
     return out / "index.html"
 
@@ -150,11 +153,13 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     trace = hypervolume_trace(history, objectives)
     trace.to_csv(tab / "hypervolume.csv", index=False)
     sections.append(("Hypervolume per round", _img(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))
-    imp = pd.concat([importance(history, space, o.name) for o in objectives], ignore_index=True)
+    imp = _importance(inputs, history, space, objectives)
     imp.to_csv(tab / "importance.csv", index=False)
-    sections.append(("Parameter importance", "<p>Random-forest importance (share of the forest's variance reduction), "
-                     "mean and standard deviation over 20 bootstrap resamples of the successful trials.</p>"
-                     + _img(figures.importance_figure(imp, fig / "importance.png"))))
+    sections.append(("Parameter importance", "<p>Observed metrics: random-forest importance (share of the forest's "
+                     "variance reduction), mean and standard deviation over 20 bootstrap resamples of the "
+                     "successful trials. Computed metrics: from their formula, each parameter's share of the "
+                     "total-effect Sobol indices over the search space (a parameter the formula does not read "
+                     "scores 0).</p>" + _img(figures.importance_figure(imp, fig / "importance.png"))))
     sections.append(("Parallel coordinates", _img(_parallel(history, front, baseline, space, quality, fig))))
     sections.append(("Training curves", _img(figures.curves_figure(_curves(inputs, scenarios), fig / "curves.png"))))
     sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
@@ -163,6 +168,15 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     if search.get("fidelity"):
         sections.append(("Rungs", _rungs(history, search, quality, fig, tab)))
     return sections
+
+
+def _importance(inputs, history, space, objectives) -> pd.DataFrame:
+    """Per objective: from its formula when it is computed (the computed_importance table), else
+    from the trials."""
+    exact = pd.read_parquet(inputs["computed_importance"]) if inputs.get("computed_importance") else None
+    tables = [exact[exact["metric"].eq(o.name)] if exact is not None and o.source == "computed" and
+              exact["metric"].eq(o.name).any() else importance(history, space, o.name) for o in objectives]
+    return pd.concat(tables, ignore_index=True)
 
 
 def _rungs(history, search, quality, fig, tab) -> str:

@@ -103,6 +103,10 @@ class Layout:
     def frontier(self, name: str) -> str:
         return self._at("frontier", FRONTIER_FILES[name])
 
+    def computed_importance(self) -> str:
+        """Each computed metric's parameter importance, from its formula (read by the report)."""
+        return self._at("search", "computed-importance.parquet")
+
     def report_page(self) -> str:
         return self._at("report", "index.html")
 

@@ -1,0 +1,25 @@
+"""Computed importance: each computed metric's parameter importance from its formula
+(distilbo.report.importance.formula_importance), so that the report, which loads no model, shows it."""
+
+import pandas as pd
+
+from distilbo.atomic import write_parquet
+from distilbo.logs import setup_logging
+from distilbo.models.loading import load_config
+from distilbo.report.importance import formula_importance
+from distilbo.search import SearchSpace
+from distilbo.study.config import completed
+from distilbo.study.suggest import computed_metrics
+
+
+def run(job) -> None:
+    """Run the computed_importance job (`job`: Snakemake's `snakemake` object)."""
+    setup_logging(job.log[0])
+    search = completed(job.params.search, "search")
+    # students are cut from the teacher, or from student.base when it names another model
+    source = getattr(job.params, "student_base", None) or job.input.teacher
+    space, functions = SearchSpace(search["space"]), computed_metrics(search, load_config(source))
+    names = [n for n, spec in search["objectives"].items() if spec.get("source") == "computed"]
+    tables = [formula_importance(space, functions[n], n) for n in names]
+    columns = ["parameter", "importance", "std", "metric"]
+    write_parquet(pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns), job.output[0])
