@@ -322,19 +322,3 @@ def test_a_declared_noise_is_the_gps_and_comes_from_the_config():
     objectives = objectives_from_config({"span_f1": {"direction": "maximize", "noise_sd": 2.0},
                                          "num_parameters": {"direction": "minimize", "source": "computed"}})
     assert [o.noise_sd for o in objectives] == [2.0, None]
-
-
-def test_without_replicates_or_declared_noise_the_observed_front_is_exact():
-    from distilbo.search.surrogate import Observed, Surrogate
-
-    space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
-    history = _lucky_history().drop_duplicates(["a", "b"])  # one run per configuration
-    X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
-    for noise, exact in ((None, True), (0.05, False)):
-        objectives = [Objective("f1", "minimize", 1.1, noise_sd=noise), Objective("f2", "minimize", 1.1, noise_sd=noise)]
-        surrogate = Surrogate(space, objectives, history, 0, {})
-        assert not surrogate.replicated
-        _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(len(X), bool)), n=8)
-        observed_front = F[non_dominated(F)]
-        same = [len(f) == len(observed_front) and np.allclose(np.sort(f, 0), np.sort(observed_front, 0)) for f in fronts]
-        assert all(same) == exact and (any(same) or not exact)

@@ -6,7 +6,9 @@ import pytest
 
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.acquisition import greedy_batch
-from distilbo.search.surrogate import Surrogate, Trend, fit_gp, noise_sd
+from distilbo.search.objectives import Objective
+from distilbo.search.pareto import non_dominated
+from distilbo.search.surrogate import Observed, Surrogate, Trend, fit_gp, noise_sd
 
 # the default study's space, and a size that grows with layers and heads as a MiniLM student's does
 SPACE = {"n_layers": {"type": "int", "low": 2, "high": 6}, "n_heads": {"type": "int", "low": 6, "high": 12},
@@ -84,6 +86,22 @@ def test_the_noise_is_inferred_from_trials_run_once():
     assert noise_sd(fit_gp(X, smooth)) < 0.02
     trended = fit_gp(X, smooth + rng.normal(0, 0.3, 40), trend=Trend((1,), (1,)))  # and under a trend
     assert noise_sd(trended) == pytest.approx(0.3, rel=0.4)
+
+
+def test_an_objective_noisier_than_its_share_gets_its_front_drawn_a_clean_one_keeps_its_observed_front():
+    space = SearchSpace({"a": {"type": "real", "low": 0.0, "high": 1.0}, "b": {"type": "real", "low": 0.0, "high": 1.0}})
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 2))
+    clean = np.column_stack([X[:, 0], 1 - X[:, 0] ** 0.5 + 0.3 * X[:, 1]])
+    objectives = [Objective("f1", "minimize", 1.1), Objective("f2", "minimize", 1.1)]
+    for F, noisy in ((clean, False), (clean + rng.normal(0, 0.1, clean.shape), True)):
+        history = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "f1": F[:, 0], "f2": F[:, 1], "status": "ok"})
+        surrogate = Surrogate(space, objectives, history, 0, {})
+        assert not surrogate.replicated and surrogate.noisy(objectives[1]) == noisy
+        _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(40, bool)), n=8)
+        observed = F[non_dominated(F)]
+        same = [len(f) == len(observed) and np.allclose(np.sort(f, 0), np.sort(observed, 0)) for f in fronts]
+        assert all(same) == any(same) == (not noisy)
 
 
 class _Fixed:
