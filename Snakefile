@@ -41,6 +41,7 @@ localrules:
     retain,
     progress,
     frontier,
+    computed_importance,
     report,
 
 

@@ -52,4 +52,4 @@ def test_every_rule_names_an_env_that_exists():
             assert env, f"{smk.name}: rule {block.split(':')[0]} has no conda: directive"
             assert (smk.parent / env.group(1)).resolve() in [p.resolve() for p in ENVS]
     assert rules == {"prepare_data", "finetune_teacher", "teacher_logits", "head_importance", "suggest", "distill", "promote",
-                     "variants", "latency", "observe", "retain", "progress", "frontier", "report"}
+                     "variants", "latency", "observe", "retain", "progress", "frontier", "computed_importance", "report"}
