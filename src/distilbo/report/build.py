@@ -173,9 +173,11 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
 def _importance(inputs, history, space, objectives) -> pd.DataFrame:
     """Per objective: from its formula when it is computed (the computed_importance table), else
     from the trials."""
-    exact = pd.read_parquet(inputs["computed_importance"]) if inputs.get("computed_importance") else None
-    tables = [exact[exact["metric"].eq(o.name)] if exact is not None and o.source == "computed" and
-              exact["metric"].eq(o.name).any() else importance(history, space, o.name) for o in objectives]
+    exact = {}
+    if inputs.get("computed_importance"):
+        exact = dict(tuple(pd.read_parquet(inputs["computed_importance"]).groupby("metric")))
+    tables = [exact[o.name] if o.source == "computed" and o.name in exact else importance(history, space, o.name)
+              for o in objectives]
     return pd.concat(tables, ignore_index=True)
 
 
