@@ -496,3 +496,102 @@ def test_mlflow_runs_equal_the_history_and_the_curves(smoke):
         curve = pd.read_parquet(smoke / ("teacher" if key == "teacher" else f"search/{key}") / "curve.parquet")
         logged = client.get_metric_history(run.info.run_id, "curve/exact")
         assert [(m.step, m.value) for m in logged] == list(zip(curve["step"], curve["exact"]))
+
+
+# search.overlap: three rounds, so that round 2 stands on round 0's observations with round 1 pending
+OVERLAP = {"overlap": True, "rounds": 3}
+# one timing column of a trial is measured, not computed: it differs from run to run
+TIMING = ["train_seconds", "latency_ms", "latency_iqr_ms"]
+
+
+@pytest.fixture(scope="module")
+def overlapped(smoke, tmp_path_factory):
+    """The smoke study overlapped (its data and teacher copied in), twice: run to the end through
+    profiles/workstation with 4 device slots, and killed while round 1 trains, then resumed.
+    Returns ({"straight", "killed"}: results, the command of each)."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    root = tmp_path_factory.mktemp("overlap")
+    (root / "overlap.yaml").write_text(_without_deployment(**OVERLAP))
+    env = {**os.environ, "DISTILBO_GPUS": "0,1,2,3", "DISTILBO_GPU_LOCKS": str(root / "locks")}
+    env.pop("SLURM_JOB_ID", None)
+    studies, cmds = {}, {}
+    for name in ("straight", "killed"):
+        studies[name] = root / name
+        for part in ("data", "teacher"):
+            shutil.copytree(smoke / part, studies[name] / part)
+        cmds[name] = [sys.executable, "-m", "snakemake", "--profile", "profiles/workstation", "--cores", "16",
+                      "--resources", "gpu=4", "--configfile", str(root / "overlap.yaml"),
+                      "--config", f"results={studies[name]}"]
+    res = subprocess.run(cmds["straight"], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    study = studies["killed"]
+    proc = subprocess.Popen(cmds["killed"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env=env)
+    started = study / "logs" / "distill" / "round-1-trial-0.log"
+    deadline = time.time() + 300
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (study / "search" / "round-1" / "observations.parquet").exists(), "killed too late"
+    subprocess.run(cmds["killed"] + ["--unlock"], cwd=ROOT, capture_output=True, check=True, env=env)
+    res = subprocess.run(cmds["killed"], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return studies, cmds
+
+
+def _trial_times(study):
+    """(round, trial) -> (start, end) of every trial's job, from its Snakemake benchmark record
+    (written as the job ends: its mtime is the end, its seconds the duration)."""
+    times = {}
+    for record in (study / "benchmarks" / "distill").glob("round-*-trial-*.tsv"):
+        r, i = map(int, re.findall(r"\d+", record.stem))
+        end = record.stat().st_mtime
+        times[r, i] = (end - float(pd.read_csv(record, sep="\t")["s"].iloc[0]), end)
+    return times
+
+
+def test_an_overlapped_round_trains_before_the_round_before_ends(overlapped):
+    studies, _ = overlapped
+    times = _trial_times(studies["straight"])
+    assert len(times) == 6
+    first_of_1 = min(start for (r, _), (start, _) in times.items() if r == 1)
+    last_of_0 = max(end for (r, _), (_, end) in times.items() if r == 0)
+    assert first_of_1 < last_of_0, times
+    suggested = [pd.read_parquet(studies["straight"] / "search" / f"round-{r}" / "suggestions.parquet") for r in range(3)]
+    # round 1 saw no observation: a design again, none of round 0's students; round 2 the model's
+    assert set(suggested[1]["origin"]) == {"initial"} and set(suggested[2]["origin"]) == {"model"}
+    keys = [set(map(tuple, s[["n_layers", "n_heads", "learning_rate"]].round(12).to_numpy())) for s in suggested]
+    assert not keys[0] & keys[1] and not keys[1] & keys[2]
+    log = (studies["straight"] / "logs" / "suggest" / "round-2.log").read_text()
+    assert "round 2: 2 suggestions" in log
+
+
+def test_a_killed_overlapped_study_resumes_to_the_history_of_one_never_killed(overlapped):
+    studies, _ = overlapped
+    histories = [pd.read_parquet(s / "search" / "round-2" / "observations.parquet").drop(columns=TIMING, errors="ignore")
+                 for s in (studies["straight"], studies["killed"])]
+    pd.testing.assert_frame_equal(*histories)
+    assert len(histories[0]) == 6
+
+
+def test_a_finished_overlapped_study_has_nothing_to_do(overlapped):
+    studies, cmds = overlapped
+    res = subprocess.run(cmds["straight"] + ["-n"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0 and "Nothing to be done" in res.stdout + res.stderr, res.stdout[-2000:]
+
+
+def test_the_slurm_profile_plans_an_overlapped_study_as_the_workstation_runs_it(overlapped, tmp_path):
+    """profiles/slurm takes the overlapped DAG unchanged (a dry run: tests/test_slurm.py runs a cluster)."""
+    studies, cmds = overlapped
+    config = cmds["straight"][cmds["straight"].index("--configfile") + 1]
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-n", "--configfile", config,
+                          "--config", f"results={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    counts = _job_counts(res.stdout + res.stderr)
+    assert counts["suggest"] == 3 and counts["distill"] == 6 and counts["observe"] == 3

@@ -9,6 +9,7 @@ from distilbo.study.config import (
     promote_by,
     round_size,
     stated,
+    suggestion_basis,
     trial_rungs,
     uses_head_importance,
 )
@@ -187,6 +188,19 @@ def round_promotions(wildcards):
 
 
 def previous_observations(wildcards):
-    """The history a round builds on: the observations of the round before (none for round 0)."""
+    """The observations of the round before (none for round 0), which a round's extend."""
     r = int(wildcards.r)
     return [L.observations(r - 1)] if r > 0 else []
+
+
+def suggest_history(wildcards):
+    """The observations a round's suggestions learn from: the round before's, or with search.overlap
+    the one before that (distilbo.study.config.suggestion_basis)."""
+    observed, _ = suggestion_basis(config["search"], int(wildcards.r))
+    return [L.observations(observed)] if observed is not None else []
+
+
+def pending_suggestions(wildcards):
+    """With search.overlap: the suggestions of the round still training when this one is suggested."""
+    _, pending = suggestion_basis(config["search"], int(wildcards.r))
+    return [L.suggestions(pending)] if pending is not None else []

@@ -1,4 +1,6 @@
 # Search stage: R rounds of suggest -> distill (q trials in parallel) -> observe, as a static DAG.
+# With search.overlap a round is suggested while the round before still trains: its suggest job
+# reads the observations up to two rounds back and the round before's suggestions, as pending.
 
 
 wildcard_constraints:
@@ -11,7 +13,8 @@ rule suggest:
     input:
         teacher=L.teacher("model"),
         teacher_metrics=L.teacher("metrics"),
-        history=previous_observations,
+        history=suggest_history,
+        pending=pending_suggestions,
         # earlier studies' observations (search.warm_start)
         warm_start=config["search"]["warm_start"],
     output:

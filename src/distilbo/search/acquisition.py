@@ -97,22 +97,28 @@ class ThresholdDistance:
 REPEAT_FACTOR = 2.0
 
 
-def greedy_batch(acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+def greedy_batch(acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None,
+                 pending: np.ndarray | None = None, cost: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates one at a time by `acquisition` (ExpectedHVI or ThresholdDistance), each
     conditioned on the ones before it (fantasies drawn from the same posterior samples), and their
     acquisition values. When no candidate left improves, `fallback` [N] ranks them. `shapes` [N]
-    (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less."""
+    (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less.
+    `pending`: indices of trials suggested earlier and still running, conditioned on first and never
+    picked. `cost` [N] (optional): each candidate's predicted cost; picks go by value per cost."""
     n = len(fallback)
+    taken = [int(i) for i in (pending if pending is not None else [])]
+    for i in taken:
+        acquisition.condition(i)
     picked, values = [], []
-    for _ in range(min(q, n)):
+    for _ in range(min(q, n - len(taken))):
         acq = acquisition()
-        ranked = acq.copy()
-        if shapes is not None and picked:
-            ranked[np.isin(shapes, shapes[picked])] /= REPEAT_FACTOR
-        ranked[picked] = -np.inf
+        ranked = acq / cost if cost is not None else acq.copy()
+        if shapes is not None and taken + picked:
+            ranked[np.isin(shapes, shapes[taken + picked])] /= REPEAT_FACTOR
+        ranked[taken + picked] = -np.inf
         best = int(np.argmax(ranked))
         if not ranked[best] > 0:
-            best = int(np.argmax(np.where(np.isin(np.arange(n), picked), -np.inf, fallback)))
+            best = int(np.argmax(np.where(np.isin(np.arange(n), taken + picked), -np.inf, fallback)))
         picked.append(best)
         values.append(float(max(acq[best], 0.0)))
         acquisition.condition(best)

@@ -7,6 +7,11 @@ posterior draws at the candidates and the observed points (distilbo.search.surro
 draw's candidates against that draw's front, weighted by the probability that the trial succeeds;
 points past a threshold improve nothing, so each pick is also weighted by its chance to meet the
 thresholds. While no trial meets them, picks close in on them instead.
+
+Trials suggested earlier and still running (`pending`, an overlapped round's) are never suggested
+again: the design avoids them, and the picks are conditioned on their posterior draws first (as
+BoTorch's X_pending). With `cost_aware`, picks go by expected improvement per predicted training
+second (distilbo.search.cost), once the history has the times to fit it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import pandas as pd
 
 from distilbo.search import candidates
 from distilbo.search.acquisition import ExpectedHVI, ThresholdDistance, greedy_batch
+from distilbo.search.cost import fit_cost
 from distilbo.search.fidelity import StepScale
 from distilbo.search.labels import ORIGIN_BASELINE, ORIGIN_INITIAL, ORIGIN_MODEL, ORIGIN_REPLICATE, STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, check_computed, feasible, optimized
@@ -31,26 +37,32 @@ N_SAMPLES = 64
 def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame, q: int, seed: int = 0,
             n_initial: int | None = None, baseline: Mapping | None = None,
             computed: Mapping[str, ComputedFn] | None = None, replicates: int = 0,
-            steps: StepScale | None = None) -> pd.DataFrame:
+            steps: StepScale | None = None, pending: pd.DataFrame | None = None,
+            cost_aware: bool = False) -> pd.DataFrame:
     """q new, distinct parameter sets, each with predicted means/stds and its acquisition value.
     `computed` maps each computed objective to the function of the parameters that gives it. The
     first suggestions of a study (an empty history) are the baseline and then `replicates` more of
     it (origin "replicate"): repeats on purpose, whose scatter is the noise. With `steps`, the
-    history's steps are an input of the surrogates and predictions are for the top rung."""
+    history's steps are an input of the surrogates and predictions are for the top rung. `pending`:
+    parameter sets suggested and not yet observed (they count towards the initial design).
+    `cost_aware`: picks by value per predicted training second."""
     computed = dict(computed or {})
     check_computed(objectives, computed)
     history = _normalized(history, space, objectives)
+    pending = _pending(pending, space)
     n_initial = max(n_initial if n_initial is not None else 2 * space.dim + 2, 2)
-    if len(history) < n_initial or history["status"].eq(STATUS_OK).sum() < 2:
-        replicates = replicates if baseline is not None and not len(history) else 0
-        table = _initial(space, objectives, history, q - replicates, seed, baseline, computed)
+    if len(history) + len(pending) < n_initial or history["status"].eq(STATUS_OK).sum() < 2:
+        replicates = replicates if baseline is not None and not len(history) + len(pending) else 0
+        known = [t for t in (history[space.names], pending) if len(t)]  # an empty table would turn dtypes to object
+        known = pd.concat(known, ignore_index=True) if known else history
+        table = _initial(space, objectives, known, q - replicates, seed, baseline, computed)
         copies = table.iloc[[0] * replicates].assign(origin=ORIGIN_REPLICATE)  # the baseline's, first of the table
         return pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
     return _model_based(space, optimized(objectives) + [o for o in objectives if not o.optimize],  # constraints last
-                        history, q, seed, computed, steps)
+                        history, q, seed, computed, steps, pending, cost_aware)
 
 
-def _model_based(space, objectives, history, q, seed, computed, steps) -> pd.DataFrame:
+def _model_based(space, objectives, history, q, seed, computed, steps, pending, cost_aware) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     surrogate = Surrogate(space, objectives, history, seed, computed, steps)
     feas = feasible(history, objectives)
@@ -59,8 +71,11 @@ def _model_based(space, objectives, history, q, seed, computed, steps) -> pd.Dat
     ok = history["status"].eq(STATUS_OK).to_numpy()
     observed = Observed(X_hist[ok], np.column_stack([o.to_min(history.loc[ok, o.name]) for o in objectives]),
                         surrogate.top[ok])
-    pool = candidates.pool(space, surrogate, candidates.centres(history, objectives, X_hist, feas), X_hist, rng, seed)
-    pool = candidates.refine(space, surrogate, pool, observed, ref, X_hist, rng)
+    X_pending = space.encode(pending) if len(pending) else np.empty((0, space.dim))
+    taken = np.vstack([X_hist, X_pending])
+    pool = candidates.pool(space, surrogate, candidates.centres(history, objectives, X_hist, feas), taken, rng, seed)
+    pool = candidates.refine(space, surrogate, pool, observed, ref, taken, rng)
+    n_pool, pool = len(pool), np.vstack([pool, X_pending])  # the pending last: drawn jointly, never picked
     samples, means, stds, fronts = surrogate.draws(pool, rng, observed, n=N_SAMPLES)
     weight = surrogate.feasibility(pool)
     if feasible(history, optimized(objectives)).any():
@@ -68,13 +83,31 @@ def _model_based(space, objectives, history, q, seed, computed, steps) -> pd.Dat
     else:  # no trial inside the reference box yet
         n_opt = surrogate.n_obj
         acquisition = ThresholdDistance(optimized(objectives), samples[:, :, :n_opt], observed.F[:, :n_opt], weight)
+    cost = _cost(surrogate, history, X_hist, pool) if cost_aware else None
     picks, acq = greedy_batch(acquisition, q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
-                              shapes=_shapes(means, objectives))
+                              shapes=_shapes(means, objectives), pending=np.arange(n_pool, len(pool)), cost=cost)
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):
         table[f"pred_mean_{o.name}"] = o.sign * means[picks, j]
         table[f"pred_std_{o.name}"] = stds[picks, j]
     return table.assign(p_success=weight[picks], acquisition=acq, origin=ORIGIN_MODEL)
+
+
+def _cost(surrogate: Surrogate, history: pd.DataFrame, X_hist: np.ndarray, pool: np.ndarray) -> np.ndarray | None:
+    """Each candidate's predicted training seconds, relative to the median's: affine in the computed
+    objectives (a student's exact size), else in the parameters. None while too few trials are timed."""
+    if "train_seconds" not in history:
+        return None
+    computed = [o for o in surrogate.objectives if o.source == "computed"]
+
+    def features(X):
+        return np.column_stack([surrogate.computed(o, X) for o in computed]) if computed else X
+
+    model = fit_cost(features(X_hist), pd.to_numeric(history["train_seconds"], errors="coerce").to_numpy(float))
+    if model is None:
+        return None
+    cost = model(features(pool))
+    return cost / np.median(cost)
 
 
 def _shapes(means: np.ndarray, objectives: list[Objective]) -> np.ndarray | None:
@@ -94,6 +127,16 @@ def _normalized(history: pd.DataFrame | None, space: SearchSpace, objectives: li
     if missing:
         raise ValueError(f"history: missing column(s) {missing}")
     return history.reset_index(drop=True)
+
+
+def _pending(pending: pd.DataFrame | None, space: SearchSpace) -> pd.DataFrame:
+    """The running trials' parameters (an empty table when none)."""
+    if pending is None or not len(pending):
+        return pd.DataFrame(columns=space.names)
+    missing = [n for n in space.names if n not in pending]
+    if missing:
+        raise ValueError(f"pending: missing column(s) {missing}")
+    return pending[space.names].reset_index(drop=True)
 
 
 def _initial(space, objectives, history, q, seed, baseline, computed) -> pd.DataFrame:

@@ -11,8 +11,9 @@ def run(job) -> None:
     """Run the suggest job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     history = job.input.history[0] if job.input.history else None
+    pending = job.input.pending[0] if job.input.pending else None
     teacher_metrics = json.loads(open(job.input.teacher_metrics).read())
     # students are cut from the teacher, or from student.base when it names another model
     source = getattr(job.params, "student_base", None) or job.input.teacher
     suggest_round(completed(job.params.search, "search"), source, teacher_metrics, history,
-                  int(job.wildcards.r), job.output[0], getattr(job.params, "student_steps", None))
+                  int(job.wildcards.r), job.output[0], getattr(job.params, "student_steps", None), pending)

@@ -234,6 +234,15 @@ def round_size(search: Mapping) -> int:
     return search["batch_size"] + len(slot_rungs(search))
 
 
+def suggestion_basis(search: Mapping, round_: int) -> tuple[int | None, int | None]:
+    """What round `round_`'s suggestions stand on: the last round whose observations they learn from,
+    and the round whose suggestions are pending (search.overlap: one round is still training when
+    the next is suggested); None where there is none."""
+    if not search.get("overlap"):
+        return (round_ - 1 if round_ > 0 else None), None
+    return (round_ - 2 if round_ > 1 else None), (round_ - 1 if round_ > 0 else None)
+
+
 def rung_training(search: Mapping, rung: int) -> dict:
     """A rung's training settings: its steps, and the decay over the last decay_fraction of them."""
     fidelity = search["fidelity"]
@@ -245,6 +254,9 @@ def check_fidelity(search: Mapping, student_train: Mapping) -> None:
     fidelity = search.get("fidelity")
     if not fidelity:
         return
+    if search.get("overlap"):
+        raise ConfigError("config: search.overlap and search.fidelity do not combine yet: a rung study's promotions "
+                          "wait for the round's measurements; set search.overlap: false")
     steps, promotions = fidelity["steps"], fidelity["promotions"]
     if any(b <= a for a, b in zip(steps, steps[1:])):
         raise ConfigError(f"config: search.fidelity.steps {steps}: the rungs' steps must increase")
