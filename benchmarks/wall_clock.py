@@ -1,14 +1,16 @@
-"""A wall-clock simulator: a study of N trials on K devices, its rounds run as today (each waits for
-its slowest trial), overlapped (search.overlap: round R+1 suggested from the observations up to
-R-1 with round R's suggestions pending, its trials taking the devices round R's fast trials free),
-overlapped with cost-aware suggestions (search.cost_aware), and overlapped with rounds of half as
-many trials as devices (two rounds in flight fill them). Not a test: prints a table and writes JSON.
+"""A wall-clock simulator: a study of N trials on K devices, its rounds run as today (rounds: each
+waits for its slowest trial) and overlapped (search.overlap k: round R suggested once round R-k-1
+is observed, rounds R-k to R-1 pending, its trials taking the devices the earlier rounds' fast
+trials free): overlap1, rounds of K trials with one more in flight; overlap3_q2, rounds of K/2
+with three more in flight (2K trials in flight either way: with K, a round still waits for the
+slowest of the one K trials back). The _cost modes pick by expected gain per predicted second
+(search.cost_aware). Not a test: prints a table and writes JSON.
 
     python benchmarks/wall_clock.py [--devices 4,8,20] [--seeds 10] [--problems study,ZDT1-computed,DTLZ2]
-                                    [--modes rounds,overlap,overlap_cost] [--speed benchmarks/results/step-speed-shapes.json]
+                                    [--modes rounds,overlap1,...] [--speed benchmarks/results/step-speed-shapes.json]
 
-A round has K trials (q = K: one per device; K/2 in overlap_half). A trial's duration comes from a cost model fitted to
-the training steps measured by benchmarks/step_speed.py per layers and heads (seconds per window
+A round has K trials, K/2 in overlap3_q2. A trial's duration comes
+from a cost model fitted to the training steps measured by benchmarks/step_speed.py per layers and heads (seconds per window
 = a + b x layers + c x layers x heads, least squares), in units of the 6-layer, 12-head student's
 time. Devices take the ready trials in round order, the earliest free first; suggesting takes no
 time. The problems: the study-like problem (benchmarks/study_problem.py: the default study's
@@ -43,9 +45,9 @@ from distilbo.search.pareto import hypervolume, non_dominated
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEED = ROOT / "benchmarks" / "results" / "step-speed-shapes.json"
-# mode: (overlap, cost_aware, trials a round per device)
-MODES = {"rounds": (False, False, 1.0), "overlap": (True, False, 1.0), "overlap_cost": (True, True, 1.0),
-         "overlap_half": (True, False, 0.5)}
+# mode: (search.overlap, search.cost_aware, trials a round per device)
+MODES = {"rounds": (0, False, 1.0), "rounds_cost": (0, True, 1.0), "overlap1": (1, False, 1.0),
+         "overlap1_cost": (1, True, 1.0), "overlap3_q2": (3, False, 0.5)}
 TRIALS = {4: 48, 8: 64, 20: 120}  # per device count: 12, 8 and 6 rounds
 TARGETS = (0.9, 0.95)
 
@@ -142,10 +144,9 @@ def simulate(problem: SimProblem, duration: Duration, devices: int, trials: int,
             if reached:
                 break
             reached = problem.hv_share(pd.concat(done)) >= until  # then one round more
-        lag = 2 if overlap else 1
-        known = r - lag + 1  # the rounds observed when this round is suggested
+        known = max(r - overlap, 0)  # the rounds observed when this round is suggested
         history = pd.concat(done[:known], ignore_index=True) if known > 0 else None
-        pending = done[r - 1][problem.space.names] if overlap and r > 0 else None
+        pending = pd.concat(done[known:r], ignore_index=True)[problem.space.names] if r > known else None
         at = observed_at[known - 1] if known > 0 else 0.0
         batch = suggest(problem.space, problem.objectives, history, q, seed=seed + r, n_initial=problem.n_initial,
                         baseline=problem.baseline, computed=problem.computed, pending=pending,

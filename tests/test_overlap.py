@@ -112,14 +112,15 @@ def test_cost_aware_suggestions_prefer_cheaper_students_once_trials_are_timed():
 
 
 @pytest.mark.parametrize("overlap, expected", [
-    (False, [(None, None), (0, None), (1, None), (2, None)]),
-    (True, [(None, None), (None, 0), (0, 1), (1, 2)]),
+    (0, [(None, []), (0, []), (1, []), (2, []), (3, [])]),
+    (1, [(None, []), (None, [0]), (0, [1]), (1, [2]), (2, [3])]),
+    (3, [(None, []), (None, [0]), (None, [0, 1]), (None, [0, 1, 2]), (0, [1, 2, 3])]),
 ])
 def test_what_a_rounds_suggestions_stand_on(overlap, expected):
-    assert [suggestion_basis({"overlap": overlap}, r) for r in range(4)] == expected
+    assert [suggestion_basis({"overlap": overlap}, r) for r in range(5)] == expected
 
 
 def test_overlap_and_rungs_do_not_combine_yet():
-    search = {"overlap": True, "fidelity": {"steps": [6, 12], "promotions": [1]}, "space": {}, "fixed": {}}
+    search = {"overlap": 1, "fidelity": {"steps": [6, 12], "promotions": [1]}, "space": {}, "fixed": {}}
     with pytest.raises(ConfigError, match="search.overlap and search.fidelity"):
         check_fidelity(search, {"warmup_steps": 0})

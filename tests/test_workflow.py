@@ -499,7 +499,7 @@ def test_mlflow_runs_equal_the_history_and_the_curves(smoke):
 
 
 # search.overlap: three rounds, so that round 2 stands on round 0's observations with round 1 pending
-OVERLAP = {"overlap": True, "rounds": 3}
+OVERLAP = {"overlap": 1, "rounds": 3}
 # one timing column of a trial is measured, not computed: it differs from run to run
 TIMING = ["train_seconds", "latency_ms", "latency_iqr_ms"]
 
@@ -595,3 +595,17 @@ def test_the_slurm_profile_plans_an_overlapped_study_as_the_workstation_runs_it(
     assert res.returncode == 0, res.stderr[-3000:]
     counts = _job_counts(res.stdout + res.stderr)
     assert counts["suggest"] == 3 and counts["distill"] == 6 and counts["observe"] == 3
+
+
+def test_an_overlapped_rounds_suggest_job_reads_the_rounds_it_stands_on(tmp_path):
+    """search.overlap 2: round 3 learns from round 0's observations, rounds 1 and 2 pending."""
+    (tmp_path / "overlap.yaml").write_text("search:\n  overlap: 2\n  rounds: 4\n")
+    out = snakemake("-n", results=tmp_path / "study", extra_configfile=tmp_path / "overlap.yaml").stdout
+    inputs = {}
+    for block in out.split("rule suggest:")[1:]:
+        r = int(re.search(r"wildcards: r=(\d+)", block).group(1))
+        inputs[r] = {re.sub(r".*/search/", "", p) for p in re.search(r"input: (.*)", block).group(1).split(", ")
+                     if "/search/" in p}
+    assert inputs == {0: set(), 1: {"round-0/suggestions.parquet"},
+                      2: {"round-0/suggestions.parquet", "round-1/suggestions.parquet"},
+                      3: {"round-0/observations.parquet", "round-1/suggestions.parquet", "round-2/suggestions.parquet"}}

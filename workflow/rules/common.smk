@@ -195,12 +195,12 @@ def previous_observations(wildcards):
 
 def suggest_history(wildcards):
     """The observations a round's suggestions learn from: the round before's, or with search.overlap
-    the one before that (distilbo.study.config.suggestion_basis)."""
+    k the one k rounds before that (distilbo.study.config.suggestion_basis)."""
     observed, _ = suggestion_basis(config["search"], int(wildcards.r))
     return [L.observations(observed)] if observed is not None else []
 
 
 def pending_suggestions(wildcards):
-    """With search.overlap: the suggestions of the round still training when this one is suggested."""
+    """With search.overlap: the suggestions of the rounds still training when this one is suggested."""
     _, pending = suggestion_basis(config["search"], int(wildcards.r))
-    return [L.suggestions(pending)] if pending is not None else []
+    return [L.suggestions(r) for r in pending]

@@ -1,6 +1,6 @@
 # Search stage: R rounds of suggest -> distill (q trials in parallel) -> observe, as a static DAG.
-# With search.overlap a round is suggested while the round before still trains: its suggest job
-# reads the observations up to two rounds back and the round before's suggestions, as pending.
+# With search.overlap k a round is suggested while the k rounds before it still train: its suggest
+# job reads the observations up to k + 1 rounds back and those rounds' suggestions, as pending.
 
 
 wildcard_constraints:

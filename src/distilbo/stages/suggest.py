@@ -11,7 +11,7 @@ def run(job) -> None:
     """Run the suggest job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     history = job.input.history[0] if job.input.history else None
-    pending = job.input.pending[0] if job.input.pending else None
+    pending = list(job.input.pending)
     teacher_metrics = json.loads(open(job.input.teacher_metrics).read())
     # students are cut from the teacher, or from student.base when it names another model
     source = getattr(job.params, "student_base", None) or job.input.teacher

@@ -234,13 +234,12 @@ def round_size(search: Mapping) -> int:
     return search["batch_size"] + len(slot_rungs(search))
 
 
-def suggestion_basis(search: Mapping, round_: int) -> tuple[int | None, int | None]:
-    """What round `round_`'s suggestions stand on: the last round whose observations they learn from,
-    and the round whose suggestions are pending (search.overlap: one round is still training when
-    the next is suggested); None where there is none."""
-    if not search.get("overlap"):
-        return (round_ - 1 if round_ > 0 else None), None
-    return (round_ - 2 if round_ > 1 else None), (round_ - 1 if round_ > 0 else None)
+def suggestion_basis(search: Mapping, round_: int) -> tuple[int | None, list[int]]:
+    """What round `round_`'s suggestions stand on: the last round whose observations they learn from
+    (None: none yet), and the rounds still training, whose suggestions are pending (search.overlap)."""
+    k = search.get("overlap") or 0
+    observed = round_ - k - 1
+    return (observed if observed >= 0 else None), list(range(max(observed + 1, 0), round_))
 
 
 def rung_training(search: Mapping, rung: int) -> dict:
@@ -256,7 +255,7 @@ def check_fidelity(search: Mapping, student_train: Mapping) -> None:
         return
     if search.get("overlap"):
         raise ConfigError("config: search.overlap and search.fidelity do not combine yet: a rung study's promotions "
-                          "wait for the round's measurements; set search.overlap: false")
+                          "wait for the round's measurements; set search.overlap: 0")
     steps, promotions = fidelity["steps"], fidelity["promotions"]
     if any(b <= a for a, b in zip(steps, steps[1:])):
         raise ConfigError(f"config: search.fidelity.steps {steps}: the rungs' steps must increase")

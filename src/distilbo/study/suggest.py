@@ -4,7 +4,7 @@ and the exact parameter count of each candidate student (from the teacher's conf
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,13 +35,13 @@ def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
 
 
 def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
-                  out: str, student_steps: int | None = None, pending_path: str | None = None) -> pd.DataFrame:
+                  out: str, student_steps: int | None = None, pending_paths: Sequence[str] = ()) -> pd.DataFrame:
     """The round's q suggestions (round 0: the baseline first, then the initial design), with the
     thresholds they were suggested under (relative ones resolved against `teacher_metrics`). The
     surrogates also learn from the trials of search.warm_start (`student_steps`: the steps a trial
     of this study trains, student.train.max_steps, to tell which imported trials compare).
     `source_dir`: the model students are cut from (the teacher, or student.base), whose config
-    sizes them. `pending_path`: the suggestions of the round still training (search.overlap)."""
+    sizes them. `pending_paths`: the suggestions of the rounds still training (search.overlap)."""
     space = SearchSpace(search["space"])
     objectives = objectives_from_config(search["objectives"], teacher_metrics)
     computed = computed_metrics(search, load_config(source_dir))
@@ -52,7 +52,7 @@ def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, hi
     baseline = None
     if search.get("baseline"):
         baseline = {k: v for k, v in search["baseline"].items() if k in space.names}
-    pending = pd.read_parquet(pending_path) if pending_path else None
+    pending = pd.concat([pd.read_parquet(p) for p in pending_paths], ignore_index=True) if pending_paths else None
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
                     n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
                     replicates=search.get("replicates") or 0, steps=study_steps(search), pending=pending,
