@@ -3,13 +3,15 @@ waits for its slowest trial) and overlapped (search.overlap k: round R suggested
 is observed, rounds R-k to R-1 pending, its trials taking the devices the earlier rounds' fast
 trials free): overlap1, rounds of K trials with one more in flight; overlap3_q2, rounds of K/2
 with three more in flight (2K trials in flight either way: with K, a round still waits for the
-slowest of the one K trials back). The _cost modes pick by expected gain per predicted second
-(search.cost_aware). Not a test: prints a table and writes JSON.
+slowest of the one K trials back); q1, rounds of one trial with 2K - 1 in flight (batch_size 1,
+overlap 2K - 1: each trial suggested on its own, as SigOpt's workers asked). The _cost modes pick
+by expected gain per predicted second (search.cost_aware). Not a test: prints a table and writes
+JSON.
 
     python benchmarks/wall_clock.py [--devices 4,8,20] [--seeds 10] [--problems study,ZDT1-computed,DTLZ2]
                                     [--modes rounds,overlap1,...] [--speed benchmarks/results/step-speed-shapes.json]
 
-A round has K trials, K/2 in overlap3_q2. A trial's duration comes
+A round has K trials, K/2 in overlap3_q2, one in q1. A trial's duration comes
 from a cost model fitted to the training steps measured by benchmarks/step_speed.py per layers and heads (seconds per window
 = a + b x layers + c x layers x heads, least squares), in units of the 6-layer, 12-head student's
 time. Devices take the ready trials in round order, the earliest free first; suggesting takes no
@@ -45,9 +47,16 @@ from distilbo.search.pareto import hypervolume, non_dominated
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEED = ROOT / "benchmarks" / "results" / "step-speed-shapes.json"
-# mode: (search.overlap, search.cost_aware, trials a round per device)
-MODES = {"rounds": (0, False, 1.0), "rounds_cost": (0, True, 1.0), "overlap1": (1, False, 1.0),
-         "overlap1_cost": (1, True, 1.0), "overlap3_q2": (3, False, 0.5)}
+# mode: (trials in flight per device, search.cost_aware, trials a round per device; 0: one a round)
+MODES = {"rounds": (1, False, 1.0), "rounds_cost": (1, True, 1.0), "overlap1": (2, False, 1.0),
+         "overlap1_cost": (2, True, 1.0), "overlap3_q2": (2, False, 0.5), "q1": (2, False, 0.0)}
+
+
+def round_shape(mode: str, devices: int) -> tuple[int, int, bool]:
+    """(batch_size, search.overlap, search.cost_aware) of `mode` on `devices`."""
+    flight, cost_aware, share = MODES[mode]
+    q = max(1, round(share * devices))
+    return q, round(flight * devices / q) - 1, cost_aware
 TRIALS = {4: 48, 8: 64, 20: 120}  # per device count: 12, 8 and 6 rounds
 TARGETS = (0.9, 0.95)
 
@@ -132,8 +141,7 @@ def simulate(problem: SimProblem, duration: Duration, devices: int, trials: int,
     """Every trial of one study, in the order suggested: its round, parameters, observed values,
     start and end. `trials` of them; with `until`, more (up to twice as many) until the suggested
     trials' hypervolume share reaches it, and one round after."""
-    overlap, cost_aware, share = MODES[mode]
-    q = max(1, round(share * devices))
+    q, overlap, cost_aware = round_shape(mode, devices)
     rng = np.random.default_rng(seed)
     free = [0.0] * devices  # when each device is next free
     observed_at: list[float] = []  # when each round's observations exist (observe runs in order)

@@ -124,3 +124,21 @@ def test_overlap_and_rungs_do_not_combine_yet():
     search = {"overlap": 1, "fidelity": {"steps": [6, 12], "promotions": [1]}, "space": {}, "fixed": {}}
     with pytest.raises(ConfigError, match="search.overlap and search.fidelity"):
         check_fidelity(search, {"warmup_steps": 0})
+
+
+def test_ask_without_tell_leaves_trials_pending_until_told():
+    """Workers that ask as they free up: a second ask before the first batch is told suggests none
+    of it again; telling a batch clears it from the pending ones."""
+    from distilbo.search import Optimizer
+
+    opt = Optimizer(SPACE, objectives_from_config(STATED, TEACHER), seed=0, n_initial=4,
+                    computed={"num_parameters": size})
+    first = opt.ask(4)
+    opt.tell(first[list(SPACE)], {"span_f1": [60.0, 50.0, 40.0, 30.0]})
+    second, third = opt.ask(2), opt.ask(2)
+    assert len(opt.pending) == 4
+    keys = [{tuple(r) for r in t[list(SPACE)].round(12).to_numpy()} for t in (first, second, third)]
+    assert not keys[1] & keys[2] and not keys[0] & keys[2]
+    opt.tell(second[list(SPACE)], {"span_f1": [55.0, 45.0]})
+    assert len(opt.pending) == 2
+    pd.testing.assert_frame_equal(opt.pending, third[list(SPACE)].reset_index(drop=True))

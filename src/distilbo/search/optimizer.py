@@ -16,7 +16,9 @@ from distilbo.search.strategy import suggest
 
 class Optimizer:
     """opt = Optimizer(space_spec, objectives); opt.ask(q) -> DataFrame; opt.tell(params, metrics).
-    `computed` maps each computed objective to its function of the parameters."""
+    `computed` maps each computed objective to its function of the parameters. Asked and not yet
+    told, a trial is pending: a later ask never suggests it again and conditions on it, so several
+    batches may run at once (workers that ask as they free up)."""
 
     def __init__(self, space: Mapping[str, Mapping] | SearchSpace, objectives: list[Objective], seed: int = 0,
                  n_initial: int | None = None, baseline: Mapping | None = None,
@@ -26,11 +28,14 @@ class Optimizer:
         check_computed(objectives, self.computed)
         self.objectives, self.seed, self.n_initial, self.baseline = objectives, seed, n_initial, baseline
         self.history = pd.DataFrame(columns=self.space.names + [o.name for o in objectives] + ["status", "round"])
+        self.pending = pd.DataFrame(columns=self.space.names)
         self.round = 0
 
     def ask(self, q: int = 1) -> pd.DataFrame:
         table = suggest(self.space, self.objectives, self.history, q, seed=self.seed + self.round,
-                        n_initial=self.n_initial, baseline=self.baseline, computed=self.computed)
+                        n_initial=self.n_initial, baseline=self.baseline, computed=self.computed, pending=self.pending)
+        self.pending = pd.concat([self.pending, table[self.space.names]], ignore_index=True) if len(self.pending) \
+            else table[self.space.names].reset_index(drop=True)
         self.round += 1
         return table
 
@@ -42,6 +47,9 @@ class Optimizer:
         for o in self.objectives:
             if o.name not in rows:
                 rows[o.name] = self.computed[o.name](rows) if o.name in self.computed else float("nan")
+        told = {tuple(r) for r in np.round(self.space.encode(p[self.space.names]), 9)}
+        still = [tuple(r) not in told for r in np.round(self.space.encode(self.pending), 9)]
+        self.pending = self.pending[still].reset_index(drop=True)
         rows["status"] = status
         rows["round"] = self.round - 1
         self.history = pd.concat([self.history, rows], ignore_index=True) if len(self.history) else rows
