@@ -584,6 +584,9 @@ def test_a_finished_overlapped_study_has_nothing_to_do(overlapped):
     studies, cmds = overlapped
     res = subprocess.run(cmds["straight"] + ["-n"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0 and "Nothing to be done" in res.stdout + res.stderr, res.stdout[-2000:]
+    # the progress page follows the rounds as they are observed, and settles on the last
+    page = (studies["straight"] / "progress" / "index.html").read_text()
+    assert "3 of 3 rounds" in page and (studies["straight"] / "report" / "index.html").exists()
 
 
 def test_the_slurm_profile_plans_an_overlapped_study_as_the_workstation_runs_it(overlapped, tmp_path):
