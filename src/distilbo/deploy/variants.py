@@ -22,7 +22,7 @@ from distilbo.study.history import read_trial_metrics
 from distilbo.study.layout import DEPLOY_FILES
 from distilbo.study.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_FAILED, STATUS_OK
 
-log = logging.getLogger("distilbo.deploy.onnx")
+log = logging.getLogger(__name__)
 
 # after the model's key columns
 LATENCY_COLUMNS = (PRECISION, "latency_ms", "latency_iqr_ms", "latency_questions",

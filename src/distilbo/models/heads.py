@@ -15,7 +15,7 @@ from distilbo.data.batches import WindowSet, collate, length_grouped_batches
 from distilbo.models.families import family_of, head_size, model_inputs, resolve
 from distilbo.training.loop import distillation_loss
 
-log = logging.getLogger("distilbo.heads")
+log = logging.getLogger(__name__)
 
 IMPORTANCE_COLUMNS = ("layer", "head", "importance")
 

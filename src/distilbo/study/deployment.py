@@ -16,7 +16,7 @@ from distilbo.atomic import read_json
 from distilbo.study import metrics
 from distilbo.study.layout import DEPLOY_FILES
 
-log = logging.getLogger("distilbo.deployment")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

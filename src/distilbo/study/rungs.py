@@ -6,7 +6,7 @@ non-dominated sorting of the trials measured at the rung (every round so far), t
 broken by each point's own share of the front's hypervolume; trials below an objective's threshold
 only after every one above it. `top_gain` (the default): the hypervolume each candidate is
 expected to add to the front measured at the top rung, by the surrogates that see every
-measurement and its steps (distilbo.search.strategy.promotion_gains), the best at the rung first
+measurement and its steps (distilbo.search.fidelity.promotion_gains), the best at the rung first
 where none is expected to add any: what a trial shows after few steps is not what it becomes
 (benchmarks/README.md, "Rungs"). Either way failed trials and trials that miss a constraint are
 never promoted, and a trial is promoted from a rung once.
