@@ -7,6 +7,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from distilbo.search.candidates import new_rows
 from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, check_computed
 from distilbo.search.pareto import hypervolume_trace, pareto_front
@@ -47,9 +48,8 @@ class Optimizer:
         for o in self.objectives:
             if o.name not in rows:
                 rows[o.name] = self.computed[o.name](rows) if o.name in self.computed else float("nan")
-        told = {tuple(r) for r in np.round(self.space.encode(p[self.space.names]), 9)}
-        still = [tuple(r) not in told for r in np.round(self.space.encode(self.pending), 9)]
-        self.pending = self.pending[still].reset_index(drop=True)
+        still = new_rows(self.space.encode(self.pending), self.space.encode(p[self.space.names]))
+        self.pending = self.pending.iloc[still].reset_index(drop=True)
         rows["status"] = status
         rows["round"] = self.round - 1
         self.history = pd.concat([self.history, rows], ignore_index=True) if len(self.history) else rows

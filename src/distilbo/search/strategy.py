@@ -83,7 +83,7 @@ def _model_based(space, objectives, history, q, seed, computed, steps, pending, 
     else:  # no trial inside the reference box yet
         n_opt = surrogate.n_obj
         acquisition = ThresholdDistance(optimized(objectives), samples[:, :, :n_opt], observed.F[:, :n_opt], weight)
-    cost = _cost(surrogate, history, X_hist, pool) if cost_aware else None
+    cost = _cost(surrogate, history, X_hist, pool, means) if cost_aware else None
     picks, acq = greedy_batch(acquisition, q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
                               shapes=_shapes(means, objectives), pending=np.arange(n_pool, len(pool)), cost=cost)
     table = space.decode(pool[picks])
@@ -93,20 +93,19 @@ def _model_based(space, objectives, history, q, seed, computed, steps, pending, 
     return table.assign(p_success=weight[picks], acquisition=acq, origin=ORIGIN_MODEL)
 
 
-def _cost(surrogate: Surrogate, history: pd.DataFrame, X_hist: np.ndarray, pool: np.ndarray) -> np.ndarray | None:
+def _cost(surrogate: Surrogate, history: pd.DataFrame, X_hist: np.ndarray, pool: np.ndarray,
+          means: np.ndarray) -> np.ndarray | None:
     """Each candidate's predicted training seconds, relative to the median's: affine in the computed
-    objectives (a student's exact size), else in the parameters. None while too few trials are timed."""
+    objectives (a student's exact size, already in `means` at the candidates), else in the
+    parameters. None while too few trials are timed."""
     if "train_seconds" not in history:
         return None
-    computed = [o for o in surrogate.objectives if o.source == "computed"]
-
-    def features(X):
-        return np.column_stack([surrogate.computed(o, X) for o in computed]) if computed else X
-
-    model = fit_cost(features(X_hist), pd.to_numeric(history["train_seconds"], errors="coerce").to_numpy(float))
+    cols = [j for j, o in enumerate(surrogate.objectives) if o.source == "computed"]
+    timed = np.column_stack([surrogate.computed(surrogate.objectives[j], X_hist) for j in cols]) if cols else X_hist
+    model = fit_cost(timed, pd.to_numeric(history["train_seconds"], errors="coerce").to_numpy(float))
     if model is None:
         return None
-    cost = model(features(pool))
+    cost = model(means[:, cols] if cols else pool)
     return cost / np.median(cost)
 
 
