@@ -4,7 +4,8 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from distilbo.study.config import SCHEMA, check_config
+from distilbo.records.schema import SCHEMA
+from distilbo.study.config import check_config
 
 min_version("8.0")
 # Long round chains recurse deeply in Snakemake's DAG code (it fails near 120 rounds by default).
@@ -18,9 +19,11 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-# The schema fills every default; check_config refuses what a schema cannot express.
+# The schema fills every default; check_config refuses what a schema cannot express. The models'
+# files are read once, where the study starts, not again at each job's parse (a job's Snakemake
+# runs in subprocess or remote mode).
 validate(config, str(SCHEMA))
-check_config(config)
+check_config(config, models=not (workflow.subprocess_exec or workflow.remote_exec))
 
 
 include: "workflow/rules/common.smk"

@@ -1,4 +1,4 @@
-"""What the teacher's verifier costs at answer time: `distilbo.qa.answer` on eval questions, one at a
+"""What the teacher's verifier costs at answer time: `distilbo.deploy.answer` on eval questions, one at a
 time, with the teacher's model directory as saved (reader + verifier) and with the reader alone
 (the same files, verifier/ left out).
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from distilbo.qa.answer import answer_many
+from distilbo.deploy.answer import answer_many
 
 
 def reader_only(model_dir: Path, into: Path) -> Path:

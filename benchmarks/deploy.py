@@ -26,7 +26,7 @@ import torch
 from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8, size_mb
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import cpu_name, latency
-from distilbo.study.layout import Layout
+from distilbo.records.layout import Layout
 
 METRICS = ("f1", "best_f1", "span_f1")
 

@@ -21,7 +21,7 @@ from transformers import AutoModelForQuestionAnswering
 from distilbo.deploy.onnx import OnnxReader, export_onnx, size_mb
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import latency
-from distilbo.study.layout import Layout
+from distilbo.records.layout import Layout
 
 SETTINGS = {
     "per-tensor (ORT defaults)": {},

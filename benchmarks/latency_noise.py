@@ -21,7 +21,7 @@ def one_job(results: str, onnx_dir: str) -> dict:
     from distilbo.deploy.onnx import OnnxReader
     from distilbo.qa.evaluation import EvalSet
     from distilbo.qa.inference import latency
-    from distilbo.study.layout import DEPLOY_FILES, Layout
+    from distilbo.records.layout import DEPLOY_FILES, Layout
 
     L = Layout(results)
     evalset = EvalSet.load(L.questions("eval"), L.features("eval"))
@@ -43,7 +43,7 @@ def main() -> None:
     from transformers import AutoModelForQuestionAnswering
 
     from distilbo.deploy.onnx import export_onnx, quantize_int8
-    from distilbo.study.layout import DEPLOY_FILES
+    from distilbo.records.layout import DEPLOY_FILES
 
     with tempfile.TemporaryDirectory() as tmp:
         model = AutoModelForQuestionAnswering.from_pretrained(Path(args.results) / args.model, trust_remote_code=True)

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from mobo import c2_violation, dtlz2  # the single-fidelity benchmark's problems (benchmarks/ is on the path)
 
+from distilbo.records.schema import PROMOTE_BY
 from distilbo.search import Objective, SearchSpace, suggest
-from distilbo.search.fidelity import StepScale
 from distilbo.search.pareto import hypervolume
-from distilbo.study.config import PROMOTE_BY
+from distilbo.search.steps import StepScale
 from distilbo.study.rungs import GainInputs, choose
 
 STEPS = (40, 120, 360)

@@ -71,12 +71,13 @@ def measure(code: str, **args) -> dict:
 
 
 PREPARE = """
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
 from distilbo.data.prepare import prepare_data
+from distilbo.models.loading import load_tokenizer
 data = completed({"labeled": ARGS["labeled"], "eval": ARGS["eval"], "unlabeled": None, **ARGS["windows"]}, "data")
 out = ARGS["out"]
 t = time.perf_counter()
-prepare_data(data, ARGS["tokenizer"], {s: f"{out}/{s}.parquet" for s in ("train", "eval", "transfer")},
+prepare_data(data, load_tokenizer(ARGS["tokenizer"]), {s: f"{out}/{s}.parquet" for s in ("train", "eval", "transfer")},
              {s: f"{out}/features-{s}.parquet" for s in ("train", "eval", "transfer")})
 done(seconds=time.perf_counter() - t)
 """
@@ -132,7 +133,7 @@ done(seconds=time.perf_counter() - t, before_mb=before)
 
 SUGGEST = """
 import yaml
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
 from distilbo.study.suggest import suggest_round
 search = completed(yaml.safe_load(open(ARGS["paper"]))["search"], "search")
 t = time.perf_counter()
@@ -142,7 +143,7 @@ done(seconds=time.perf_counter() - t)
 
 FRONTIER_REPORT = """
 import yaml
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
 from distilbo.study.frontier import write_frontier
 from distilbo.report import build_report
 from distilbo.search import objectives_from_config
@@ -171,8 +172,8 @@ def synthetic_study(n: int, eval_questions: Path, out: Path, seed: int = 0) -> d
     predictions on the eval questions: what frontier and report read."""
     import yaml
 
+    from distilbo.records import metrics
     from distilbo.search.space import SearchSpace
-    from distilbo.study import metrics
 
     paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     space = SearchSpace(paper["search"]["space"])

@@ -49,7 +49,7 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
     from distilbo.models.loading import load_initial
     from distilbo.models.students import StudentShape, build_student, hidden_pairs
     from distilbo.qa.evaluation import EvalSet
-    from distilbo.study.layout import Layout
+    from distilbo.records.layout import Layout
     from distilbo.training.loop import TrainConfig, epoch_batches, make_optimizer, train, train_step, with_teacher_hidden
     from distilbo.training.trial import load_training_data
 

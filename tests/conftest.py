@@ -39,9 +39,9 @@ TINY = {
 
 
 def trial_metrics(status: str = "ok", **values) -> str:
-    """A trial's metrics.json text: every key its status requires (distilbo.study.metrics.REQUIRED), at
+    """A trial's metrics.json text: every key its status requires (distilbo.records.metrics.REQUIRED), at
     zero or a placeholder reason, then `values`."""
-    from distilbo.study.metrics import REQUIRED, REQUIRED_NOT_OK
+    from distilbo.records.metrics import REQUIRED, REQUIRED_NOT_OK
 
     needed = {k: 0.0 for k in REQUIRED.get(status, ())} or {k: "a reason" for k in REQUIRED_NOT_OK}
     return json.dumps({**needed, "status": status, **values})

@@ -9,7 +9,8 @@ import yaml
 from conftest import ROOT
 from snakemake.utils import validate
 
-from distilbo.study import config, metrics
+from distilbo.records import metrics, schema
+from distilbo.study import plan
 from distilbo.study.config import ConfigError, check_config
 
 SHIPPED = ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"]
@@ -23,7 +24,7 @@ def load(name="config/smoke.yaml", **changes) -> dict:
         for key in path:
             node = node.setdefault(key, {})
         node[last] = value
-    validate(cfg, str(config.SCHEMA))  # fills the schema's defaults, as the Snakefile does
+    validate(cfg, str(schema.SCHEMA))  # fills the schema's defaults, as the Snakefile does
     return cfg
 
 
@@ -108,24 +109,24 @@ def test_a_study_without_a_search_space_is_refused_by_the_schema():
     cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
     del cfg["search"]["space"]
     with pytest.raises(Exception, match="'space' is a required property"):
-        validate(copy.deepcopy(cfg), str(config.SCHEMA))
+        validate(copy.deepcopy(cfg), str(schema.SCHEMA))
 
 
 def test_library_defaults_are_the_schemas():
     from distilbo.data.squad import WindowConfig
-    from distilbo.qa.answer import default_settings
+    from distilbo.deploy.answer import default_settings
     from distilbo.training.loop import TrainConfig
 
-    train = config.defaults("$defs", "train")
+    train = schema.defaults("$defs", "train")
     assert TrainConfig.from_dict({}).__dict__ == train and train["alpha_ce"] == 0.5
-    assert WindowConfig.from_dict().__dict__ == config.window_defaults() == {
-        k: config.defaults("data")[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
-    assert default_settings() == {**config.window_defaults(), **config.defaults("scoring")}
+    assert WindowConfig.from_dict().__dict__ == schema.window_defaults() == {
+        k: schema.defaults("data")[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
+    assert default_settings() == {**schema.window_defaults(), **schema.defaults("scoring")}
     assert TrainConfig.from_dict({"alpha_ce": 0.1}).alpha_ce == 0.1
 
 
 def test_the_objective_default_is_a_recorded_metric():
-    objectives = config.schema()["properties"]["search"]["properties"]["objectives"]["default"]
+    objectives = schema.schema()["properties"]["search"]["properties"]["objectives"]["default"]
     assert set(objectives) <= set(metrics.TRIAL)
 
 
@@ -154,10 +155,33 @@ def test_the_study_layer_imports_neither_torch_nor_transformers():
     assert len(study) >= 8 and _loaded(study, ("torch", "transformers")) == "[]"
 
 
-def test_parsing_the_workflow_loads_no_optimizer():
-    """common.smk's imports: the DAG is parsed at every call (and in every cluster job)."""
-    assert _loaded(["distilbo.study.config", "distilbo.study.layout", "distilbo.study.tracking"],
-                   ("pymoo", "skopt", "torch")) == "[]"
+HEAVY = ("torch", "transformers", "skopt", "pymoo", "sklearn")
+
+
+def test_parsing_the_workflow_loads_no_model_or_optimizer_code(tmp_path):
+    """The Snakefile is parsed at every call and again by every job a cluster runs: the parse itself
+    (a dry run, run here) imports none of the heavy packages."""
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "snakemake", "-n", "--configfile",
+                          "config/smoke.yaml", "--config", f"results={tmp_path}/r"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    assert "distilbo.study.config" in imported and "snakemake.workflow" in imported  # the parse ran
+    assert sorted(set(HEAVY) & imported) == []
+
+
+def test_a_jobs_parse_leaves_the_models_to_the_studys_start(tmp_path):
+    """A model's files are read once, where the study starts: a job's parse (subprocess mode) does
+    not read them again."""
+    (tmp_path / "gpt").mkdir()
+    (tmp_path / "gpt" / "config.json").write_text('{"model_type": "gpt2"}')
+    args = ["-n", "--configfile", "config/smoke.yaml", "--config", f"results={tmp_path}/r",
+            f"teacher={{'init': '{tmp_path / 'gpt'}'}}"]
+    start = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=ROOT, capture_output=True, text=True)
+    assert start.returncode != 0 and "model_type 'gpt2'" in start.stdout + start.stderr
+    job = subprocess.run([sys.executable, "-m", "snakemake", "--mode", "subprocess", *args], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert job.returncode == 0, job.stderr[-2000:]
 
 
 def test_make_clean_removes_nothing_git_tracks():
@@ -171,16 +195,16 @@ def test_make_clean_removes_nothing_git_tracks():
 
 
 def test_the_configuration_reference_is_current():
-    assert (ROOT / "config" / "README.md").read_text() == config.reference_markdown()
+    assert (ROOT / "config" / "README.md").read_text() == schema.reference_markdown()
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_stated_sections_leave_out_defaults_and_complete_back(name):
     cfg = yaml.safe_load((ROOT / name).read_text())
-    validate(cfg, str(config.SCHEMA))
+    validate(cfg, str(schema.SCHEMA))
     for section in ("data", "teacher", "student", "search", "scoring", "frontier"):
-        assert config.completed(config.stated(cfg[section], section), section) == cfg[section]
-    teacher = config.stated(cfg["teacher"], "teacher")
+        assert schema.completed(schema.stated(cfg[section], section), section) == cfg[section]
+    teacher = schema.stated(cfg["teacher"], "teacher")
     assert "finetune" not in teacher or teacher["finetune"] is False  # true is the default
     assert "hidden_layers" not in teacher["train"] and "alpha_hidden" not in teacher["train"]
 
@@ -189,18 +213,18 @@ def test_a_default_added_by_an_upgrade_leaves_rule_params_unchanged():
     """A study configured before the schema had `hidden_layers` (a default added later) states the
     same sections, so Snakemake's params trigger does not re-run its finished teacher or trials."""
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    validate(cfg, str(config.SCHEMA))
+    validate(cfg, str(schema.SCHEMA))
     older = copy.deepcopy(cfg)
     for section in ("teacher", "student"):
         del older[section]["train"]["hidden_layers"]
-        assert config.stated(older[section], section) == config.stated(cfg[section], section)
+        assert schema.stated(older[section], section) == schema.stated(cfg[section], section)
     changed = copy.deepcopy(cfg)
     changed["student"]["train"]["hidden_layers"] = "last"  # a setting the study states does count
-    assert config.stated(changed["student"], "student") != config.stated(cfg["student"], "student")
+    assert schema.stated(changed["student"], "student") != schema.stated(cfg["student"], "student")
 
 
 def test_head_importance_is_used_when_searched_or_fixed_to_it():
-    from distilbo.study.config import uses_head_importance
+    from distilbo.study.plan import uses_head_importance
 
     space = {"n_layers": {"type": "int", "low": 1, "high": 6}}
     assert not uses_head_importance({"space": space, "fixed": {}})
@@ -220,8 +244,8 @@ def test_deployment_variants_are_measured_when_a_setting_reads_them(changes, mea
     if changes.get("frontier__size") == "size_mb":
         cfg["search"]["objectives"]["size_mb"] = {"direction": "minimize"}
         del cfg["search"]["objectives"]["num_parameters"]
-    config.check_config(cfg)
-    assert config.measures_variants(cfg) == measured
+    check_config(cfg)
+    assert plan.measures_variants(cfg) == measured
 
 
 def test_a_deployment_metric_the_study_does_not_measure_is_refused():
@@ -229,8 +253,8 @@ def test_a_deployment_metric_the_study_does_not_measure_is_refused():
     del cfg["search"]["objectives"]["num_parameters"]
     cfg["search"]["objectives"]["latency_ms"] = {"direction": "minimize"}
     cfg["frontier"]["size"] = "latency_ms"
-    with pytest.raises(config.ConfigError, match="search.objectives.latency_ms.*deploy.measure"):
-        config.check_config(cfg)
+    with pytest.raises(ConfigError, match="search.objectives.latency_ms.*deploy.measure"):
+        check_config(cfg)
     cfg = load("config.yaml", search__fixed__precision="int4")
-    with pytest.raises(config.ConfigError, match="int4"):
-        config.check_config(cfg)
+    with pytest.raises(ConfigError, match="int4"):
+        check_config(cfg)

@@ -96,7 +96,7 @@ def test_a_pruned_student_loads_without_distilbo_and_through_it_without_remote_c
 
 def test_head_importance_of_every_family(teacher):
     from distilbo.data.batches import WindowSet
-    from distilbo.models.heads import head_importance
+    from distilbo.training.importance import head_importance
 
     rng = np.random.default_rng(0)
     n = 12
@@ -296,8 +296,8 @@ def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer
 
 
 def test_a_model_that_needs_its_own_code_is_refused_with_the_opt_in_named(tmp_path, tokenizer):
+    from distilbo.deploy.answer import main
     from distilbo.models.loading import ModelSourceError
-    from distilbo.qa.answer import main
 
     tiny_model("bert", vocab_size=tokenizer.vocab_size).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
@@ -331,9 +331,9 @@ def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path
 
 def test_distilbo_answer_stays_callable_once_its_module_is_imported():
     import distilbo
-    import distilbo.qa.answer  # noqa: F401  (rebinds distilbo.qa.answer to the module)
+    import distilbo.deploy.answer  # noqa: F401  (rebinds distilbo.deploy.answer to the module)
 
-    assert callable(distilbo.qa.answer)
+    assert callable(distilbo.deploy.answer)
 
 
 def test_every_described_module_is_where_the_description_says(teacher):

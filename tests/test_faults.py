@@ -228,7 +228,7 @@ def test_a_damaged_file_mid_study_stops_naming_it_and_changes_no_result(smoke, t
 
 def test_an_empty_context_or_question_is_refused_before_any_model_loads(tmp_path):
     import distilbo
-    from distilbo.qa.answer import answer_many
+    from distilbo.deploy.answer import answer_many
 
     missing = str(tmp_path / "no-model-here")  # refused before the directory is read
     with pytest.raises(ValueError, match="question 0: empty context"):

@@ -4,8 +4,9 @@ import torch
 from test_train import _windows
 from transformers import BertForQuestionAnswering
 
-from distilbo.models.heads import head_importance, importance_table, read_importance
+from distilbo.models.heads import importance_table, read_importance
 from distilbo.models.students import StudentShape, build_student, important_heads
+from distilbo.training.importance import head_importance
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from test_search_structure import SPACE, STATED, TEACHER, round_0, size
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.acquisition import greedy_batch
 from distilbo.search.cost import FLOOR, fit_cost
-from distilbo.study.config import ConfigError, check_fidelity, suggestion_basis
+from distilbo.study.config import ConfigError, check_fidelity
+from distilbo.study.plan import suggestion_basis
 
 
 class Neighbours:

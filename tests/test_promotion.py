@@ -8,8 +8,9 @@ import pytest
 from conftest import trial_metrics
 
 from distilbo.search.objectives import Objective
-from distilbo.study.config import ConfigError, check_fidelity, round_size, rung_training, slot_rungs
+from distilbo.study.config import ConfigError, check_fidelity
 from distilbo.study.history import observe_round
+from distilbo.study.plan import round_size, rung_training, slot_rungs
 from distilbo.study.rungs import NO_PROMOTION, choose, plan_trial, promote, ranked
 
 OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
@@ -83,7 +84,7 @@ def test_promotions_by_top_rung_gain_follow_the_learning_curves():
     """At their rung A dominates B; at the top, A would land on a point the front holds, B beside the
     slow learner that its path predicts: the gain rule promotes B, the rung rule A."""
     from distilbo.search import SearchSpace
-    from distilbo.search.fidelity import StepScale
+    from distilbo.search.steps import StepScale
     from distilbo.study.rungs import GainInputs
 
     history = _curves()
@@ -160,7 +161,7 @@ def test_the_surrogates_expect_more_of_a_trial_at_the_top_rung():
     """Quality rises with steps: a configuration measured at the first rung is predicted higher at
     the top one, and suggestions are made for the top rung."""
     from distilbo.search import SearchSpace, suggest
-    from distilbo.search.fidelity import StepScale
+    from distilbo.search.steps import StepScale
     from distilbo.search.surrogate import Surrogate
 
     space = SearchSpace({"x": {"type": "real", "low": 0, "high": 1}, "y": {"type": "real", "low": 0, "high": 1}})

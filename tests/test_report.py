@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from distilbo.records.metrics import ERROR_KINDS
 from distilbo.report.build import build_report, error_tables
 from distilbo.search.objectives import Objective
 from distilbo.study.frontier import pick_scenarios
-from distilbo.study.metrics import ERROR_KINDS
 
 SPACE = {"n_layers": {"type": "int", "low": 1, "high": 6}, "n_heads": {"type": "int", "low": 1, "high": 12},
          "alpha_ce": {"type": "real", "low": 0.0, "high": 1.0},

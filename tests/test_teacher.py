@@ -40,7 +40,7 @@ def test_finetune_false_takes_the_teacher_as_it_is(tiny_study, tmp_path):
     after = load_initial(str(tmp_path / "teacher" / "model"))[0].state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     saved = json.loads((tmp_path / "teacher" / "model" / "config.json").read_text())
-    assert saved["distilbo"]["max_seq_length"] == 48  # distilbo.qa.answer reproduces the scored windows
+    assert saved["distilbo"]["max_seq_length"] == 48  # distilbo.deploy.answer reproduces the scored windows
 
 
 def test_finetune_trains_and_logits_cover_every_window(tiny_study, tmp_path):
@@ -63,7 +63,7 @@ def test_random_init_keeps_the_tokenizer_and_sets_the_config():
 def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_study, tmp_path):
     from test_verifier import questions_about_places
 
-    from distilbo.qa.answer import answer_many
+    from distilbo.deploy.answer import answer_many
 
     paths, init, _ = tiny_study
     paths["train_questions"] = str(tmp_path / "verifier-train.parquet")

@@ -118,7 +118,7 @@ def test_exported_onnx_files_answer_with_the_cards_code_alone(smoke):
 
 
 def test_distilbo_answer_runs_the_onnx_files_as_the_study_scored(smoke):
-    from distilbo.qa.answer import answer_many
+    from distilbo.deploy.answer import answer_many
 
     d = next(d for d in sorted((smoke / "frontier" / "models").iterdir()) if d.is_dir())
     ev = pd.read_parquet(smoke / "data" / "eval.parquet").head(8)
@@ -126,7 +126,7 @@ def test_distilbo_answer_runs_the_onnx_files_as_the_study_scored(smoke):
     onnx_answers = answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="fp32")
     assert onnx_answers["prediction"].tolist() == torch_answers["prediction"].tolist()
     assert len(answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="int8")) == 8
-    res = subprocess.run([sys.executable, "-m", "distilbo.qa.answer", str(d), "-q", "Who?", "-c", "Someone.",
+    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.answer", str(d), "-q", "Who?", "-c", "Someone.",
                           "--onnx", "int4"], capture_output=True, text=True)
     assert res.returncode != 0 and "int4" in res.stderr
 
@@ -198,8 +198,8 @@ def test_a_changed_input_reruns_what_reads_it(smoke, changed, expected):
 
 
 def test_keep_models_frontier_removes_the_weights_only_of_trials_no_pick_can_need(smoke):
+    from distilbo.records.layout import WEIGHT_FILES
     from distilbo.search.objectives import Objective
-    from distilbo.study.layout import WEIGHT_FILES
     from distilbo.study.retention import kept_trials
 
     record = json.loads((smoke / "search" / "round-1" / "retained.json").read_text())
@@ -261,7 +261,7 @@ def test_unknown_eval_article_stops_and_writes_nothing(tmp_path):
 
 
 def test_answer_reproduces_the_scored_predictions(smoke):
-    from distilbo.qa.answer import answer, answer_many
+    from distilbo.deploy.answer import answer, answer_many
 
     model_dir = smoke / "teacher" / "model"
     questions = pd.read_parquet(smoke / "data" / "eval.parquet")
@@ -275,7 +275,7 @@ def test_answer_reproduces_the_scored_predictions(smoke):
 
 
 def test_answer_command_line(smoke):
-    res = subprocess.run([sys.executable, "-m", "distilbo.qa.answer", str(smoke / "teacher" / "model"), "--json",
+    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.answer", str(smoke / "teacher" / "model"), "--json",
                           "-q", "What is force?", "-c", "A force is any interaction that changes motion."],
                          capture_output=True, text=True, check=True)
     out = json.loads(res.stdout)

@@ -5,7 +5,7 @@ __version__ = "0.8.0"
 
 
 def answer(model_dir: str, question: str, context: str, **kwargs):
-    """Answer one question with a saved model (see `distilbo.qa.answer.answer`)."""
-    from distilbo.qa.answer import answer as _answer
+    """Answer one question with a saved model (see `distilbo.deploy.answer.answer`)."""
+    from distilbo.deploy.answer import answer as _answer
 
     return _answer(model_dir, question, context, **kwargs)

@@ -1,20 +1,12 @@
-# Shared helpers: the results layout (distilbo.study.layout) and the inputs that are files.
+# Shared helpers: the results layout (distilbo.records.layout) and the inputs that are files.
 import json
 import os
 
-from distilbo.study.config import (
-    WINDOW_SETTINGS,
-    history_precisions,
-    measures_variants,
-    promote_by,
-    round_size,
-    stated,
-    suggestion_basis,
-    trial_rungs,
-    uses_head_importance,
-)
+from distilbo.records.schema import WINDOW_SETTINGS, stated
+
+from distilbo.study.plan import history_precisions, measures_variants, promote_by, round_size, suggestion_basis, trial_rungs, uses_head_importance
 from distilbo.study.tracking import ENV as TRACKING_ENV, settings as tracking_settings
-from distilbo.study.layout import (
+from distilbo.records.layout import (
     LOGIT_SPLITS,
     REPORT_DEPLOYMENT,
     REPORT_FIGURES,
@@ -52,7 +44,7 @@ os.environ.update(
 
 
 def stated_config(*keys):
-    """A config section without its schema defaults (distilbo.study.config.stated), for a rule's params:
+    """A config section without its schema defaults (distilbo.records.schema.stated), for a rule's params:
     a default added by an upgrade then leaves finished jobs' params as they were."""
     value = config
     for key in keys:
@@ -195,7 +187,7 @@ def previous_observations(wildcards):
 
 def suggest_history(wildcards):
     """The observations a round's suggestions learn from: the round before's, or with search.overlap
-    k the one k rounds before that (distilbo.study.config.suggestion_basis)."""
+    k the one k rounds before that (distilbo.study.plan.suggestion_basis)."""
     observed, _ = suggestion_basis(config["search"], int(wildcards.r))
     return [L.observations(observed)] if observed is not None else []
 

@@ -1,4 +1,4 @@
-# Deployment stage (a study that measures variants, distilbo.study.config.measures_variants): each
+# Deployment stage (a study that measures variants, distilbo.study.plan.measures_variants): each
 # trial's ONNX fp32 and int8 files, scored beside other trials' training, then timed one after
 # another once the round has trained: the round's DAG leaves nothing else to run meanwhile. The
 # teacher's variants, for reference, are timed after the last round.

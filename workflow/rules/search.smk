@@ -42,7 +42,7 @@ rule suggest:
         "../scripts/suggest.py"
 
 
-# A promotion slot also reads its parent's training state (distilbo.study.layout.STATE_FILE), which
+# A promotion slot also reads its parent's training state (distilbo.records.layout.STATE_FILE), which
 # the promotions table names: the parent is chosen at run time, so a static DAG cannot declare it.
 rule distill:
     input:

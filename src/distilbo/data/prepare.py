@@ -9,7 +9,6 @@ import pandas as pd
 
 from distilbo.atomic import write_parquet
 from distilbo.data import squad
-from distilbo.models.loading import load_tokenizer
 
 log = logging.getLogger("distilbo.data")
 
@@ -32,10 +31,11 @@ def load_splits(data: Mapping) -> dict[str, pd.DataFrame]:
     return {name: df.head(limits[name]) if limits.get(name) is not None else df for name, df in splits.items()}
 
 
-def prepare_data(data: Mapping, tokenizer_source: str, question_paths: Mapping[str, str],
+def prepare_data(data: Mapping, tokenizer, question_paths: Mapping[str, str],
                  feature_paths: Mapping[str, str]) -> None:
+    """Write each split's questions and windows; `tokenizer`: the teacher's (a fast tokenizer,
+    distilbo.models.loading.load_tokenizer)."""
     splits = load_splits(data)
-    tokenizer = load_tokenizer(tokenizer_source)
     cfg = squad.WindowConfig.from_dict(data)
     empty = squad.empty_windows(tokenizer)
     for name, questions in splits.items():

@@ -183,7 +183,7 @@ class WindowConfig:
     @classmethod
     def from_dict(cls, d: Mapping | None = None) -> "WindowConfig":
         """Settings from a mapping; what it leaves out takes the schema's default."""
-        from distilbo.study.config import window_defaults
+        from distilbo.records.schema import window_defaults
 
         return cls(**{**window_defaults(), **{k: v for k, v in dict(d or {}).items() if k in cls.__dataclass_fields__}})
 

@@ -18,9 +18,8 @@ from distilbo.deploy.onnx import DeployError, OnnxReader, export_onnx, quantize_
 from distilbo.models.loading import load_model
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import latency
-from distilbo.study.history import read_trial_metrics
-from distilbo.study.layout import DEPLOY_FILES
-from distilbo.study.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_FAILED, STATUS_OK
+from distilbo.records.layout import DEPLOY_FILES
+from distilbo.records.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_FAILED, STATUS_OK, read_trial_metrics
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ and counting parameters."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Callable, Mapping
@@ -15,28 +14,8 @@ from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenize
 
 from distilbo.atomic import atomic_path
 from distilbo.models.families import UnsupportedFamily, family_of, kept_heads, layer_types
-from distilbo.study.layout import WEIGHT_FILES, has_weights
-
-
-class ModelSourceError(ValueError):
-    """A model location that cannot be used; the message names it."""
-
-
-def resolve_model_source(source: str) -> str:
-    """A model location: `package:NAME/SUBDIR` (a pip-installed package, found without importing
-    it), a local directory, or a hub id, returned as something `from_pretrained` accepts."""
-    if not source.startswith("package:"):
-        return source
-    name, _, sub = source[len("package:"):].partition("/")
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelSourceError(f"model {source!r}: package {name!r} is not installed "
-                               f"(pip install {name.replace('_', '-')})")
-    path = os.path.join(list(spec.submodule_search_locations)[0], sub)
-    if not os.path.isdir(path):
-        raise ModelSourceError(f"model {source!r}: {path} is not a directory")
-    return path
-
+from distilbo.records.layout import WEIGHT_FILES, has_weights
+from distilbo.records.sources import ModelSourceError, resolve_model_source
 
 # A directory's tokenizer is one of these files (fast, WordPiece/BPE vocabularies, SentencePiece).
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "spm.model",
@@ -140,7 +119,7 @@ SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": t
 def save_model(model: torch.nn.Module, tokenizer, path: str | Path, settings: dict | None = None,
                extra: Callable[[Path], None] | None = None, dtype: str = "float32") -> None:
     """`save_pretrained` output, atomically; a head-pruned model carries its class (auto_map).
-    `settings` (windows and answer extraction) go into config.json for `distilbo.qa.answer`;
+    `settings` (windows and answer extraction) go into config.json for `distilbo.deploy.answer`;
     `extra` writes more into the directory before it appears (the teacher's verifier); `dtype`
     (SAVE_DTYPES) is the precision of the saved weights: half of them take half the disk."""
     if settings:

@@ -14,8 +14,8 @@ from transformers import PreTrainedModel
 
 from distilbo.models.families import Family, family_of, head_size, layer_types, resolve
 from distilbo.models.loading import num_parameters
-from distilbo.models.params import StudentShape
 from distilbo.models.pruned import model_class
+from distilbo.records.params import StudentShape
 
 # Which teacher layers a student keeps: "even" spreads them over the depth (DistilBERT picked
 # [0, 2, 4, 7, 9, 11] of 12), "bottom" keeps the first n ("drop the top": Sajjad et al. 2020 found it

@@ -12,8 +12,8 @@ import torch
 from distilbo.data.batches import WindowSet
 from distilbo.qa import postprocess, scoring, verifier
 from distilbo.qa.inference import predict_logits
-from distilbo.study import config
-from distilbo.study.metrics import READER
+from distilbo.records import schema
+from distilbo.records.metrics import READER
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,14 @@ class EvalSet:
         """scoring_cfg: the config's scoring section; window_cfg: the data stage's max_seq_length,
         doc_stride, max_query_length. What they leave out takes the schema's default."""
         windows = pd.read_parquet(windows_path)
-        settings = {**config.defaults("scoring"), **dict(scoring_cfg or {}),
-                    **config.window_defaults(), **dict(window_cfg or {})}
+        settings = {**schema.defaults("scoring"), **dict(scoring_cfg or {}),
+                    **schema.window_defaults(), **dict(window_cfg or {})}
         return cls(pd.read_parquet(questions_path), windows, WindowSet.from_frames(windows, labeled=True),
                    verifier_scores=verifier_scores, **settings)
 
     @property
     def settings(self) -> dict:
-        """What `distilbo.qa.answer` needs to reproduce these predictions (saved with each model)."""
+        """What `distilbo.deploy.answer` needs to reproduce these predictions (saved with each model)."""
         return {k: getattr(self, k) for k in ("max_seq_length", "doc_stride", "max_query_length", "n_best",
                                               "max_answer_length", "null_score_diff_threshold")}
 
@@ -71,7 +71,7 @@ class EvalSet:
         return out
 
     def score(self, model: torch.nn.Module) -> tuple[dict, pd.DataFrame]:
-        """Metrics and the per-question table (distilbo.study.metrics.PREDICTION_COLUMNS)."""
+        """Metrics and the per-question table (distilbo.records.metrics.PREDICTION_COLUMNS)."""
         answers = self.answers(model)
         metrics, table = scoring.score_predictions(self.questions, answers)
         if "reader_na_score" in answers:  # what the reader alone would reach, for comparison

@@ -8,7 +8,7 @@ no-answer score barely beats chance on unseen articles), while a pretrained sent
 the passage does support from those it does not. The verifier's log-odds that a question is
 unanswerable replace the reader's null-minus-span score; the reader still picks the span.
 
-Saved in `MODEL_DIR/verifier/` (verifier.json and the encoder), so `distilbo.qa.answer` uses it.
+Saved in `MODEL_DIR/verifier/` (verifier.json and the encoder), so `distilbo.deploy.answer` uses it.
 """
 
 from __future__ import annotations

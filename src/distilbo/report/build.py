@@ -11,21 +11,21 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
+from distilbo.records.labels import ORIGIN_BASELINE
+from distilbo.records.layout import trial_key
+from distilbo.records.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 from distilbo.report import figures
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
 from distilbo.report.rungs import compute_saved, rung_table
 from distilbo.search.expected import EXPECTED_PREFIX, expected_front, expected_scores
-from distilbo.search.fidelity import study_steps
-from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
+from distilbo.search.steps import study_steps
 from distilbo.study.deployment import Deployment, timing_setup
 from distilbo.study.frontier import baseline_row
 from distilbo.study.history import trials
-from distilbo.study.layout import trial_key
-from distilbo.study.metrics import ERROR_KINDS, PRECISION, STATUS_OK
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,

@@ -9,10 +9,10 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import read_json
+from distilbo.records.layout import DEPLOY_FILES, trial_key
+from distilbo.records.metrics import PRECISION, PRECISIONS, STATUS_OK
 from distilbo.study.deployment import timed_rows
 from distilbo.study.history import trials
-from distilbo.study.layout import DEPLOY_FILES, trial_key
-from distilbo.study.metrics import PRECISION, PRECISIONS, STATUS_OK
 
 COLUMNS = ("round", "trial", PRECISION, "candidate", "size_mb", "latency_ms", "latency_iqr_ms")
 

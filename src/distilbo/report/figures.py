@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from distilbo.study.metrics import CURVE_METRICS, ERROR_KINDS, NEEDS_VARIANTS, STATUS_OK  # noqa: E402
+from distilbo.records.metrics import CURVE_METRICS, ERROR_KINDS, NEEDS_VARIANTS, STATUS_OK  # noqa: E402
 
 DPI = 110
 # One colour per answer kind, in the registry's order (best first).

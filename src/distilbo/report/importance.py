@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
+from distilbo.records.metrics import STATUS_OK
 from distilbo.search.objectives import ComputedFn
 from distilbo.search.space import SearchSpace
-from distilbo.study.metrics import STATUS_OK
 
 
 def importance(history: pd.DataFrame, space: SearchSpace, metric: str, n_boot: int = 20, seed: int = 0) -> pd.DataFrame:

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
+from distilbo.records import metrics
+from distilbo.records.labels import ORIGIN_BASELINE
 from distilbo.report import figures
 from distilbo.report.build import _img, _table, html_page
-from distilbo.search.labels import ORIGIN_BASELINE
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
-from distilbo.study import metrics
 from distilbo.study.history import trials
 
 # How often the page kept open (layout.progress_latest) reloads itself, in seconds.

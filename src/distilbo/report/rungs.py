@@ -7,9 +7,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from distilbo.study.config import rung_training
+from distilbo.records.layout import trial_key
 from distilbo.study.history import trials
-from distilbo.study.layout import trial_key
+from distilbo.study.plan import rung_training
 
 COLUMNS = ("path", "round", "trial", "rung", "steps", "trained_steps", "promoted")
 

@@ -1,14 +1,50 @@
-"""Acquisitions, each an object with one value per candidate and a way to condition on a pick:
-Monte Carlo expected hypervolume improvement, and the distance to the thresholds while no trial
-meets them; greedy_batch picks a batch with either."""
+"""Acquisitions: one contract (`Acquisition`, built from a round's posterior draws at its
+candidates: a value per candidate, and a condition on a pick) and its kinds, by name (ACQUISITIONS,
+the names search.acquisition takes): Monte Carlo expected hypervolume improvement, and the
+distance to the thresholds while no trial meets them. A study's round chooses its kind once
+(`choose`), and every step that ranks candidates builds that kind: the pool's refinement, the
+batch (greedy_batch) and the promotions of a rung study. A new acquisition is one class here
+and its name in ACQUISITIONS and the config's schema."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
 import numpy as np
+import pandas as pd
 from pymoo.indicators.hv import HV
 
-from distilbo.search.objectives import Objective, meets_constraints, optimized
+from distilbo.search.objectives import Objective, feasible, meets_constraints, optimized
 from distilbo.search.pareto import non_dominated
+
+
+@dataclass(frozen=True)
+class Draws:
+    """What an acquisition is built from. samples: [S, N, m] minimization values of the N
+    candidates in S joint posterior draws (every objective, in the order of `objectives`,
+    constraints last); fronts: per draw, the front to improve on (the observed one, or its draw
+    under noise); observed: [k, m] the successful trials' observed minimization values; ref: the
+    reference point; weight: [N] each candidate's probability of succeeding."""
+
+    samples: np.ndarray
+    fronts: list[np.ndarray]
+    observed: np.ndarray
+    ref: np.ndarray
+    weight: np.ndarray
+    objectives: list[Objective]
+
+
+class Acquisition(Protocol):
+    """A value per candidate (`__call__`), and the same after conditioning on a pick."""
+
+    def __call__(self) -> np.ndarray: ...
+
+    def condition(self, pick: int) -> None: ...
+
+
+# An acquisition's class: built from a round's draws.
+AcquisitionKind = Callable[[Draws], Acquisition]
 
 
 def hvi_2d(front: np.ndarray, ref: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -39,17 +75,13 @@ def hvi(front: np.ndarray, ref: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 class ExpectedHVI:
     """Monte Carlo expected hypervolume improvement: draw s of every candidate against front s,
-    weighted by each candidate's chance to succeed; a draw that misses a constraint improves nothing.
+    weighted by each candidate's chance to succeed; a draw that misses a constraint improves nothing."""
 
-    samples: [S, N, m] minimization values of the N candidates in S posterior draws (every objective,
-    in the order of `objectives`, constraints last); fronts: per draw, the front to improve on (the
-    observed one, or its draw under noise); weight: [N] probability of the trial succeeding."""
+    def __init__(self, draws: Draws):
+        self.meets = meets_constraints(draws.objectives, draws.samples)
+        self.samples = draws.samples[:, :, :len(optimized(draws.objectives))]
+        self.fronts, self.ref, self.weight = [f.copy() for f in draws.fronts], draws.ref, draws.weight
 
-    def __init__(self, samples: np.ndarray, fronts: list[np.ndarray], ref: np.ndarray, weight: np.ndarray,
-                 objectives: list[Objective]):
-        self.meets = meets_constraints(objectives, samples)
-        self.samples = samples[:, :, :len(optimized(objectives))]
-        self.fronts, self.ref, self.weight = [f.copy() for f in fronts], ref, weight
 
     def __call__(self) -> np.ndarray:
         """[N] the expected improvement of each candidate."""
@@ -66,12 +98,12 @@ class ExpectedHVI:
 class ThresholdDistance:
     """While no trial meets the objectives' thresholds (the reference box), hypervolume improvement
     is a lottery on the posterior's tails (in 10 or more dimensions it picks the corners): the
-    expected reduction of the summed distance past the thresholds below the least observed.
+    expected reduction of the summed distance past the thresholds (of the optimized objectives)
+    below the least observed."""
 
-    objectives: the optimized ones; samples: [S, N, m] their minimization draws at the candidates;
-    observed: [k, m] their observed values; weight: [N] probability of the trial succeeding."""
-
-    def __init__(self, objectives: list[Objective], samples: np.ndarray, observed: np.ndarray, weight: np.ndarray):
+    def __init__(self, draws: Draws):
+        objectives = optimized(draws.objectives)
+        samples, observed = draws.samples[:, :, :len(objectives)], draws.observed[:, :len(objectives)]
         limits = np.array([o.to_min(o.threshold) if o.threshold is not None else np.inf for o in objectives])
 
         def violation(F):  # a missing value never meets them
@@ -79,7 +111,8 @@ class ThresholdDistance:
 
         self.v = violation(samples)  # [S, N]
         self.best = np.full(len(self.v), np.min(violation(observed)) if len(observed) else np.inf)
-        self.weight = weight
+        self.weight = draws.weight
+
 
     def __call__(self) -> np.ndarray:
         gain = self.weight * np.mean(np.clip(self.best[:, None] - self.v, 0, None), axis=0)
@@ -91,15 +124,30 @@ class ThresholdDistance:
         self.best = np.minimum(self.best, self.v[:, pick])
 
 
+# The kinds by the name search.acquisition gives them ("auto": `choose` decides each round).
+ACQUISITIONS: dict[str, AcquisitionKind] = {"ehvi": ExpectedHVI, "threshold_distance": ThresholdDistance}
+
+
+def choose(name: str, history: pd.DataFrame, objectives: list[Objective]) -> AcquisitionKind:
+    """A round's acquisition kind: the one `name` names, or for "auto" expected hypervolume
+    improvement once a trial meets every objective's threshold (is inside the reference box), the
+    distance to the thresholds before."""
+    if name != "auto":
+        if name not in ACQUISITIONS:
+            raise ValueError(f"search.acquisition: {name!r} is not one of auto, {', '.join(ACQUISITIONS)}")
+        return ACQUISITIONS[name]
+    return ExpectedHVI if feasible(history, optimized(objectives)).any() else ThresholdDistance
+
+
 # A pick may repeat the shape (the computed objectives' values) of an earlier pick of its batch only
 # where the acquisition values it this many times more than any pick of a new shape: a batch's trials
 # spread along the frontier's known axis instead of buying one lottery ticket four times.
 REPEAT_FACTOR = 2.0
 
 
-def greedy_batch(acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None,
+def greedy_batch(acquisition: Acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None,
                  pending: np.ndarray | None = None, cost: np.ndarray | None = None) -> tuple[list[int], list[float]]:
-    """Pick q candidates one at a time by `acquisition` (ExpectedHVI or ThresholdDistance), each
+    """Pick q candidates one at a time by `acquisition`, each
     conditioned on the ones before it (fantasies drawn from the same posterior samples), and their
     acquisition values. When no candidate left improves, `fallback` [N] ranks them. `shapes` [N]
     (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less.

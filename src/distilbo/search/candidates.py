@@ -10,8 +10,8 @@ from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
-from distilbo.search.acquisition import ExpectedHVI
-from distilbo.search.labels import STATUS_OK
+from distilbo.records.labels import STATUS_OK
+from distilbo.search.acquisition import AcquisitionKind, Draws
 from distilbo.search.objectives import Objective, objective_matrix
 from distilbo.search.pareto import non_dominated
 from distilbo.search.space import SearchSpace
@@ -76,11 +76,13 @@ def pool(space: SearchSpace, surrogate: Surrogate, near: np.ndarray, taken: np.n
 
 
 def refine(space: SearchSpace, surrogate: Surrogate, candidates: np.ndarray, observed: Observed, ref: np.ndarray,
-           taken: np.ndarray, rng: np.random.Generator, n_draws: int = 32) -> np.ndarray:
-    """The candidates plus local points around the best of them by expected improvement: a discrete
-    pool alone cannot place a pick more finely than its spacing, and late in a study that matters."""
+           taken: np.ndarray, rng: np.random.Generator, kind: AcquisitionKind, n_draws: int = 32) -> np.ndarray:
+    """The candidates plus local points around the best of them by the round's acquisition `kind`:
+    a discrete pool alone cannot place a pick more finely than its spacing, and late in a study
+    that matters."""
     samples, _, _, fronts = surrogate.draws(candidates, rng, observed, n=n_draws)
-    acq = ExpectedHVI(samples, fronts, ref, surrogate.feasibility(candidates), surrogate.objectives)()
+    draws = Draws(samples, fronts, observed.F, ref, surrogate.feasibility(candidates), surrogate.objectives)
+    acq = kind(draws)()
     best = candidates[np.argsort(-acq)[:REFINE_CENTRES]]
     scales = np.repeat(REFINE_SCALES, REFINE_PER_SCALE)
     local = best[:, None, :] + rng.normal(size=(len(best), len(scales), space.dim)) * scales[None, :, None]

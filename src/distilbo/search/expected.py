@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from distilbo.search.fidelity import StepScale
-from distilbo.search.labels import STATUS_OK
+from distilbo.records.labels import STATUS_OK
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import pareto_front
 from distilbo.search.space import SearchSpace
+from distilbo.search.steps import StepScale
 from distilbo.search.surrogate import fit_gp, noise_sd, posterior, trend_of
 
 EXPECTED_PREFIX = "expected_"

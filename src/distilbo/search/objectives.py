@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from distilbo.search.labels import STATUS_OK
+from distilbo.records.labels import STATUS_OK
 
 
 @dataclass(frozen=True)

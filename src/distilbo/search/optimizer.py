@@ -7,8 +7,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from distilbo.records.labels import STATUS_OK
 from distilbo.search.candidates import new_rows
-from distilbo.search.labels import STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, check_computed
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace

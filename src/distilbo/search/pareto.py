@@ -7,7 +7,7 @@ import pandas as pd
 from pymoo.indicators.hv import HV
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from distilbo.search.labels import STATUS_OK
+from distilbo.records.labels import STATUS_OK
 from distilbo.search.objectives import Objective, feasible, objective_matrix, optimized
 
 

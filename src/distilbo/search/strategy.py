@@ -21,14 +21,14 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_INITIAL, ORIGIN_MODEL, ORIGIN_REPLICATE, STATUS_OK
 from distilbo.search import candidates
-from distilbo.search.acquisition import ExpectedHVI, ThresholdDistance, greedy_batch
+from distilbo.search.acquisition import Draws, choose, greedy_batch
 from distilbo.search.cost import fit_cost
-from distilbo.search.fidelity import StepScale
-from distilbo.search.labels import ORIGIN_BASELINE, ORIGIN_INITIAL, ORIGIN_MODEL, ORIGIN_REPLICATE, STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, check_computed, feasible, optimized
 from distilbo.search.pareto import reference_point
 from distilbo.search.space import SearchSpace
+from distilbo.search.steps import StepScale
 from distilbo.search.surrogate import Observed, Surrogate
 
 N_SAMPLES = 64
@@ -38,14 +38,15 @@ def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFra
             n_initial: int | None = None, baseline: Mapping | None = None,
             computed: Mapping[str, ComputedFn] | None = None, replicates: int = 0,
             steps: StepScale | None = None, pending: pd.DataFrame | None = None,
-            cost_aware: bool = False) -> pd.DataFrame:
+            cost_aware: bool = False, acquisition: str = "auto") -> pd.DataFrame:
     """q new, distinct parameter sets, each with predicted means/stds and its acquisition value.
     `computed` maps each computed objective to the function of the parameters that gives it. The
     first suggestions of a study (an empty history) are the baseline and then `replicates` more of
     it (origin "replicate"): repeats on purpose, whose scatter is the noise. With `steps`, the
     history's steps are an input of the surrogates and predictions are for the top rung. `pending`:
     parameter sets suggested and not yet observed (they count towards the initial design).
-    `cost_aware`: picks by value per predicted training second."""
+    `cost_aware`: picks by value per predicted training second. `acquisition`: a name of
+    distilbo.search.acquisition.ACQUISITIONS, or "auto" (its `choose`)."""
     computed = dict(computed or {})
     check_computed(objectives, computed)
     history = _normalized(history, space, objectives)
@@ -59,11 +60,13 @@ def suggest(space: SearchSpace, objectives: list[Objective], history: pd.DataFra
         copies = table.iloc[[0] * replicates].assign(origin=ORIGIN_REPLICATE)  # the baseline's, first of the table
         return pd.concat([table.iloc[:1], copies, table.iloc[1:]], ignore_index=True)
     return _model_based(space, optimized(objectives) + [o for o in objectives if not o.optimize],  # constraints last
-                        history, q, seed, computed, steps, pending, cost_aware)
+                        history, q, seed, computed, steps, pending, cost_aware, acquisition)
 
 
-def _model_based(space, objectives, history, q, seed, computed, steps, pending, cost_aware) -> pd.DataFrame:
+def _model_based(space, objectives, history, q, seed, computed, steps, pending, cost_aware,
+                 acquisition) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
+    kind = choose(acquisition, history, objectives)  # the round's acquisition: every ranking below uses it
     surrogate = Surrogate(space, objectives, history, seed, computed, steps)
     feas = feasible(history, objectives)
     X_hist = space.encode(history[space.names])
@@ -74,17 +77,13 @@ def _model_based(space, objectives, history, q, seed, computed, steps, pending, 
     X_pending = space.encode(pending) if len(pending) else np.empty((0, space.dim))
     taken = np.vstack([X_hist, X_pending])
     pool = candidates.pool(space, surrogate, candidates.centres(history, objectives, X_hist, feas), taken, rng, seed)
-    pool = candidates.refine(space, surrogate, pool, observed, ref, taken, rng)
+    pool = candidates.refine(space, surrogate, pool, observed, ref, taken, rng, kind)
     n_pool, pool = len(pool), np.vstack([pool, X_pending])  # the pending last: drawn jointly, never picked
     samples, means, stds, fronts = surrogate.draws(pool, rng, observed, n=N_SAMPLES)
     weight = surrogate.feasibility(pool)
-    if feasible(history, optimized(objectives)).any():
-        acquisition = ExpectedHVI(samples, fronts, ref, weight, objectives)
-    else:  # no trial inside the reference box yet
-        n_opt = surrogate.n_obj
-        acquisition = ThresholdDistance(optimized(objectives), samples[:, :, :n_opt], observed.F[:, :n_opt], weight)
     cost = _cost(surrogate, history, X_hist, pool, means) if cost_aware else None
-    picks, acq = greedy_batch(acquisition, q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
+    draws = Draws(samples, fronts, observed.F, ref, weight, objectives)
+    picks, acq = greedy_batch(kind(draws), q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
                               shapes=_shapes(means, objectives), pending=np.arange(n_pool, len(pool)), cost=cost)
     table = space.decode(pool[picks])
     for j, o in enumerate(objectives):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,14 +15,11 @@ from scipy.stats import norm
 from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-from distilbo.search.labels import STATUS_OK
+from distilbo.records.labels import STATUS_OK
 from distilbo.search.objectives import ComputedFn, Objective, meets_constraints, optimized
 from distilbo.search.pareto import non_dominated
 from distilbo.search.space import SearchSpace
-
-if TYPE_CHECKING:  # fidelity's promotion gains draw from a Surrogate
-    from distilbo.search.fidelity import StepScale
-
+from distilbo.search.steps import StepScale
 
 GP_RESTARTS = 0  # restarts cost a full fit each and rarely beat the default start (benchmarks/mobo.py)
 # The ARD length scales start at this times sqrt(d) on the unit cube: a model as smooth in 12

@@ -6,9 +6,10 @@ import pandas as pd
 from distilbo.atomic import write_parquet
 from distilbo.logs import setup_logging
 from distilbo.models.loading import load_config
+from distilbo.records.schema import completed
 from distilbo.report.importance import formula_importance
 from distilbo.search import SearchSpace
-from distilbo.study.config import completed
+from distilbo.stages.job import student_source
 from distilbo.study.suggest import computed_metrics
 
 
@@ -16,9 +17,7 @@ def run(job) -> None:
     """Run the computed_importance job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     search = completed(job.params.search, "search")
-    # students are cut from the teacher, or from student.base when it names another model
-    source = getattr(job.params, "student_base", None) or job.input.teacher
-    space, functions = SearchSpace(search["space"]), computed_metrics(search, load_config(source))
+    space, functions = SearchSpace(search["space"]), computed_metrics(search, load_config(student_source(job)))
     names = [n for n, spec in search["objectives"].items() if spec.get("source") == "computed"]
     tables = [formula_importance(space, functions[n], n) for n in names]
     columns = ["parameter", "importance", "std", "metric"]

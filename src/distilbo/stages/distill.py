@@ -1,12 +1,12 @@
 """Distill: one trial (distilbo.training.trial.distill_trial); in a multi-fidelity
-study, at its rung (distilbo.study.rungs.plan_trial)."""
+study, at its rung (distilbo.study.rungs.RungStudy)."""
 
 import torch
 
 from distilbo.logs import setup_logging
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
 from distilbo.study.history import trial_params
-from distilbo.study.rungs import plan_trial
+from distilbo.study.rungs import RungStudy
 from distilbo.study.tracking import from_env, log_trial
 from distilbo.training.devices import take_devices
 from distilbo.training.trial import distill_trial, skip_slot
@@ -20,11 +20,10 @@ def run(job) -> None:
     torch.set_num_threads(job.threads)
     p, w, i = job.params, job.wildcards, job.input
     out = dict(job.output)
-    rung = None
-    if hasattr(p, "search"):  # search.fidelity
-        search = completed(p.search, "search")
-        params, rung = plan_trial(search, int(w.r), int(w.i), out["metrics"], i.suggestions,
-                                  i.promotions[0] if i.promotions else None)
+    rung, study = None, RungStudy.of_job(p)
+    if study:  # search.fidelity
+        params, rung = study.plan_trial(int(w.r), int(w.i), out["metrics"], i.suggestions,
+                                        i.promotions[0] if i.promotions else None)
     else:
         params = trial_params(i.suggestions, int(w.i), p.fixed)
     if params is None:

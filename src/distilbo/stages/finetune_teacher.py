@@ -3,7 +3,7 @@
 import torch
 
 from distilbo.logs import setup_logging
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
 from distilbo.study.tracking import from_env, log_training_run, teacher_params
 from distilbo.training.devices import take_devices
 from distilbo.training.teacher import finetune

@@ -1,9 +1,8 @@
 """Frontier: the frontier, scenarios and exported models (distilbo.study.frontier.write_frontier)."""
-import json
 
 from distilbo.logs import setup_logging
-from distilbo.search import objectives_from_config
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
+from distilbo.stages.job import objectives, teacher_metrics
 from distilbo.study.deployment import Deployment
 from distilbo.study.frontier import write_frontier
 
@@ -14,7 +13,5 @@ def run(job) -> None:
     p = job.params
     runs = {key: {"model": model, "metrics": metrics}
             for key, model, metrics in zip(p.trial_keys, job.input.models, job.input.metrics)}
-    teacher_metrics = json.loads(open(job.input.teacher_metrics).read())
-    objectives = objectives_from_config(completed(p.objectives, "search", "objectives"), teacher_metrics)
-    write_frontier(job.input.history, objectives, completed(p.frontier, "frontier"), dict(job.output),
-                   runs, teacher_metrics, list(p.params), Deployment.of_job(job.input, p.trial_keys), job.input.retained)
+    write_frontier(job.input.history, objectives(job), completed(p.frontier, "frontier"), dict(job.output),
+                   runs, teacher_metrics(job), list(p.params), Deployment.of_job(job.input, p.trial_keys), job.input.retained)

@@ -2,13 +2,14 @@
 
 from distilbo.data.prepare import prepare_data
 from distilbo.logs import setup_logging
-from distilbo.study.config import completed
+from distilbo.models.loading import load_tokenizer
+from distilbo.records.schema import completed
 
 
 def run(job) -> None:
     """Run the prepare_data job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     splits = job.params.splits
-    prepare_data(completed(job.params.data, "data"), job.params.tokenizer,
+    prepare_data(completed(job.params.data, "data"), load_tokenizer(job.params.tokenizer),
                  dict(zip(splits, job.output.questions)),
                  dict(zip(splits, job.output.features)))

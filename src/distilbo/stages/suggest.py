@@ -1,9 +1,8 @@
 """Suggest: the round's suggestions (distilbo.study.suggest.suggest_round)."""
 
-import json
-
 from distilbo.logs import setup_logging
-from distilbo.study.config import completed
+from distilbo.records.schema import completed
+from distilbo.stages.job import student_source, teacher_metrics
 from distilbo.study.suggest import suggest_round
 
 
@@ -12,8 +11,5 @@ def run(job) -> None:
     setup_logging(job.log[0])
     history = job.input.history[0] if job.input.history else None
     pending = list(job.input.pending)
-    teacher_metrics = json.loads(open(job.input.teacher_metrics).read())
-    # students are cut from the teacher, or from student.base when it names another model
-    source = getattr(job.params, "student_base", None) or job.input.teacher
-    suggest_round(completed(job.params.search, "search"), source, teacher_metrics, history,
+    suggest_round(completed(job.params.search, "search"), student_source(job), teacher_metrics(job), history,
                   int(job.wildcards.r), job.output[0], getattr(job.params, "student_steps", None), pending)

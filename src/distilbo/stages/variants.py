@@ -5,8 +5,8 @@ import torch
 from distilbo.deploy.variants import write_variants
 from distilbo.logs import setup_logging
 from distilbo.qa.evaluation import EvalSet
-from distilbo.study.config import completed
-from distilbo.study.layout import trial_key
+from distilbo.records.layout import trial_key
+from distilbo.records.schema import completed
 from distilbo.study.tracking import from_env, log_variants
 
 

@@ -13,15 +13,15 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from distilbo.atomic import read_json
-from distilbo.study import metrics
-from distilbo.study.layout import DEPLOY_FILES
+from distilbo.records import metrics
+from distilbo.records.layout import DEPLOY_FILES
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """deploy: each trial's deploy directory, by trial key (distilbo.study.layout.trial_key);
+    """deploy: each trial's deploy directory, by trial key (distilbo.records.layout.trial_key);
     latency: the rounds' latency tables; teacher_deploy and teacher_latency: the teacher's variants,
     for reference (the frontier and the report read them)."""
 

@@ -11,13 +11,12 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json, write_parquet
-from distilbo.search.labels import ORIGIN_BASELINE
+from distilbo.records.labels import ORIGIN_BASELINE
+from distilbo.records.layout import DEPLOY_FILES, trial_key
+from distilbo.records.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_OK, read_trial_metrics
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 from distilbo.study.deployment import Deployment, timed_rows, timing_setup
-from distilbo.study.history import read_trial_metrics
-from distilbo.study.layout import DEPLOY_FILES, trial_key
-from distilbo.study.metrics import OFFICIAL, PRECISION, PRECISIONS, SPAN, STATUS_OK
 from distilbo.study.retention import require_kept
 
 log = logging.getLogger("distilbo.study.frontier")
@@ -69,7 +68,7 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
                    param_names: list[str] | None = None, deployment: Deployment | None = None,
                    retained: str | None = None) -> None:
     """Frontier and scenario tables, and the picks exported with a model card. `runs` maps each
-    trial key (distilbo.study.layout.trial_key) to the paths of its "model" directory and "metrics" file
+    trial key (distilbo.records.layout.trial_key) to the paths of its "model" directory and "metrics" file
     `deployment`, in a study that measures variants: each trial's deploy directory (whose ONNX files
     ship with a pick), the latency tables and the teacher's variants for reference. `retained`:
     the last round's retention record (distilbo.study.retention), which names a pick it removed."""

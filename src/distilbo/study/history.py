@@ -12,10 +12,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from distilbo.atomic import plain, read_json, require_keys, write_parquet
-from distilbo.study import metrics
+from distilbo.atomic import plain, write_parquet
+from distilbo.records import metrics
+from distilbo.records.layout import trial_key
+from distilbo.records.metrics import read_trial_metrics
 from distilbo.study.deployment import Deployment, deployed_metrics
-from distilbo.study.layout import trial_key
 
 log = logging.getLogger("distilbo.study.history")
 
@@ -57,7 +58,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     that trained; every row then says its rung, steps and parent (new trials: rung 0 at
     `first_steps`, no parent). `deployment` (a study that measures variants): the round's trials'
     variants and latency table; `fixed`, the fixed parameters, and `precisions`, the variants that
-    enter the history (distilbo.study.config.history_precisions). A successful trial's row then
+    enter the history (distilbo.study.plan.history_precisions). A successful trial's row then
     holds the scores of the precision it was suggested with; each other precision is a row of its
     own (origin "variant", the same parameters)."""
     sources = pd.read_parquet(suggestions_path)
@@ -92,15 +93,6 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     write_parquet(table, out)
     log.info("history: %d rows, %d ok", len(table), int(table["status"].eq(metrics.STATUS_OK).sum()))
     return table
-
-
-def read_trial_metrics(path) -> dict:
-    """A trial's metrics.json, with its status and what that status needs (metrics.REQUIRED):
-    InputError names the file and the missing keys, never a default."""
-    m = read_json(path, required=("status",), what="a trial's metrics")
-    require_keys(m, path, metrics.REQUIRED.get(m["status"], metrics.REQUIRED_NOT_OK),
-                 f"a trial's metrics, status {m['status']!r}")
-    return m
 
 
 def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from distilbo.atomic import InputError, read_json, write_json
-from distilbo.search.labels import ORIGIN_BASELINE
+from distilbo.records.labels import ORIGIN_BASELINE
+from distilbo.records.layout import has_weights, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
-from distilbo.study.layout import has_weights, trial_key
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,17 @@ import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from distilbo.atomic import plain, write_parquet
-from distilbo.search.fidelity import StepScale, promotion_gains
+from distilbo.records.layout import STATE_FILE
+from distilbo.records.metrics import STATUS_OK, STATUS_SKIPPED, read_trial_metrics
+from distilbo.records.rungs import RungPlace
+from distilbo.records.schema import completed
+from distilbo.search.fidelity import promotion_gains
 from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
 from distilbo.search.space import SearchSpace
-from distilbo.study.config import rung_training, trial_rungs
-from distilbo.study.history import FIDELITY_COLUMNS, NO_PROMOTION, read_trial_metrics, trial_params
-from distilbo.study.layout import STATE_FILE
-from distilbo.study.metrics import STATUS_OK, STATUS_SKIPPED
+from distilbo.search.steps import StepScale
+from distilbo.study.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
+from distilbo.study.plan import rung_training, trial_rungs
 
 log = logging.getLogger("distilbo.study.rungs")
 
@@ -165,16 +168,29 @@ def slot_params(table_path: str, trial: int, fixed: Mapping) -> dict | None:
     return {**dict(fixed), **params}
 
 
-@dataclass
-class RungPlace:
-    """A trial's place in a multi-fidelity study: where it is (round, trial, rung, steps: recorded
-    in its metrics), its budget (max_steps, decay_steps), the state it continues (a promotion: its
-    parent's) and where to keep its own for a later promotion (None at the top rung)."""
+@dataclass(frozen=True)
+class RungStudy:
+    """A multi-fidelity study (search.fidelity) as its jobs see it, one typed record as
+    distilbo.study.deployment.Deployment is for a study's variants: the search section's batch
+    size, rungs and fixed parameters (the param `search` that workflow/rules/common.smk's
+    fidelity_params gives its jobs), completed with their defaults."""
 
-    where: dict
-    budget: dict
-    resume: str | None = None
-    state: str | None = None
+    search: Mapping
+
+    @classmethod
+    def of_job(cls, params) -> RungStudy | None:
+        """From a job's params; None for a study with one budget (its jobs get no `search`)."""
+        search = getattr(params, "search", None)
+        return cls(completed(search, "search")) if search is not None else None
+
+    def steps(self, rung: int) -> int:
+        """The training steps of a rung's trials."""
+        return rung_training(self.search, rung)["max_steps"]
+
+    def plan_trial(self, round_: int, trial: int, out_metrics: str, suggestions: str,
+                   promotions: str | None) -> tuple[dict | None, RungPlace]:
+        """A trial's parameters and its place on the rungs (plan_trial)."""
+        return plan_trial(self.search, round_, trial, out_metrics, suggestions, promotions)
 
 
 def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, suggestions: str,

@@ -12,18 +12,18 @@ import pandas as pd
 from distilbo.atomic import write_parquet
 from distilbo.models.loading import load_config
 from distilbo.models.students import ParameterCounter
+from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_REPLICATE
 from distilbo.search import SearchSpace, objectives_from_config, suggest
-from distilbo.search.fidelity import StepScale, study_steps
-from distilbo.search.labels import ORIGIN_BASELINE, ORIGIN_REPLICATE
 from distilbo.search.objectives import ComputedFn
 from distilbo.search.space import SpaceError
+from distilbo.search.steps import StepScale, study_steps
 from distilbo.study.history import THRESHOLD_PREFIX
 
 log = logging.getLogger("distilbo.study.suggest")
 
 
 def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
-    """The functions of the computed metrics (distilbo.study.metrics.COMPUTED) for this study's students."""
+    """The functions of the computed metrics (distilbo.records.metrics.COMPUTED) for this study's students."""
     fixed = dict(search.get("fixed") or {})
     count = ParameterCounter(teacher_config)
 
@@ -56,7 +56,7 @@ def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, hi
     table = suggest(space, objectives, history, search["batch_size"], seed=search["seed"] + round_,
                     n_initial=search.get("initial_points"), baseline=baseline, computed=computed,
                     replicates=search.get("replicates") or 0, steps=study_steps(search), pending=pending,
-                    cost_aware=search.get("cost_aware", False))
+                    cost_aware=search.get("cost_aware", False), acquisition=search.get("acquisition", "auto"))
     if round_ == 0 and baseline is not None and not table["origin"].eq(ORIGIN_BASELINE).any():
         # imported trials are the surrogates' to learn from; the study still runs its own baseline
         first = pd.DataFrame([{**baseline, "origin": ORIGIN_BASELINE, "acquisition": float("nan")}])

@@ -18,7 +18,7 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import read_json
-from distilbo.study import metrics
+from distilbo.records import metrics
 
 log = logging.getLogger("distilbo.study.tracking")
 
@@ -180,7 +180,7 @@ def log_trial(tracker: Tracker | None, out: Mapping[str, str], params: Mapping |
     nothing (`params` None) trained no trial: no run, as it has no history row."""
     if tracker is None or params is None:
         return None
-    from distilbo.study.layout import trial_key
+    from distilbo.records.layout import trial_key
     from distilbo.study.rungs import PROMOTION_ORIGIN
 
     r, i = int(where["round"]), int(where["trial"])
@@ -203,7 +203,7 @@ def log_latency(tracker: Tracker | None, table: pd.DataFrame) -> None:
     """A latency job's timings (one row per model and precision), to each model's run."""
     if tracker is None:
         return
-    from distilbo.study.layout import trial_key
+    from distilbo.records.layout import trial_key
 
     by_key: dict[str, dict] = {}  # one call per model: each looks its run up
     for _, row in table[table["reason"].eq("")].iterrows():

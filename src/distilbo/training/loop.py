@@ -24,8 +24,8 @@ from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 from distilbo.data.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
 from distilbo.models.families import model_inputs
 from distilbo.qa.inference import pick_device
-from distilbo.study import config
-from distilbo.study.metrics import CURVE_METRICS
+from distilbo.records import schema
+from distilbo.records.metrics import CURVE_METRICS
 
 log = logging.getLogger("distilbo.training.loop")
 
@@ -64,12 +64,12 @@ class TrainConfig:
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown training setting(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**{**config.defaults("$defs", "train"), **d})
+        return cls(**{**schema.defaults("$defs", "train"), **d})
 
 
 @dataclass
 class TrainResult:
-    curve: pd.DataFrame  # one row per evaluation (distilbo.study.metrics.CURVE_COLUMNS)
+    curve: pd.DataFrame  # one row per evaluation (distilbo.records.metrics.CURVE_COLUMNS)
     final: Any = None  # what `evaluate` returned after the last step (None without evaluate)
 
 

@@ -16,7 +16,7 @@ from distilbo.data.batches import WindowSet, collate
 from distilbo.models.loading import num_parameters, save_model
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import latency
-from distilbo.study.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
+from distilbo.records.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
 from distilbo.training.loop import CollateFn, TrainConfig, TrainingFailed, train
 
 log = logging.getLogger("distilbo.training.run")

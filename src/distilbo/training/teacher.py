@@ -14,11 +14,12 @@ import torch
 
 from distilbo.atomic import write_parquet
 from distilbo.data.batches import WindowSet
-from distilbo.models.heads import head_importance, importance_table
+from distilbo.models.heads import importance_table
 from distilbo.models.loading import load_initial, load_model
 from distilbo.qa import verifier
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import pick_device, predict_logits
+from distilbo.training.importance import head_importance
 from distilbo.training.loop import TrainConfig, autocast_dtype
 from distilbo.training.run import run_training
 

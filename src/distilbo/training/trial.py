@@ -15,11 +15,11 @@ from distilbo.atomic import atomic_path, plain
 from distilbo.data.batches import WindowSet, collate
 from distilbo.models.heads import read_importance
 from distilbo.models.loading import load_initial, load_model
-from distilbo.models.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
 from distilbo.models.students import build_student, hidden_pairs
 from distilbo.qa.evaluation import EvalSet
-from distilbo.study.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
-from distilbo.study.rungs import RungPlace
+from distilbo.records.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
+from distilbo.records.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
+from distilbo.records.rungs import RungPlace
 from distilbo.training.loop import TrainConfig, with_teacher_hidden
 from distilbo.training.run import run_training, write_without_model
 

@@ -1,7 +1,8 @@
-"""The models a study names, checked when it starts, before any job: the teacher and a
-student.base of a supported family, with no code of their own to run, and a student.base whose
-tokenizer makes the teacher's windows. A hub id that is not in the local cache cannot be read
-here: it is checked by the job that loads it."""
+"""The models a study names, checked once where it starts, before any job (not at the parse each
+job makes): the teacher and a student.base of a supported family, with no code of their own to
+run, and a student.base whose tokenizer makes the teacher's windows. A hub id that is not in the
+local cache cannot be read here: it is checked by the job that loads it. Only the tokenizer
+comparison (a student.base of its own) loads transformers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import logging
 import os
 from typing import Mapping
 
-log = logging.getLogger("distilbo.models")
+from distilbo.records.families import MODEL_TYPES
+from distilbo.records.sources import resolve_model_source
+from distilbo.study.plan import uses_head_importance
+
+log = logging.getLogger(__name__)
 
 
 class ModelCheckError(ValueError):
@@ -22,8 +27,6 @@ def check_models(cfg: Mapping) -> None:
     _check_family(teacher, "teacher.init")
     base = cfg["student"]["base"]
     if base not in ("teacher", "init"):
-        from distilbo.study.config import uses_head_importance
-
         if uses_head_importance(cfg["search"]):
             raise ModelCheckError(f"config: search: head_choice importance ranks the teacher's heads, but "
                                   f"student.base {base!r} is another model: keep heads by head_choice random")
@@ -33,8 +36,6 @@ def check_models(cfg: Mapping) -> None:
 
 def _config_file(source: str) -> str | None:
     """The config.json of a model location, if it can be read without the network."""
-    from distilbo.models.loading import resolve_model_source
-
     path = resolve_model_source(source)
     if os.path.isdir(path):
         return os.path.join(path, "config.json")
@@ -48,8 +49,6 @@ def _config_file(source: str) -> str | None:
 
 
 def _check_family(source: str, key: str) -> None:
-    from distilbo.models.families import SUPPORTED
-
     path = _config_file(source)
     if path is None:
         log.warning("%s %r: not local, its family is checked when a job loads it", key, source)
@@ -59,9 +58,9 @@ def _check_family(source: str, key: str) -> None:
     except (OSError, ValueError) as err:
         raise ModelCheckError(f"config: {key} {source!r}: cannot read {path}: {err}") from None
     model_type = config.get("model_type")
-    if model_type not in SUPPORTED:
+    if model_type not in MODEL_TYPES:
         raise ModelCheckError(f"config: {key} {source!r}: model_type {model_type!r} ({path}) is not a supported "
-                              f"family; distilbo cuts students from {', '.join(SUPPORTED)}")
+                              f"family; distilbo cuts students from {', '.join(MODEL_TYPES)}")
     if config.get("auto_map"):
         raise ModelCheckError(f"config: {key} {source!r}: {path} has an auto_map (code of its own); distilbo runs "
                               "no code from a model directory: use a model of a supported family's own classes")
@@ -73,7 +72,6 @@ def check_same_windows(teacher: str, base: str, data: Mapping, n: int = 64) -> N
     from transformers import AutoTokenizer
 
     from distilbo.data import squad
-    from distilbo.models.loading import resolve_model_source
 
     try:
         tokenizers = [AutoTokenizer.from_pretrained(resolve_model_source(s), local_files_only=True)

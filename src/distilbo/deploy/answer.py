@@ -23,15 +23,15 @@ from distilbo.deploy.onnx import OnnxReader
 from distilbo.models.loading import load_model
 from distilbo.qa import postprocess, verifier
 from distilbo.qa.inference import pick_device, predict_logits
-from distilbo.study import config
-from distilbo.study.layout import DEPLOY_FILES
-from distilbo.study.metrics import PRECISIONS
+from distilbo.records import schema
+from distilbo.records.layout import DEPLOY_FILES
+from distilbo.records.metrics import PRECISIONS
 
 
 def default_settings() -> dict:
     """For a model saved without the settings a run stores in config.json (key "distilbo"): the
     config schema's defaults for windows and answer extraction."""
-    return {**config.window_defaults(), **config.defaults("scoring")}
+    return {**schema.window_defaults(), **schema.defaults("scoring")}
 
 
 @lru_cache(maxsize=4)
@@ -104,7 +104,7 @@ def main(argv=None) -> None:
 
 
 class _CallableModule(types.ModuleType):
-    """Importing this module makes `distilbo.qa.answer` name it instead of the package's function,
+    """Importing this module makes `distilbo.deploy.answer` name it instead of the package's function,
     so the module answers a call too: `distilbo.answer(dir, question, context)` works either way."""
 
     def __call__(self, model_dir: str, question: str, context: str, trust_remote_code: bool = False,

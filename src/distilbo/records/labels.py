@@ -1,5 +1,5 @@
 """The words of a history's `status` and `origin` columns that the search reads and writes
-(distilbo.study.metrics re-exports the statuses; the workflow adds origins of its own)."""
+(distilbo.records.metrics re-exports the statuses; the workflow adds origins of its own)."""
 
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 # Where a suggestion came from: the study's baseline, the initial design, the surrogate-based

@@ -5,6 +5,8 @@ Light on purpose (no torch, no transformers): the observe, frontier and report j
 
 from __future__ import annotations
 
+from distilbo.atomic import read_json, require_keys
+
 # The official SQuAD 2.0 metrics a run records (scoring.evaluate computes more: the *_total counts,
 # the best_*_thresh thresholds, NoAns_f1, which always equals NoAns_exact, so it is not recorded).
 OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exact", "best_f1")
@@ -20,7 +22,7 @@ DEPLOY = ("size_mb", "latency_iqr_ms")
 NEEDS_VARIANTS = ("size_mb", "latency_ms")
 # The variants of a trained model (distilbo.deploy.onnx): fp32 as trained, int8 by ONNX Runtime. A history
 # row's PRECISION names the variant it scores: each searched choice, or the fixed one (the first when
-# unset) (distilbo.study.config.history_precisions).
+# unset) (distilbo.study.plan.history_precisions).
 PRECISION, PRECISIONS = "precision", ("fp32", "int8")
 # Every metric a trial records in metrics.json and the history table: the names an objective may use.
 TRIAL = OFFICIAL + SPAN + RUN + DEPLOY
@@ -39,9 +41,9 @@ ERROR_KINDS = ("correct", "mostly_correct", "mostly_wrong", "label_has_answer", 
 # One row per eval question (predictions.parquet); reader_na_score only where a verifier decided.
 PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", "na_score", "category")
 
-# What metrics.json and the history say about how a run ended: the search's words (distilbo.search.labels).
-from distilbo.search.labels import STATUS_FAILED as STATUS_FAILED  # noqa: E402
-from distilbo.search.labels import STATUS_OK as STATUS_OK  # noqa: E402
+# What metrics.json and the history say about how a run ended: the search's words (distilbo.records.labels).
+from distilbo.records.labels import STATUS_FAILED as STATUS_FAILED  # noqa: E402
+from distilbo.records.labels import STATUS_OK as STATUS_OK  # noqa: E402
 
 # A promotion slot of a multi-fidelity round that found nothing worth promoting: no run, no history row.
 STATUS_SKIPPED = "skipped"
@@ -49,3 +51,12 @@ STATUS_SKIPPED = "skipped"
 # others of TRIAL can be absent: HasAns_* with no answerable question, variants' sizes), or why not.
 REQUIRED = {STATUS_OK: ("exact", "f1", "best_exact", "best_f1", "span_f1", "num_parameters")}
 REQUIRED_NOT_OK = ("reason",)
+
+
+def read_trial_metrics(path) -> dict:
+    """A trial's metrics.json, with its status and what that status needs (REQUIRED):
+    InputError names the file and the missing keys, never a default."""
+    m = read_json(path, required=("status",), what="a trial's metrics")
+    require_keys(m, path, REQUIRED.get(m["status"], REQUIRED_NOT_OK),
+                 f"a trial's metrics, status {m['status']!r}")
+    return m

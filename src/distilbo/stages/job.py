@@ -1,0 +1,29 @@
+"""What the stages share, read from a Snakemake job (`job`: its `snakemake` object): the teacher's
+metrics, the study's objectives (thresholds relative to the teacher resolved), the model students
+are cut from, and the kind of study (distilbo.study.rungs.RungStudy for a multi-fidelity one)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from distilbo.atomic import read_json
+from distilbo.records.schema import completed
+from distilbo.search.objectives import Objective, objectives_from_config
+
+
+def teacher_metrics(job) -> dict:
+    """The teacher's metrics.json (input teacher_metrics); InputError names the file at fault."""
+    return read_json(job.input.teacher_metrics, what="the teacher's metrics")
+
+
+def objectives(job, spec: Mapping | None = None) -> list[Objective]:
+    """The study's objectives: param `objectives` (stated) or `spec` (completed), with thresholds
+    relative to the teacher resolved against its metrics."""
+    spec = spec if spec is not None else completed(job.params.objectives, "search", "objectives")
+    return objectives_from_config(spec, teacher_metrics(job))
+
+
+def student_source(job) -> str:
+    """The model students are cut from: the teacher (input teacher), or student.base when it names
+    another model (param student_base)."""
+    return getattr(job.params, "student_base", None) or job.input.teacher
