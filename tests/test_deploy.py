@@ -39,11 +39,30 @@ def test_int8_is_smaller_and_close(teacher, tmp_path):
     assert not np.array_equal(a, b) and np.corrcoef(a, b)[0, 1] > 0.9
 
 
-def test_latency_times_each_question_after_warm_up(teacher):
+def test_latency_times_each_question_after_warm_up(teacher, monkeypatch):
+    """A clock that the k-th window's forward pass moves on by k ms: the times are known exactly."""
+    import types
+
+    from distilbo.qa import inference
+
     data = _windows(10, teacher=False)
     ids = ["q0", "q0", "q1", "q2", "q2", "q3", "q4", "q5", "q6", "q7"]
-    out = latency(teacher, data, ids, n=5, repeats=2, warmup=2)
-    assert out["latency_questions"] == 5 and out["latency_ms"] > 0 and out["latency_iqr_ms"] >= 0
+    clock = types.SimpleNamespace(now=0.0, calls=0)
+
+    def tick(module, args):
+        clock.calls += 1
+        clock.now += clock.calls / 1000
+
+    monkeypatch.setattr(inference, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
+    hook = teacher.register_forward_pre_hook(tick)
+    try:
+        out = latency(teacher, data, ids, n=5, repeats=2, warmup=2)
+    finally:
+        hook.remove()
+    # warm-up q0 (windows 1, 2) and q1 (3) untimed; then q0 4+5, q1 6, q2 7+8, q3 9, q4 10, and again:
+    # 9, 6, 15, 9, 10, 23, 13, 29, 16, 17 ms; quartiles 9, 14, 18.5
+    assert out["latency_questions"] == 5 and clock.calls == 3 + 2 * 7
+    assert out["latency_ms"] == pytest.approx(14.0) and out["latency_iqr_ms"] == pytest.approx(9.5)
     assert out["latency_threads"] == torch.get_num_threads() and out["cpu"]
     with pytest.raises(ValueError, match="no questions"):
         latency(teacher, data, [], n=5)

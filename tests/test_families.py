@@ -276,23 +276,32 @@ def test_students_of_distilbo_0_1_load_with_their_head_counts(tmp_path):
 
 
 def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer):
-    """A model directory whose config names a module of its own: distilbo loads its own classes."""
+    """A model directory whose config names a class of its own: distilbo answers with its own classes
+    (the answer the weights give without the auto_map), and builds the planted class only when the
+    user opts in."""
     import distilbo
 
     model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
-    model.save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
-    marker = tmp_path / "ran"
-    (tmp_path / "planted.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
-                                         "from transformers import BertForQuestionAnswering\n"
-                                         "class Model(BertForQuestionAnswering):\n    pass\n")
-    config = json.loads((tmp_path / "config.json").read_text())
+    for d in (tmp_path / "plain", tmp_path / "planted"):
+        model.save_pretrained(d)
+        tokenizer.save_pretrained(d)
+    marker = tmp_path / "built"
+    (tmp_path / "planted" / "planted.py").write_text(
+        "from transformers import BertForQuestionAnswering\n"
+        "class Model(BertForQuestionAnswering):\n"
+        "    def __init__(self, config):\n"
+        f"        open({str(marker)!r}, 'w').write('built')\n"
+        "        super().__init__(config)\n")
+    config = json.loads((tmp_path / "planted" / "config.json").read_text())
     config["auto_map"] = {"AutoModelForQuestionAnswering": "planted.Model"}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    assert isinstance(distilbo.answer(str(tmp_path), "Who fought?", "The Normans fought."), str)
+    (tmp_path / "planted" / "config.json").write_text(json.dumps(config))
+    args = ("Who fought?", "The Normans fought the Saxons at Hastings in the year 1066.")
+    kept = {"null_score_diff_threshold": 1e9}  # always a span: an answer that a wrong model would change
+    plain = distilbo.answer(str(tmp_path / "plain"), *args, **kept)
+    assert distilbo.answer(str(tmp_path / "planted"), *args, **kept) == plain
     assert not marker.exists()
-    distilbo.answer(str(tmp_path), "Who fought?", "The Normans fought.", trust_remote_code=True)
-    assert marker.read_text() == "ran"  # the user's opt-in, and only then
+    distilbo.answer(str(tmp_path / "planted"), *args, trust_remote_code=True, **kept)
+    assert marker.read_text() == "built"  # the user's opt-in, and only then
 
 
 def test_a_model_that_needs_its_own_code_is_refused_with_the_opt_in_named(tmp_path, tokenizer):
@@ -327,13 +336,6 @@ def test_a_random_modernbert_teacher_of_another_depth_keeps_its_pattern(tmp_path
     model, _ = load_initial(str(tmp_path), {"num_hidden_layers": 3})
     assert model.config.layer_types == ["full_attention", "sliding_attention", "full_attention"]
     model.save_pretrained(tmp_path / "saved")  # the config validates
-
-
-def test_distilbo_answer_stays_callable_once_its_module_is_imported():
-    import distilbo
-    import distilbo.deploy.answer  # noqa: F401  (rebinds distilbo.deploy.answer to the module)
-
-    assert callable(distilbo.deploy.answer)
 
 
 def test_every_described_module_is_where_the_description_says(teacher):

@@ -123,3 +123,38 @@ def test_the_checks_find_a_climb_and_a_circle(bad_package):
     edges = graph(bad_package)
     assert climbs(edges) == ["distilbo.data.squad -> distilbo.study.config"]
     assert circles(edges) == [["distilbo.search.a", "distilbo.search.b"]]
+
+
+def test_the_supported_model_types_are_the_families_described():
+    from distilbo.models.families import SUPPORTED
+    from distilbo.records.families import MODEL_TYPES
+
+    assert MODEL_TYPES == SUPPORTED
+
+
+def test_a_trials_training_settings_are_training_settings():
+    """records.params is the one list of what a trial may set; each is a TrainConfig field."""
+    from distilbo.records.params import PARAM_RANGES, TRAIN_PARAMS, StudentShape
+    from distilbo.training.loop import TrainConfig
+
+    assert set(TRAIN_PARAMS) <= set(TrainConfig.__dataclass_fields__)
+    assert set(PARAM_RANGES) <= set(TRAIN_PARAMS) | set(StudentShape.__dataclass_fields__)
+
+
+def test_stages_read_the_study_through_one_helper(tmp_path):
+    from types import SimpleNamespace
+
+    from distilbo.records.schema import stated
+    from distilbo.stages.job import objectives, student_source
+    from distilbo.study.rungs import RungStudy
+
+    (tmp_path / "teacher.json").write_text('{"exact": 60.0}')
+    spec = {"exact": {"direction": "maximize", "threshold": {"teacher_fraction": 0.5}},
+            "num_parameters": {"direction": "minimize"}}
+    job = SimpleNamespace(input=SimpleNamespace(teacher_metrics=str(tmp_path / "teacher.json"), teacher="t"),
+                          params=SimpleNamespace(objectives=spec))
+    assert [o.threshold for o in objectives(job)] == [30.0, None]  # half the teacher's 60
+    assert student_source(job) == "t" and RungStudy.of_job(job.params) is None
+    search = {"batch_size": 2, "fidelity": {"steps": [10, 40], "promotions": [1]}, "fixed": {}}
+    study = RungStudy.of_job(SimpleNamespace(search=stated(search, "search")))
+    assert study.steps(0) == 10 and study.steps(1) == 40

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from conftest import trial_metrics
 
+from distilbo.records.labels import ORIGIN_NO_PROMOTION
 from distilbo.search.objectives import Objective
 from distilbo.study.config import ConfigError, check_fidelity
 from distilbo.study.history import observe_round
 from distilbo.study.plan import round_size, rung_training, slot_rungs
-from distilbo.study.rungs import NO_PROMOTION, choose, plan_trial, promote, ranked
+from distilbo.study.rungs import choose, plan_trial, promote, ranked
 
 OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
 
@@ -66,7 +67,7 @@ def test_promotions_table_names_parents_and_records_empty_slots(tmp_path):
     assert first["n_layers"] == 2 and first["resume"] == str(tmp_path / "round-0/trial-0/state.pt")
     # the next round's promotions skip what this one promoted
     again = promote(OBJECTIVES, [a, b], [str(out)], 1, 1, 120, slots=[2], out=str(tmp_path / "p1.parquet"))
-    assert again["origin"].tolist() == [NO_PROMOTION]
+    assert again["origin"].tolist() == [ORIGIN_NO_PROMOTION]
 
 
 

@@ -95,10 +95,14 @@ def test_an_unreachable_server_warns_once_and_fails_nothing(tmp_path, caplog):
     assert len(warnings) == 1 and tracker.failed
 
 
-def test_no_tracker_logs_nothing(tmp_path):
-    out, suggestions = _trial_files(tmp_path)
-    assert log_training_run(None, "teacher", out, {}, {}) is None
-    assert log_trial(None, out, {}, suggestions, {"round": 1, "trial": 0}) is None
+def test_no_tracker_logs_nothing(tmp_path, monkeypatch):
+    """Without a tracker nothing is read or written: the run's files may be missing altogether."""
+    monkeypatch.chdir(tmp_path)
+    missing = {k: str(tmp_path / "gone" / k) for k in ("metrics", "curve", "model")}
+    assert log_training_run(None, "teacher", missing, {}, {}) is None
+    assert log_trial(None, missing, {}, str(tmp_path / "gone.parquet"), {"round": 1, "trial": 0}) is None
+    log_variants(None, "round-1/trial-0", {"status": "ok"})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_settings_resolve_a_directory_and_name_the_experiment(tmp_path, monkeypatch):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import types
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -101,18 +99,6 @@ def main(argv=None) -> None:
         print(json.dumps({"answer": row["prediction"], "best_span": row["best_span"], "na_score": float(row["na_score"])}))
     else:
         print(row["prediction"])
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this module makes `distilbo.deploy.answer` name it instead of the package's function,
-    so the module answers a call too: `distilbo.answer(dir, question, context)` works either way."""
-
-    def __call__(self, model_dir: str, question: str, context: str, trust_remote_code: bool = False,
-                 **overrides) -> str:
-        return answer(model_dir, question, context, trust_remote_code, **overrides)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 
 if __name__ == "__main__":

@@ -44,9 +44,8 @@ PREDICTION_COLUMNS = ("id", "title", "gold_answers", "prediction", "best_span", 
 # What metrics.json and the history say about how a run ended: the search's words (distilbo.records.labels).
 from distilbo.records.labels import STATUS_FAILED as STATUS_FAILED  # noqa: E402
 from distilbo.records.labels import STATUS_OK as STATUS_OK  # noqa: E402
+from distilbo.records.labels import STATUS_SKIPPED as STATUS_SKIPPED  # noqa: E402
 
-# A promotion slot of a multi-fidelity round that found nothing worth promoting: no run, no history row.
-STATUS_SKIPPED = "skipped"
 # What a trial's metrics.json holds beside its status: the scores of a run that trained (the
 # others of TRIAL can be absent: HasAns_* with no answerable question, variants' sizes), or why not.
 REQUIRED = {STATUS_OK: ("exact", "f1", "best_exact", "best_f1", "span_f1", "num_parameters")}

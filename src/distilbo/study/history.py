@@ -14,6 +14,7 @@ import pandas as pd
 
 from distilbo.atomic import plain, write_parquet
 from distilbo.records import metrics
+from distilbo.records.labels import ORIGIN_NO_PROMOTION, ORIGIN_VARIANT
 from distilbo.records.layout import trial_key
 from distilbo.records.metrics import read_trial_metrics
 from distilbo.study.deployment import Deployment, deployed_metrics
@@ -29,10 +30,6 @@ SUGGESTION_NOTES = ("round", "trial", "origin", "acquisition", "p_success", "res
 # The thresholds a round was suggested under (relative ones resolved): threshold_<metric> columns,
 # carried from the suggestions into the history.
 THRESHOLD_PREFIX = "threshold_"
-# The origin of a history row that is another variant of a trial (its other precision).
-VARIANT_ORIGIN = "variant"
-# A promotions table's origin for a slot that promoted nothing (distilbo.study.rungs writes it).
-NO_PROMOTION = "none"
 
 
 def trial_params(suggestions_path: str, trial: int, fixed: Mapping) -> dict:
@@ -65,7 +62,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
     if promotions:
         sources = sources.assign(rung=0, steps=first_steps, parent_round=-1, parent_trial=-1)
         slots = pd.concat([pd.read_parquet(p) for p in promotions], ignore_index=True)
-        sources = pd.concat([sources, slots[slots["origin"].ne(NO_PROMOTION)]], ignore_index=True)
+        sources = pd.concat([sources, slots[slots["origin"].ne(ORIGIN_NO_PROMOTION)]], ignore_index=True)
     timed = deployment.timed() if deployment else None
     rows = []
     for _, s in sources.iterrows():
@@ -85,7 +82,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
         variants = deployment.variants_file(trial_key(row["round"], k))
         for precision in [suggested] + [p for p in precisions if p != suggested]:
             variant = {**m, **deployed_metrics(variants, timed, row["round"], row["trial"], precision)}
-            mine = row if precision == suggested else {**row, "origin": VARIANT_ORIGIN}
+            mine = row if precision == suggested else {**row, "origin": ORIGIN_VARIANT}
             rows.append(_trial_row(mine, variant, precision))
     table = pd.DataFrame(rows)
     if previous:
@@ -107,4 +104,4 @@ def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
 
 def trials(history: pd.DataFrame) -> pd.DataFrame:
     """One row per trial (the variant it was suggested with): counts of trials, not of models."""
-    return history[~history["origin"].eq(VARIANT_ORIGIN)] if "origin" in history else history
+    return history[~history["origin"].eq(ORIGIN_VARIANT)] if "origin" in history else history

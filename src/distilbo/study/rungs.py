@@ -28,6 +28,7 @@ import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from distilbo.atomic import plain, write_parquet
+from distilbo.records.labels import ORIGIN_NO_PROMOTION, ORIGIN_PROMOTION
 from distilbo.records.layout import STATE_FILE
 from distilbo.records.metrics import STATUS_OK, STATUS_SKIPPED, read_trial_metrics
 from distilbo.records.rungs import RungPlace
@@ -37,12 +38,10 @@ from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
 from distilbo.search.space import SearchSpace
 from distilbo.search.steps import StepScale
-from distilbo.study.history import FIDELITY_COLUMNS, NO_PROMOTION, trial_params
+from distilbo.study.history import FIDELITY_COLUMNS, trial_params
 from distilbo.study.plan import rung_training, trial_rungs
 
 log = logging.getLogger("distilbo.study.rungs")
-
-PROMOTION_ORIGIN = "promotion"
 
 
 def ranked(candidates: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:
@@ -123,7 +122,7 @@ def promoted_before(tables: Sequence[str]) -> set[tuple[int, int]]:
     done = set()
     for path in tables:
         t = pd.read_parquet(path)
-        t = t[t["origin"].eq(PROMOTION_ORIGIN)]
+        t = t[t["origin"].eq(ORIGIN_PROMOTION)]
         done |= {(int(r), int(i)) for r, i in zip(t["parent_round"], t["parent_trial"])}
     return done
 
@@ -140,10 +139,10 @@ def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earl
         row = {"round": round_, "trial": slot, "rung": rung, "steps": steps}
         if j < len(picks):
             p = picks.iloc[j]
-            row.update(origin=PROMOTION_ORIGIN, parent_round=int(p["round"]), parent_trial=int(p["trial"]),
+            row.update(origin=ORIGIN_PROMOTION, parent_round=int(p["round"]), parent_trial=int(p["trial"]),
                        resume=p["resume"], **p["params"])
         else:
-            row.update(origin=NO_PROMOTION, parent_round=-1, parent_trial=-1, resume="")
+            row.update(origin=ORIGIN_NO_PROMOTION, parent_round=-1, parent_trial=-1, resume="")
         rows.append(row)
     table = pd.DataFrame(rows)
     write_parquet(table, out)
@@ -160,7 +159,7 @@ def slot_params(table_path: str, trial: int, fixed: Mapping) -> dict | None:
     if not len(row):
         raise IndexError(f"{table_path}: no slot for trial {trial} (slots: {table['trial'].tolist()})")
     row = row.iloc[0]
-    if row["origin"] != PROMOTION_ORIGIN:
+    if row["origin"] != ORIGIN_PROMOTION:
         return None
     skip = {"round", "trial", "origin", "resume", *FIDELITY_COLUMNS}
     params = {k: plain(v) for k, v in row.items()

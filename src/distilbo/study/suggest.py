@@ -12,7 +12,7 @@ import pandas as pd
 from distilbo.atomic import write_parquet
 from distilbo.models.loading import load_config
 from distilbo.models.students import ParameterCounter
-from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_REPLICATE
+from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_REPLICATE, ORIGIN_WARM_START
 from distilbo.search import SearchSpace, objectives_from_config, suggest
 from distilbo.search.objectives import ComputedFn
 from distilbo.search.space import SpaceError
@@ -79,9 +79,6 @@ def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, hi
     return table
 
 
-WARM_START_ORIGIN = "warm_start"
-
-
 def warm_start_rows(search: Mapping, space: SearchSpace, student_steps: int | None) -> pd.DataFrame:
     """The trials of search.warm_start's observation tables that fit this study: inside its space,
     and trained for steps it compares with (a rung study: within its rungs; else its own steps).
@@ -103,7 +100,7 @@ def warm_start_rows(search: Mapping, space: SearchSpace, student_steps: int | No
             log.warning("search.warm_start %s: %d skipped:\n  %s", path, len(skipped), "\n  ".join(skipped))
     if not rows:
         return pd.DataFrame()
-    return pd.DataFrame(rows).reset_index(drop=True).assign(origin=WARM_START_ORIGIN, round=-1)
+    return pd.DataFrame(rows).reset_index(drop=True).assign(origin=ORIGIN_WARM_START, round=-1)
 
 
 def _misfit(row: pd.Series, space: SearchSpace, scale: StepScale | None, student_steps: int | None) -> str:

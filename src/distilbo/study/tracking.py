@@ -180,12 +180,12 @@ def log_trial(tracker: Tracker | None, out: Mapping[str, str], params: Mapping |
     nothing (`params` None) trained no trial: no run, as it has no history row."""
     if tracker is None or params is None:
         return None
+    from distilbo.records.labels import ORIGIN_PROMOTION
     from distilbo.records.layout import trial_key
-    from distilbo.study.rungs import PROMOTION_ORIGIN
 
     r, i = int(where["round"]), int(where["trial"])
     table = pd.read_parquet(suggestions, columns=["origin"])
-    origin = str(table["origin"].iat[i]) if i < len(table) else PROMOTION_ORIGIN
+    origin = str(table["origin"].iat[i]) if i < len(table) else ORIGIN_PROMOTION
     tags = {"role": "student", "round": r, "trial": i, "origin": origin,
             **{k: v for k, v in where.items() if k not in ("round", "trial", "steps")}}
     return log_training_run(tracker, trial_key(r, i), out, params, tags)
