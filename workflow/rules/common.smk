@@ -4,7 +4,15 @@ import os
 
 from distilbo.records.schema import WINDOW_SETTINGS, stated
 
-from distilbo.study.plan import history_precisions, measures_variants, promote_by, round_size, suggestion_basis, trial_rungs, uses_head_importance
+from distilbo.study.plan import (
+    history_precisions,
+    measures_variants,
+    promote_by,
+    round_size,
+    suggestion_basis,
+    trial_rungs,
+    uses_head_importance,
+)
 from distilbo.study.tracking import ENV as TRACKING_ENV, settings as tracking_settings
 from distilbo.records.layout import (
     LOGIT_SPLITS,
