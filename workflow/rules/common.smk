@@ -34,6 +34,10 @@ FIDELITY = config["search"]["fidelity"]
 TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
 LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
 MEASURES_VARIANTS = measures_variants(config)
+# student.vocabulary: trimmed (distilbo.models.vocabulary): students of their own vocabulary, scored
+# on the eval windows their tokenizer makes.
+TRIMMED = config["student"]["vocabulary"] == "trimmed"
+STUDENT_EVAL_FEATURES = L.vocabulary("eval_features") if TRIMMED else L.features("eval")
 # MLflow tracking (config tracking:): the jobs read its settings from the environment, so that
 # turning it on or off re-runs nothing.
 TRACKING = tracking_settings(config["tracking"], config["results"])
@@ -63,6 +67,11 @@ def stated_config(*keys):
 def stated_windows():
     """The window settings the study states (the library fills in the rest)."""
     return {k: v for k, v in stated_config("data").items() if k in WINDOW_SETTINGS}
+
+
+def vocabulary_inputs(*names):
+    """The trimmed vocabulary's files a rule reads (none with the full vocabulary)."""
+    return {n: L.vocabulary(n) for n in names} if TRIMMED else {}
 
 
 def head_importance_inputs(wildcards):

@@ -24,3 +24,31 @@ rule prepare_data:
         splits=list(SPLITS),
     script:
         "../scripts/prepare_data.py"
+
+
+# student.vocabulary: trimmed: the students' vocabulary, from the training and transfer windows
+# (never the eval questions), its tokenizer and the eval windows that tokenizer makes.
+rule vocabulary:
+    input:
+        train_features=L.features("train"),
+        transfer_features=L.features("transfer"),
+        eval_features=L.features("eval"),
+        eval_questions=L.questions("eval"),
+        text=config["student"]["vocabulary_text"],
+    output:
+        kept=L.vocabulary("kept"),
+        tokenizer=directory(L.vocabulary("tokenizer")),
+        eval_features=L.vocabulary("eval_features"),
+        summary=L.vocabulary("summary"),
+    log:
+        L.log("vocabulary"),
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        tokenizer=config["teacher"]["init"],
+        windows=stated_windows(),
+    script:
+        "../scripts/vocabulary.py"

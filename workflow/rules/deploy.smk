@@ -8,7 +8,7 @@ rule variants:
     input:
         model=L.trial("model"),
         metrics=L.trial("metrics"),
-        eval_features=L.features("eval"),
+        eval_features=STUDENT_EVAL_FEATURES,
         eval_questions=L.questions("eval"),
     output:
         directory(L.deploy()),
@@ -51,7 +51,7 @@ use rule variants as teacher_variants with:
 rule latency:
     input:
         deploy=[L.deploy("{r}", i) for i in TRIALS],
-        eval_features=L.features("eval"),
+        eval_features=STUDENT_EVAL_FEATURES,
         eval_questions=L.questions("eval"),
     output:
         L.latency(),

@@ -50,6 +50,7 @@ rule report:
 rule computed_importance:
     input:
         teacher=L.teacher("model"),
+        **vocabulary_inputs("kept"),
     output:
         L.computed_importance(),
     log:

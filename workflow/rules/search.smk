@@ -17,6 +17,7 @@ rule suggest:
         pending=pending_suggestions,
         # earlier studies' observations (search.warm_start)
         warm_start=config["search"]["warm_start"],
+        **vocabulary_inputs("kept"),
     output:
         L.suggestions(),
     log:
@@ -54,8 +55,9 @@ rule distill:
         transfer_features=L.features("transfer"),
         transfer_logits=L.teacher_logits("transfer"),
         head_importance=head_importance_inputs,
-        eval_features=L.features("eval"),
+        eval_features=STUDENT_EVAL_FEATURES,
         eval_questions=L.questions("eval"),
+        **vocabulary_inputs("kept", "tokenizer"),
     output:
         model=directory(L.trial("model")),
         metrics=L.trial("metrics"),

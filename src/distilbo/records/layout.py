@@ -17,6 +17,10 @@ RUN_FILES = {"model": "model", "metrics": "metrics.json", "curve": "curve.parque
 # A multi-fidelity trial's training state where its decay started, beside its run's files: kept
 # for a promotion to continue it, removed by that promotion (distilbo.training.trial.distill_trial).
 STATE_FILE = "state.pt"
+# What the vocabulary stage writes (student.vocabulary: trimmed), under data/vocabulary/: the teacher
+# ids kept (in new-id order), the trimmed tokenizer, the eval windows it makes, and its counts.
+VOCABULARY_FILES = {"kept": "kept.parquet", "tokenizer": "tokenizer", "eval_features": "features-eval.parquet",
+                    "summary": "summary.json"}
 # What the deployment stage writes per trial (its directory "deploy" beside the run's files).
 DEPLOY_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx", "variants": "variants.json"}
 # A model directory's weights are one of these files (the first two of a safetensors save, sharded
@@ -56,6 +60,10 @@ class Layout:
 
     def features(self, split="{split}") -> str:
         return self._at("data", f"features-{split}.parquet")
+
+    def vocabulary(self, name: str) -> str:
+        """A file of the trimmed vocabulary (VOCABULARY_FILES)."""
+        return self._at("data", "vocabulary", VOCABULARY_FILES[name])
 
     # teacher stage
     def teacher(self, name: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import pandas as pd
+
 from distilbo.atomic import read_json
 from distilbo.records.schema import completed
 from distilbo.search.objectives import Objective, objectives_from_config
@@ -21,6 +23,12 @@ def objectives(job, spec: Mapping | None = None) -> list[Objective]:
     relative to the teacher resolved against its metrics."""
     spec = spec if spec is not None else completed(job.params.objectives, "search", "objectives")
     return objectives_from_config(spec, teacher_metrics(job))
+
+
+def vocab_size(job) -> int | None:
+    """The number of tokens a trimmed student keeps (input kept, student.vocabulary: trimmed), else None."""
+    kept = getattr(job.input, "kept", None)
+    return len(pd.read_parquet(kept)) if kept else None
 
 
 def student_source(job) -> str:

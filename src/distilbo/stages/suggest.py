@@ -2,7 +2,7 @@
 
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
-from distilbo.stages.job import student_source, teacher_metrics
+from distilbo.stages.job import student_source, teacher_metrics, vocab_size
 from distilbo.study.suggest import suggest_round
 
 
@@ -12,4 +12,5 @@ def run(job) -> None:
     history = job.input.history[0] if job.input.history else None
     pending = list(job.input.pending)
     suggest_round(completed(job.params.search, "search"), student_source(job), teacher_metrics(job), history,
-                  int(job.wildcards.r), job.output[0], getattr(job.params, "student_steps", None), pending)
+                  int(job.wildcards.r), job.output[0], getattr(job.params, "student_steps", None), pending,
+                  vocab_size(job))

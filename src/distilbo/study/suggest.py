@@ -34,17 +34,27 @@ def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:
     return {"num_parameters": num_parameters}
 
 
+def student_config(source_dir: str, vocab_size: int | None = None):
+    """The config students are cut from, with a trimmed vocabulary's size when given."""
+    config = load_config(source_dir)
+    if vocab_size is not None:
+        config.vocab_size = int(vocab_size)
+    return config
+
+
 def suggest_round(search: Mapping, source_dir: str, teacher_metrics: Mapping, history_path: str | None, round_: int,
-                  out: str, student_steps: int | None = None, pending_paths: Sequence[str] = ()) -> pd.DataFrame:
+                  out: str, student_steps: int | None = None, pending_paths: Sequence[str] = (),
+                  vocab_size: int | None = None) -> pd.DataFrame:
     """The round's q suggestions (round 0: the baseline first, then the initial design), with the
     thresholds they were suggested under (relative ones resolved against `teacher_metrics`). The
     surrogates also learn from the trials of search.warm_start (`student_steps`: the steps a trial
     of this study trains, student.train.max_steps, to tell which imported trials compare).
     `source_dir`: the model students are cut from (the teacher, or student.base), whose config
-    sizes them. `pending_paths`: the suggestions of the rounds still training (search.overlap)."""
+    sizes them (with `vocab_size` word embeddings: a trimmed vocabulary's). `pending_paths`: the
+    suggestions of the rounds still training (search.overlap)."""
     space = SearchSpace(search["space"])
     objectives = objectives_from_config(search["objectives"], teacher_metrics)
-    computed = computed_metrics(search, load_config(source_dir))
+    computed = computed_metrics(search, student_config(source_dir, vocab_size))
     history = pd.read_parquet(history_path) if history_path else None
     warm = warm_start_rows(search, space, student_steps)
     if len(warm):

@@ -161,16 +161,22 @@ def hidden_state_loss(student: list[torch.Tensor], teacher: list[torch.Tensor], 
                         for s, t in zip(student, teacher)]).mean()
 
 
-def with_teacher_hidden(collate_fn: CollateFn, teacher: torch.nn.Module, pairs: list[tuple[int, int]]) -> CollateFn:
+def with_teacher_hidden(collate_fn: CollateFn, teacher: torch.nn.Module, pairs: list[tuple[int, int]],
+                        teacher_ids: np.ndarray | None = None) -> CollateFn:
     """A collate hook that adds the teacher's hidden states for intermediate-layer distillation:
     `pairs` maps each student layer to the teacher layer it was copied from. The teacher runs
-    without gradients on every batch (its cost: one forward of the teacher per step)."""
+    without gradients on every batch (its cost: one forward of the teacher per step).
+    `teacher_ids`: the teacher's id of each of the batches' ids (a trimmed student's vocabulary)."""
     teacher.eval().requires_grad_(False)
+    to_teacher = None if teacher_ids is None else torch.as_tensor(teacher_ids, dtype=torch.long)
 
     def collate_with_teacher(data: WindowSet, idx: np.ndarray, device: torch.device) -> dict:
         batch = collate_fn(data, idx, device)
+        inputs = model_inputs(teacher, batch)
+        if to_teacher is not None:
+            inputs["input_ids"] = to_teacher.to(device)[batch["input_ids"]]
         with torch.no_grad():
-            states = teacher.to(device)(**model_inputs(teacher, batch), output_hidden_states=True).hidden_states
+            states = teacher.to(device)(**inputs, output_hidden_states=True).hidden_states
         batch["student_layers"] = [j for j, _ in pairs]
         batch["teacher_hidden"] = [states[t + 1] for _, t in pairs]
         return batch

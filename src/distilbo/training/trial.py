@@ -7,6 +7,7 @@ import logging
 import os
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 import torch
 from transformers import AutoTokenizer
@@ -16,6 +17,7 @@ from distilbo.data.batches import WindowSet, collate
 from distilbo.models.heads import read_importance
 from distilbo.models.loading import load_initial, load_model
 from distilbo.models.students import build_student, hidden_pairs
+from distilbo.models.vocabulary import read_kept, remap_windows, trim_model
 from distilbo.qa.evaluation import EvalSet
 from distilbo.records.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
 from distilbo.records.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape
@@ -82,18 +84,21 @@ def trial_settings(params: Mapping, student_cfg: Mapping, rung: RungPlace | None
 
 
 def build_trial_student(shape: StudentShape, cfg: TrainConfig, student_cfg: Mapping, teacher_cfg: Mapping,
-                        paths: Mapping[str, str]):
-    """The student cut to `shape`, and the collate function of its batches (with the teacher's hidden
-    states when intermediate layers learn from them, cfg.alpha_hidden)."""
+                        paths: Mapping[str, str], kept: np.ndarray | None = None):
+    """The student cut to `shape` (its word embeddings to the `kept` teacher ids, when given), and
+    the collate function of its batches (with the teacher's hidden states when intermediate layers
+    learn from them, cfg.alpha_hidden; the teacher reads its own ids)."""
     source = source_model(student_cfg, paths["teacher_model"], teacher_cfg)
     importance = read_importance(paths["head_importance"]) if shape.head_choice == "importance" else None
     student = build_student(source, shape, importance)
+    if kept is not None:
+        student = trim_model(student, kept)
     if cfg.alpha_hidden <= 0:
         return student, collate
     teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
                else load_model(paths["teacher_model"]))
     pairs = hidden_pairs(teacher.config.num_hidden_layers, shape, cfg.hidden_layers)
-    return student, with_teacher_hidden(collate, teacher, pairs)
+    return student, with_teacher_hidden(collate, teacher, pairs, teacher_ids=kept)
 
 
 def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, scoring_cfg: Mapping,
@@ -102,9 +107,12 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     the run. Writes the run's artifacts and returns its metrics. A promotion (rung.resume)
     continues its parent's run and then removes the parent's state: a measurement is promoted once."""
     shape, cfg = trial_settings(params, student_cfg, rung)
-    student, collate_fn = build_trial_student(shape, cfg, student_cfg, teacher_cfg, paths)
-    tokenizer = AutoTokenizer.from_pretrained(paths["teacher_model"])
+    kept = read_kept(paths["kept"]) if paths.get("kept") else None  # student.vocabulary: trimmed
+    student, collate_fn = build_trial_student(shape, cfg, student_cfg, teacher_cfg, paths, kept)
+    tokenizer = AutoTokenizer.from_pretrained(paths["tokenizer"] if kept is not None else paths["teacher_model"])
     data = load_training_data(paths, student_cfg.get("use_transfer", True))
+    if kept is not None:
+        data = remap_windows(data, kept)  # the same tokens, in the trimmed vocabulary's ids
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), cfg)
     extra = {"role": "student", **{k: plain(v) for k, v in params.items()}}

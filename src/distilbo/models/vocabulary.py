@@ -1,0 +1,242 @@
+"""A trimmed vocabulary (config student.vocabulary: trimmed): a student keeps only the tokens its
+study's training and transfer windows use, plus the special tokens and what the tokenizer needs to
+make those windows again, with ids renumbered in their old order.
+
+What "needs" means per kind of tokenizer (the tokenizers library's model of tokenizer.json):
+- WordPiece (BERT, ELECTRA, DistilBERT, MPNet): nothing more to make the windows again (a word's
+  pieces are its greedy longest matches, and a piece left out was never the longest match in the
+  text seen); for other text, the one-character pieces (word-initial and continuation) of every
+  character the kept tokens hold, so that an unseen word of seen characters is spelled out.
+- BPE (RoBERTa, ModernBERT): each kept token's merge parts, down to the bytes, and every byte
+  token (so that any text still tokenizes); a merge stays when its parts and its result stay.
+- Unigram (XLM-R, CamemBERT, DeBERTa-v3): nothing more to make the windows again (the best
+  segmentation of seen text uses kept pieces only, and leaving other pieces out only takes
+  alternatives away); for other text, the one-character pieces of the kept tokens' characters.
+So on the windows the set was taken from, the trimmed tokenizer gives the same tokens at the same
+positions, with new ids: the teacher's cached logits stay valid. Other text falls back to the kept
+pieces that fit, the unknown token where none does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import replace
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoTokenizer
+
+from distilbo.atomic import atomic_path, write_json, write_parquet
+from distilbo.data import squad
+from distilbo.data.batches import WindowSet
+
+log = logging.getLogger(__name__)
+
+# What a kept set is stored as (results/data/vocabulary/kept.parquet): the teacher's id of each kept
+# token, in the order of its new id.
+KEPT_COLUMN = "old_id"
+# Tokenizer files a trimmed tokenizer must not carry: the untrimmed slow-tokenizer vocabularies.
+SLOW_FILES = ("vocab.txt", "vocab.json", "merges.txt", "tokenizer.model", "spm.model", "sentencepiece.bpe.model")
+
+
+class VocabularyError(ValueError):
+    """A tokenizer distilbo cannot trim; the message names its kind."""
+
+
+def used_ids(windows: Iterable[np.ndarray]) -> np.ndarray:
+    """The distinct token ids of a sequence of windows' input_ids."""
+    arrays = [np.asarray(w, dtype=np.int64) for w in windows]
+    return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, np.int64)
+
+
+def kept_ids(tokenizer, used: np.ndarray, extra_text: Iterable[str] = ()) -> np.ndarray:
+    """The sorted teacher ids a trimmed tokenizer keeps: `used`, the tokens of `extra_text`, every
+    special token, and what the tokenizer's kind needs (the module's docstring)."""
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    model = spec["model"]
+    keep = set(int(i) for i in used) | {int(t["id"]) for t in spec.get("added_tokens", [])}
+    for text in extra_text:
+        keep.update(tokenizer(text, add_special_tokens=False)["input_ids"])
+    if model["type"] == "BPE":
+        keep |= _bpe_closure(model, keep, byte_level="ByteLevel" in json.dumps(spec.get("pre_tokenizer")))
+    elif model["type"] == "Unigram":
+        if model.get("unk_id") is not None:
+            keep.add(int(model["unk_id"]))
+        keep |= _spellers({p: i for i, (p, _) in enumerate(model["vocab"])}, keep, "\u2581")
+    elif model["type"] == "WordPiece":
+        keep.add(int(model["vocab"][model["unk_token"]]))
+        keep |= _spellers(model["vocab"], keep, model.get("continuing_subword_prefix") or "##")
+    else:
+        raise VocabularyError(f"a {model['type']} tokenizer: distilbo trims WordPiece, BPE and Unigram vocabularies")
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def _spellers(vocab: dict[str, int], keep: set[int], mark: str) -> set[int]:
+    """The one-character pieces (bare or with `mark`: WordPiece's continuation prefix, a
+    SentencePiece word start) of every character in the kept pieces."""
+    token_of = {i: t for t, i in vocab.items()}
+    chars = set("".join(token_of[i].replace(mark, "") for i in keep if i in token_of))
+    return {i for t, i in vocab.items() if len(core := t.replace(mark, "", 1)) == 1 and core in chars}
+
+
+def _merge_pairs(model: dict) -> list[tuple[str, str]]:
+    return [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+
+
+def _bpe_closure(model: dict, keep: set[int], byte_level: bool) -> set[int]:
+    """The ids BPE needs to make the kept tokens: their merge parts, recursively (and every byte of
+    a byte-level BPE, so that no text is left without tokens)."""
+    vocab = model["vocab"]
+    parts = {}
+    for a, b in _merge_pairs(model):
+        parts.setdefault(a + b, (a, b))
+    token_of = {i: t for t, i in vocab.items()}
+    if byte_level:
+        from tokenizers import pre_tokenizers
+
+        keep = keep | {vocab[c] for c in pre_tokenizers.ByteLevel.alphabet() if c in vocab}
+    out, todo = set(keep), [token_of[i] for i in keep if i in token_of]
+    while todo:
+        token = todo.pop()
+        for part in parts.get(token, ()):
+            if part in vocab and vocab[part] not in out:
+                out.add(vocab[part])
+                todo.append(part)
+    return out
+
+
+def trimmed_spec(tokenizer, kept: np.ndarray) -> dict:
+    """tokenizer.json of the tokenizer cut to `kept` (teacher ids, sorted), ids renumbered."""
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    new = {int(old): n for n, old in enumerate(kept)}
+    model = spec["model"]
+    if model["type"] in ("WordPiece", "BPE"):
+        model["vocab"] = {t: new[i] for t, i in sorted(model["vocab"].items(), key=lambda kv: kv[1]) if i in new}
+        if model["type"] == "BPE":
+            vocab = model["vocab"]
+            model["merges"] = [[a, b] for a, b in _merge_pairs(model) if a in vocab and b in vocab and a + b in vocab]
+    elif model["type"] == "Unigram":
+        model["vocab"] = [piece for i, piece in enumerate(model["vocab"]) if i in new]
+        if model.get("unk_id") is not None:
+            model["unk_id"] = new[int(model["unk_id"])]
+    for token in spec.get("added_tokens", []):
+        token["id"] = new[int(token["id"])]
+    _renumber(spec.get("post_processor"), new)
+    if spec.get("padding"):
+        spec["padding"]["pad_id"] = new.get(int(spec["padding"]["pad_id"]), spec["padding"]["pad_id"])
+    return spec
+
+
+def _renumber(processor: dict | None, new: dict[int, int]) -> None:
+    """The special-token ids a post-processor adds (Template, Bert and Roberta kinds, nested)."""
+    if not processor:
+        return
+    for sub in processor.get("processors", []):
+        _renumber(sub, new)
+    for special in (processor.get("special_tokens") or {}).values():
+        special["ids"] = [new[int(i)] for i in special["ids"]]
+    for key in ("sep", "cls"):
+        if isinstance(processor.get(key), list):
+            processor[key] = [processor[key][0], new[int(processor[key][1])]]
+
+
+def save_trimmed_tokenizer(tokenizer, kept: np.ndarray, out_dir: str):
+    """Write the trimmed tokenizer to `out_dir` (its tokenizer.json and the teacher's configs, no
+    slow-tokenizer vocabulary) and return it as AutoTokenizer loads it from there."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer.save_pretrained(tmp)
+        for name in SLOW_FILES:
+            if os.path.exists(os.path.join(tmp, name)):
+                os.remove(os.path.join(tmp, name))
+        with open(os.path.join(tmp, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(trimmed_spec(tokenizer, kept), f, ensure_ascii=False)
+        trimmed = AutoTokenizer.from_pretrained(tmp)
+        with atomic_path(out_dir, is_dir=True) as final:
+            trimmed.save_pretrained(final)
+    if len(trimmed) != len(kept):
+        raise VocabularyError(f"{out_dir}: the trimmed tokenizer has {len(trimmed)} tokens, expected {len(kept)}")
+    return AutoTokenizer.from_pretrained(out_dir)
+
+
+def remap_table(kept: np.ndarray, old_size: int, unk_id: int) -> np.ndarray:
+    """old id -> new id; an id not kept goes to the (new) unknown token."""
+    table = np.full(max(old_size, int(kept.max()) + 1), unk_id, dtype=np.int64)
+    table[kept] = np.arange(len(kept))
+    return table
+
+
+def trim_model(model: torch.nn.Module, kept: np.ndarray) -> torch.nn.Module:
+    """The model with only the kept rows of its word embeddings (teacher ids `kept`, sorted), and a
+    config that says so: vocab_size, and its special tokens' ids renumbered. In place."""
+    new_id = {int(old): n for n, old in enumerate(kept)}
+    old = model.get_input_embeddings()
+    rows = torch.as_tensor(kept, dtype=torch.long, device=old.weight.device)
+    new = torch.nn.Embedding(len(kept), old.embedding_dim, device=old.weight.device, dtype=old.weight.dtype)
+    with torch.no_grad():
+        new.weight.copy_(old.weight[rows])
+    new.padding_idx = new_id.get(old.padding_idx) if old.padding_idx is not None else None
+    model.set_input_embeddings(new)
+    model.config.vocab_size = len(kept)
+    for name in ("pad_token_id", "bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id"):
+        value = getattr(model.config, name, None)
+        if isinstance(value, int) and value in new_id:
+            setattr(model.config, name, new_id[value])
+    return model
+
+
+def read_kept(path: str) -> np.ndarray:
+    """The kept teacher ids of a vocabulary table (KEPT_COLUMN), in new-id order; errors name the file."""
+    table = pd.read_parquet(path)
+    if KEPT_COLUMN not in table:
+        raise VocabularyError(f"{path}: not a vocabulary table (no column {KEPT_COLUMN!r})")
+    kept = table[KEPT_COLUMN].to_numpy(np.int64)
+    if len(kept) and np.any(np.diff(kept) <= 0):
+        raise VocabularyError(f"{path}: the kept ids must increase")
+    return kept
+
+
+def remap_windows(data: WindowSet, kept: np.ndarray) -> WindowSet:
+    """The windows in the trimmed vocabulary's ids. Every id must be kept (the windows the set was
+    taken from): VocabularyError otherwise, as a window that changed would no longer match the
+    teacher's cached logits."""
+    table = remap_table(kept, 0, -1)
+    new_ids = []
+    for ids in data.input_ids:
+        ids = np.asarray(ids, dtype=np.int64)
+        mapped = table[np.minimum(ids, len(table) - 1)]
+        if np.any(mapped < 0) or np.any(ids >= len(table)):
+            raise VocabularyError("a training window holds a token the trimmed vocabulary does not keep: "
+                                  "re-run the vocabulary stage after prepare_data")
+        new_ids.append(mapped)
+    return replace(data, input_ids=new_ids, pad_id=int(table[data.pad_id]))
+
+
+def write_vocabulary(tokenizer, windows: Sequence[str], eval_questions: str, window_cfg: Mapping,
+                     extra_text: Sequence[str], out: Mapping[str, str], teacher_eval: str) -> dict:
+    """The vocabulary stage: the kept set of the training and transfer `windows` (and the words of
+    the `extra_text` files), the trimmed tokenizer, the eval windows it makes, and a summary (how
+    many ids were kept, and how many eval tokens the kept set lacks)."""
+    used = used_ids(ids for path in windows for ids in pd.read_parquet(path, columns=["input_ids"])["input_ids"])
+    texts = [open(p, encoding="utf-8").read() for p in extra_text]
+    kept = kept_ids(tokenizer, used, texts)
+    trimmed = save_trimmed_tokenizer(tokenizer, kept, out["tokenizer"])
+    write_parquet(pd.DataFrame({KEPT_COLUMN: kept}), out["kept"])
+    questions = pd.read_parquet(eval_questions)
+    cfg = squad.WindowConfig.from_dict(window_cfg)
+    eval_windows = squad.build_windows(trimmed, questions, cfg) if len(questions) else squad.empty_windows(trimmed)
+    write_parquet(eval_windows, out["eval_features"])
+    teacher_ids = np.concatenate([np.asarray(x) for x in pd.read_parquet(teacher_eval, columns=["input_ids"])["input_ids"]]
+                                 or [np.empty(0, np.int64)])
+    summary = {"vocab_size": len(tokenizer), "kept": len(kept), "used": len(used),
+               "eval_tokens": int(len(teacher_ids)), "eval_tokens_not_kept": int((~np.isin(teacher_ids, kept)).sum()),
+               "eval_windows": len(eval_windows), "teacher_eval_windows": int(len(pd.read_parquet(teacher_eval, columns=[]))),
+               "eval_unknown": int(sum(int((np.asarray(x) == trimmed.unk_token_id).sum()) for x in eval_windows["input_ids"]))}
+    write_json(summary, out["summary"])
+    log.info("vocabulary: %d of %d tokens kept (%d used by the windows); %d of %d eval tokens fall back, "
+             "%d to the unknown token", summary["kept"], summary["vocab_size"], summary["used"],
+             summary["eval_tokens_not_kept"], summary["eval_tokens"], summary["eval_unknown"])
+    return summary
