@@ -51,5 +51,6 @@ def test_every_rule_names_an_env_that_exists():
             env = re.search(r'conda:\n\s+"([^"]+)"', block)
             assert env, f"{smk.name}: rule {block.split(':')[0]} has no conda: directive"
             assert (smk.parent / env.group(1)).resolve() in [p.resolve() for p in ENVS]
-    assert rules == {"prepare_data", "finetune_teacher", "teacher_logits", "head_importance", "suggest", "distill", "promote",
+    assert rules == {"prepare_data", "vocabulary", "finetune_teacher", "teacher_logits", "head_importance", "suggest",
+                     "distill", "promote",
                      "variants", "latency", "observe", "retain", "progress", "frontier", "computed_importance", "report"}

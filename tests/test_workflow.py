@@ -141,6 +141,14 @@ def test_raising_rounds_runs_exactly_one_more_round(smoke, tmp_path):
     assert "finetune_teacher" not in counts and "prepare_data" not in counts
 
 
+def test_trimming_the_vocabulary_in_a_finished_study_reruns_the_students_not_the_teacher(smoke, tmp_path):
+    (tmp_path / "trim.yaml").write_text("student:\n  vocabulary: trimmed\n")
+    counts = _job_counts(snakemake("-n", results=smoke, extra_configfile=tmp_path / "trim.yaml").stdout)
+    assert counts.get("vocabulary") == 1 and counts.get("distill") == 4 and counts.get("suggest") == 2
+    assert not {"prepare_data", "finetune_teacher", "teacher_logits", "head_importance",
+                "teacher_variants"} & set(counts)
+
+
 @pytest.mark.parametrize("head_choice, runs_importance", [("importance", True), ("random", False)])
 def test_the_head_importance_stage_runs_only_for_studies_that_read_it(tmp_path, head_choice, runs_importance):
     fixed = f"search={{'fixed': {{'pruning_seed': 1, 'head_choice': '{head_choice}'}}}}"

@@ -14,7 +14,8 @@ OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exa
 SPAN = ("span_exact", "span_f1")
 # Facts about the run rather than its answers. latency_ms: measured by the run itself (beside other
 # trials' training) unless the study measures deployment variants, whose latency stage replaces it.
-RUN = ("num_parameters", "latency_ms", "train_seconds")
+# embedding_parameters: the word embeddings' share of num_parameters (what a trimmed vocabulary cuts).
+RUN = ("num_parameters", "embedding_parameters", "latency_ms", "train_seconds")
 # What the deployment stage measures of a variant of a trial (distilbo.deploy.variants): the bytes
 # of its weights file and the latency stage's interquartile range beside its latency_ms.
 DEPLOY = ("size_mb", "latency_iqr_ms")

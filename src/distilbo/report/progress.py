@@ -105,7 +105,8 @@ def _sections(tmp: Path, history, teacher, objectives, quality, size, times) -> 
         sections.append(("Hypervolume per round", _img(figures.hypervolume_figure(trace, tmp / "hypervolume.png"))
                          + _table(trace.assign(seconds=trace["seconds"].map(_duration)).rename(
                              columns={"seconds": "wall time"}))))
-    shown = [c for c in TRIAL_COLUMNS if c in history] + [quality, size]
+    shown = [c for c in TRIAL_COLUMNS if c in history] + [quality, size] + [
+        c for c in ("embedding_parameters",) if c in history and c != size]
     table = history.reindex(columns=shown).sort_values(["round", "trial"], ascending=[False, True], kind="stable")
     failed = table["status"].ne(metrics.STATUS_OK)
     sections.append(("Every trial", f"<p>{int(failed.sum())} of {len(table)} models did not succeed; each says why."

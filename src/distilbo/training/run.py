@@ -33,7 +33,8 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     collate hook; `resume` and `save_state` continue a run and keep its state (distilbo.training.loop.train);
     `save_dtype` the saved weights' precision (distilbo.models.loading.SAVE_DTYPES).
     Returns the metrics."""
-    metrics = dict(extra or {}, num_parameters=num_parameters(model))
+    metrics = dict(extra or {}, num_parameters=num_parameters(model),
+                   embedding_parameters=model.get_input_embeddings().weight.numel())
     started = time.perf_counter()
     try:
         partial = evalset.subset(cfg.eval_subsample).score if cfg and cfg.eval_subsample else None
