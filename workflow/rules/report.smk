@@ -49,8 +49,8 @@ rule report:
 # the report reads no model; the source model's config sizes the students.
 rule computed_importance:
     input:
-        teacher=L.teacher("model"),
         **vocabulary_inputs("kept"),
+        teacher=L.teacher("model"),
     output:
         L.computed_importance(),
     log:

@@ -11,13 +11,13 @@ wildcard_constraints:
 
 rule suggest:
     input:
+        **vocabulary_inputs("kept"),
         teacher=L.teacher("model"),
         teacher_metrics=L.teacher("metrics"),
         history=suggest_history,
         pending=pending_suggestions,
         # earlier studies' observations (search.warm_start)
         warm_start=config["search"]["warm_start"],
-        **vocabulary_inputs("kept"),
     output:
         L.suggestions(),
     log:
@@ -47,6 +47,7 @@ rule suggest:
 # the promotions table names: the parent is chosen at run time, so a static DAG cannot declare it.
 rule distill:
     input:
+        **vocabulary_inputs("kept", "tokenizer"),
         suggestions=L.suggestions(),
         promotions=trial_promotions,
         teacher_model=L.teacher("model"),
@@ -57,7 +58,6 @@ rule distill:
         head_importance=head_importance_inputs,
         eval_features=STUDENT_EVAL_FEATURES,
         eval_questions=L.questions("eval"),
-        **vocabulary_inputs("kept", "tokenizer"),
     output:
         model=directory(L.trial("model")),
         metrics=L.trial("metrics"),
