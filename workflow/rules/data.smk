@@ -50,5 +50,6 @@ rule vocabulary:
     params:
         tokenizer=config["teacher"]["init"],
         windows=stated_windows(),
+        size=config["student"]["vocabulary_size"],
     script:
         "../scripts/vocabulary.py"

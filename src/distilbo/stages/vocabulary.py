@@ -10,4 +10,5 @@ def run(job) -> None:
     setup_logging(job.log[0])
     i = job.input
     write_vocabulary(load_tokenizer(job.params.tokenizer), [i.train_features, i.transfer_features], i.eval_questions,
-                     job.params.windows, list(i.text), dict(job.output), i.eval_features)
+                     job.params.windows, list(i.text), dict(job.output), i.eval_features,
+                     job.params.size)
