@@ -46,7 +46,8 @@ def family_study(model_type: str, tmp_path) -> dict:
 def family_studies(tmp_path_factory) -> dict:
     """Every family's study run to the frontier and its exports (the report is the smoke study's to
     test), two at a time: a job here is mostly one process's imports, so two studies side by side
-    keep both cores busy (CI's time). Disjoint results directories: Snakemake's locks allow it."""
+    keep both cores busy (CI's time). Each from its own working directory: a Snakemake run that
+    ends deletes every lock of its directory's .snakemake/locks, another run's included."""
     studies = {}
     for model_type in SUPPORTED:
         tmp = tmp_path_factory.mktemp(f"family-{model_type}")
@@ -55,9 +56,9 @@ def family_studies(tmp_path_factory) -> dict:
 
     def run(model_type):
         tmp = studies[model_type]
-        return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1",
+        return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--snakefile", str(ROOT / "Snakefile"),
                                str(tmp / "results" / "frontier" / "models"), "--configfile", str(tmp / "study.yaml")],
-                              cwd=ROOT, capture_output=True, text=True)
+                              cwd=tmp, capture_output=True, text=True)
 
     with ThreadPoolExecutor(2) as pool:
         done = dict(zip(SUPPORTED, pool.map(run, SUPPORTED)))
