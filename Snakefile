@@ -1,11 +1,13 @@
 # distilbo: distill a question-answering teacher of any supported family into smaller students chosen by
 # multi-objective Bayesian optimization. Stages live in workflow/rules/*.smk; logic in src/distilbo.
+import os
 import sys
 
 from snakemake.utils import min_version, validate
 
 from distilbo.records.schema import SCHEMA
-from distilbo.study.config import check_config
+from distilbo.study.config import check_config, check_layers
+from distilbo.study.validation import validate_config
 
 min_version("8.0")
 # Long round chains recurse deeply in Snakemake's DAG code (it fails near 120 rounds by default).
@@ -19,9 +21,16 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-# The schema fills every default; check_config refuses what a schema cannot express. The models'
-# files are read once, where the study starts, not again at each job's parse (a job's Snakemake
-# runs in subprocess or remote mode).
+# A layer (a file that says layer_over) needs the study under it. validate_config refuses a mistake
+# in one line; Snakemake's validate then fills every default. check_config refuses what a schema
+# cannot express. The models' and data files are read once, where the study starts, not again at
+# each job's parse (a job's Snakemake runs in subprocess or remote mode).
+CONFIGFILES = [
+    f if os.path.relpath(f).startswith("..") else os.path.relpath(f)
+    for f in map(str, workflow.overwrite_configfiles or ["config.yaml"])
+]
+check_layers(config, CONFIGFILES)
+validate_config(config, where=", ".join(CONFIGFILES))
 validate(config, str(SCHEMA))
 check_config(config, models=not (workflow.subprocess_exec or workflow.remote_exec))
 

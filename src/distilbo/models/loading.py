@@ -22,9 +22,13 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model
                    "sentencepiece.bpe.model")
 
 
-def load_tokenizer(source: str, config=None):
+def load_tokenizer(source: str, config=None, key: str | None = None):
     """A fast tokenizer (the windows need its offsets) from any model location, checked against the
-    model's config (`config`, or the location's own when it has one)."""
+    model's config (`config`, or the location's own when it has one). `key`: the config key that
+    named the location; its config is then loaded (from the hub too) and its family checked, so that
+    the first job to read a model the study's start could not (a hub id) names the key at fault."""
+    if key and config is None:
+        config = load_config(source, key)
     path = resolve_model_source(source)
     if os.path.isdir(path) and not any(os.path.exists(os.path.join(path, f)) for f in TOKENIZER_FILES):
         raise ModelSourceError(f"model {source!r}: {path} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
@@ -65,15 +69,20 @@ def _require_weights(path: Path) -> None:
         raise ModelSourceError(f"{path}: no weights (none of {', '.join(WEIGHT_FILES)})")
 
 
-def load_config(source: str):
-    """The config of a model location, of a supported family (else UnsupportedFamily names it).
-    No code from the location runs: a config that needs its own class is refused."""
+def load_config(source: str, key: str | None = None):
+    """The config of a model location, of a supported family (else UnsupportedFamily names it, and
+    `key`, the config key that named the location, when given). No code from the location runs: a
+    config that needs its own class is refused."""
     path = resolve_model_source(source)
+    where = f"config: {key} {source!r}" if key else f"model {source!r}"
     try:
         config = AutoConfig.from_pretrained(path)
     except ValueError as err:  # an unknown model_type, or one that asks for trust_remote_code
-        raise ModelSourceError(f"model {source!r}: {err}") from None
-    family_of(config)
+        raise ModelSourceError(f"{where}: {err}") from None
+    try:
+        family_of(config)
+    except UnsupportedFamily as err:
+        raise UnsupportedFamily(f"{where}: {err}" if key else str(err)) from None
     return config
 
 

@@ -12,6 +12,8 @@ from distilbo.atomic import read_json, require_keys
 OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "best_exact", "best_f1")
 # Extraction skill apart from answerability: the best span of every answerable question.
 SPAN = ("span_exact", "span_f1")
+# Scores in percent, 0 to 100, as the official script gives them (a threshold lies in that range).
+PERCENT = OFFICIAL + SPAN
 # Facts about the run rather than its answers. latency_ms: measured by the run itself (beside other
 # trials' training) unless the study measures deployment variants, whose latency stage replaces it.
 # embedding_parameters: the word embeddings' share of num_parameters (what a trimmed vocabulary cuts).

@@ -12,6 +12,8 @@ from typing import Mapping
 
 import yaml
 
+from distilbo.records import metrics
+
 SCHEMA = Path(__file__).with_name("config.schema.yaml")
 # The data settings that say how questions become windows (the data stage's; scoring needs them too).
 WINDOW_SETTINGS = ("max_seq_length", "doc_stride", "max_query_length")
@@ -99,10 +101,15 @@ def reference_markdown() -> str:
     """config/README.md: every key of the schema with its type, default and description."""
     lines = ["# Configuration reference", "",
              "Generated from `src/distilbo/records/config.schema.yaml` by `python -m distilbo.records.schema > config/README.md`",
-             "(a test checks it is current). A study's config names only what differs from these defaults;",
-             "`config.yaml` is the default study, `config/smoke.yaml` and `config/paper.yaml` are the others.", "",
+             "(a test checks it is current). A study's config names only what differs from these defaults.",
+             "`config.yaml` is the default study; each file in `config/` is a whole study, or a layer over",
+             "`config.yaml` that says so in its `layer_over` key (run both: `--configfile config.yaml LAYER.yaml`).", "",
              "| key | type | default | description |", "| --- | --- | --- | --- |"]
     _rows(schema(), "", lines)
+    lines += ["", "## Metrics an objective may name", "",
+              "What a trial records (`distilbo.records.metrics.TRIAL`); `computed` may name "
+              f"{', '.join(f'`{m}`' for m in metrics.COMPUTED)}.", "",
+              ", ".join(f"`{m}`" for m in metrics.TRIAL)]
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,6 @@ def run(job) -> None:
     """Run the prepare_data job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     splits = job.params.splits
-    prepare_data(completed(job.params.data, "data"), load_tokenizer(job.params.tokenizer),
+    prepare_data(completed(job.params.data, "data"), load_tokenizer(job.params.tokenizer, key="teacher.init"),
                  dict(zip(splits, job.output.questions)),
                  dict(zip(splits, job.output.features)))

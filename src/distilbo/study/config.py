@@ -6,12 +6,13 @@ need a model's files (distilbo.study.startup) run once, where the study is start
 from __future__ import annotations
 
 import importlib.util
+import os
 from typing import Mapping
 
 from distilbo.records import metrics
 from distilbo.records.params import PARAM_RANGES, TRIAL_PARAMS
 from distilbo.study.plan import history_precisions, rung_training, variant_needs
-from distilbo.study.startup import ModelCheckError, check_models
+from distilbo.study.startup import ModelCheckError, check_files, check_models
 
 
 class ConfigError(ValueError):
@@ -20,7 +21,7 @@ class ConfigError(ValueError):
 
 def check_config(cfg: Mapping, models: bool = True) -> None:
     """Raise ConfigError naming the key at fault; cfg has the schema's defaults filled in. `models`:
-    check the models it names too (their files; distilbo.study.startup), as a study's start does
+    check the files and models it names too (distilbo.study.startup), as a study's start does
     once and the parse of each of its jobs does not."""
     check_windows(cfg["data"])
     check_objectives(cfg["search"]["objectives"])
@@ -34,8 +35,9 @@ def check_config(cfg: Mapping, models: bool = True) -> None:
 
 
 def check_study_models(cfg: Mapping) -> None:
-    """The models a study names (distilbo.study.startup.check_models), as a ConfigError."""
+    """The files and models a study names (distilbo.study.startup), as a ConfigError."""
     try:
+        check_files(cfg)
         check_models(cfg)
     except ModelCheckError as err:
         raise ConfigError(str(err)) from None
@@ -71,11 +73,31 @@ def check_objectives(objectives: Mapping[str, Mapping]) -> None:
         if spec.get("source", "observed") == "computed" and name not in metrics.COMPUTED:
             raise ConfigError(f"config: search.objectives.{name}: source computed, but distilbo computes only "
                               f"{', '.join(metrics.COMPUTED)}; use source: observed")
+        check_threshold(name, spec.get("threshold"))
         if spec.get("role", "objective") == "constraint" and spec.get("threshold") is None:
             raise ConfigError(f"config: search.objectives.{name}: a constraint needs a threshold")
     optimized = _optimized(objectives)
     if len(optimized) < 2:
         raise ConfigError(f"config: search.objectives: need at least 2 with role objective, got {optimized}")
+
+
+def check_threshold(name: str, threshold) -> None:
+    """A numeric threshold lies where the metric can: 0-100 for a score in percent, >= 0 for a size
+    or a time ({teacher_fraction: F} is bounded by the schema)."""
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+        return
+    high = 100 if name in metrics.PERCENT else None
+    if threshold < 0 or (high is not None and threshold > high):
+        allowed = "0 to 100 (a score in percent)" if high else ">= 0"
+        raise ConfigError(f"config: search.objectives.{name}.threshold is {threshold}: {name} lies in {allowed}")
+
+
+def check_layers(cfg: Mapping, configfiles: list[str]) -> None:
+    """A layer (layer_over: BASE) runs over its base study: loaded without it, it is refused in one line."""
+    base = cfg.get("layer_over")
+    if base and not any(os.path.realpath(f) == os.path.realpath(base) for f in configfiles):
+        raise ConfigError(f"{', '.join(configfiles)}: a layer over {base} (layer_over), which is not loaded: "
+                          f"run snakemake --configfile {base} {' '.join(configfiles)}")
 
 
 def _optimized(objectives: Mapping[str, Mapping]) -> list[str]:
