@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -161,3 +164,13 @@ def test_export_leaves_the_models_attention_as_it_was(teacher, tmp_path):
     before = teacher.config._attn_implementation
     export_onnx(teacher, tmp_path / "model.onnx")
     assert teacher.config._attn_implementation == before
+
+
+@pytest.mark.parametrize("module", ["distilbo.deploy.cli", "distilbo.qa.scoring"])
+def test_command_line_help_loads_no_model_code(module):
+    """--help answers before torch or transformers load (they take seconds to import)."""
+    probe = (f"import runpy, sys\nsys.argv = ['{module}', '--help']\n"
+             f"try:\n    runpy.run_module('{module}', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+             "print(sorted({'torch', 'transformers'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "usage:" in out.stdout and out.stdout.strip().endswith("[]"), out.stdout[-500:]

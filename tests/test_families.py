@@ -305,7 +305,7 @@ def test_a_planted_auto_map_never_runs_when_distilbo_answers(tmp_path, tokenizer
 
 
 def test_a_model_that_needs_its_own_code_is_refused_with_the_opt_in_named(tmp_path, tokenizer):
-    from distilbo.deploy.answer import main
+    from distilbo.deploy.cli import main
     from distilbo.models.loading import ModelSourceError
 
     tiny_model("bert", vocab_size=tokenizer.vocab_size).save_pretrained(tmp_path)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-# The key of a windows table's pandas attrs (kept in its Parquet file) that holds the pad token id.
-PAD_ID = "pad_token_id"
+from distilbo.data.squad import PAD_ID
+
 # Padding value for logits outside a window: finite, so masked KL terms are exactly zero, not NaN.
 MASKED_LOGIT = -1.0e4
 

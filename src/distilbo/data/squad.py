@@ -12,9 +12,10 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from distilbo.data.batches import PAD_ID
-
 log = logging.getLogger(__name__)
+
+# The key of a windows table's pandas attrs (kept in its Parquet file) that holds the pad token id.
+PAD_ID = "pad_token_id"
 
 QUESTION_COLUMNS = ["id", "title", "context", "question", "answer_texts", "answer_starts", "is_impossible"]
 
@@ -218,7 +219,7 @@ def build_windows(tokenizer, questions: pd.DataFrame, cfg: WindowConfig) -> pd.D
     """Tokenized windows, one row per window: input_ids, token_type_ids (from a tokenizer that
     makes them), context offsets (offset_start/offset_end, -1 outside the context), example_id,
     start/end positions (0 = the first token, CLS or <s>, when the answer is absent or outside
-    the window). The table's attrs keep the tokenizer's pad token id (batches.PAD_ID)."""
+    the window). The table's attrs keep the tokenizer's pad token id (PAD_ID)."""
     pad_right = tokenizer.padding_side == "right"
     if not pad_right:
         raise DataError("only tokenizers that put the question first are supported")

@@ -1,13 +1,11 @@
 """Answer questions with a saved model, with the same windows and post-processing the scoring
 used (transformers 5 has no question-answering pipeline).
 
-    distilbo-answer MODEL_DIR --question "..." --context "..."
+    distilbo-answer MODEL_DIR --question "..." --context "..."   (distilbo.deploy.cli)
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -81,25 +79,7 @@ def answer(model_dir: str, question: str, context: str, trust_remote_code: bool 
                            **overrides)["prediction"].iat[0])
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Answer a question about a context with a distilbo model.")
-    parser.add_argument("model_dir")
-    parser.add_argument("--question", "-q", required=True)
-    parser.add_argument("--context", "-c", required=True, help="the text, or @FILE to read it from a file")
-    parser.add_argument("--json", action="store_true", help="print prediction, best span and no-answer score")
-    parser.add_argument("--onnx", choices=PRECISIONS, help="run the directory's ONNX file of this precision (no torch model)")
-    parser.add_argument("--trust-remote-code", action="store_true",
-                        help="run the model class the directory brings (its config's auto_map); off: distilbo's own "
-                             "classes load every supported family, and no code from the directory runs")
-    args = parser.parse_args(argv)
-    context = open(args.context[1:], encoding="utf-8").read() if args.context.startswith("@") else args.context
-    row = answer_many(args.model_dir, [args.question], [context], onnx=args.onnx,
-                      trust_remote_code=args.trust_remote_code).iloc[0]
-    if args.json:
-        print(json.dumps({"answer": row["prediction"], "best_span": row["best_span"], "na_score": float(row["na_score"])}))
-    else:
-        print(row["prediction"])
-
-
 if __name__ == "__main__":
+    from distilbo.deploy.cli import main
+
     main()

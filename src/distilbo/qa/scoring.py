@@ -213,11 +213,11 @@ def _load_json(path: str, what: str) -> dict:
 
 
 def main(argv=None) -> None:
+    args = _parse_args(argv)  # before the data layer's imports: --help answers at once
     from pathlib import Path
 
     from distilbo.data.squad import DataError, questions_from_json
 
-    args = _parse_args(argv)
     try:
         questions = questions_from_json(Path(args.data_file))
     except DataError as err:
