@@ -70,7 +70,8 @@ def test_json_read_errors_name_the_file(tmp_path, text, fault):
 
 def test_the_frontier_never_exports_a_pick_without_its_weights_or_tokenizer(tmp_path, tokenizer):
     from distilbo.models.loading import ModelSourceError
-    from distilbo.study.frontier import export_model
+    from distilbo.study.card import CardSettings
+    from distilbo.study.export import export_model
 
     model = tiny_model("bert", vocab_size=tokenizer.vocab_size)
     model.save_pretrained(tmp_path / "model")
@@ -78,11 +79,11 @@ def test_the_frontier_never_exports_a_pick_without_its_weights_or_tokenizer(tmp_
     run = {"model": str(tmp_path / "model"), "metrics": str(tmp_path / "metrics.json")}
     row = pd.Series({"scenario": "baseline", "definition": "", "round": 0, "trial": 0})
     with pytest.raises(ModelSourceError, match="model has no tokenizer"):
-        export_model(row, run, tmp_path / "out", None, [], "exact")
+        export_model(row, run, tmp_path / "out", None, [], "exact", CardSettings())
     tokenizer.save_pretrained(tmp_path / "model")
     (tmp_path / "model" / "model.safetensors").unlink()
     with pytest.raises(ModelSourceError, match="model: no weights"):
-        export_model(row, run, tmp_path / "out", None, [], "exact")
+        export_model(row, run, tmp_path / "out", None, [], "exact", CardSettings())
     assert not (tmp_path / "out").exists()
 
 

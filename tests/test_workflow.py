@@ -126,7 +126,7 @@ def test_distilbo_answer_runs_the_onnx_files_as_the_study_scored(smoke):
     onnx_answers = answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="fp32")
     assert onnx_answers["prediction"].tolist() == torch_answers["prediction"].tolist()
     assert len(answer_many(str(d), ev["question"].tolist(), ev["context"].tolist(), onnx="int8")) == 8
-    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.answer", str(d), "-q", "Who?", "-c", "Someone.",
+    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.cli", str(d), "-q", "Who?", "-c", "Someone.",
                           "--onnx", "int4"], capture_output=True, text=True)
     assert res.returncode != 0 and "int4" in res.stderr
 

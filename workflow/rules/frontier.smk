@@ -4,6 +4,8 @@
 rule frontier:
     input:
         unpack(study_deployment),
+        # the model cards say what vocabulary the picks kept
+        **vocabulary_inputs("summary"),
         history=LAST_OBSERVATIONS,
         # which trials kept their weights (search.keep_models)
         retained=L.retained(ROUNDS[-1]),
@@ -18,7 +20,7 @@ rule frontier:
     log:
         L.log("frontier"),
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/deploy.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -27,5 +29,9 @@ rule frontier:
         params=list(config["search"]["space"]),
         frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
+        # what every pick's model card states (distilbo.study.card)
+        student=stated_config("student"),
+        teacher_init=config["teacher"]["init"],
+        windows=stated_windows(),
     script:
         "../scripts/frontier.py"

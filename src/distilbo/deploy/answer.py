@@ -77,9 +77,3 @@ def answer(model_dir: str, question: str, context: str, trust_remote_code: bool 
     """The model's answer to one question about `context`, or "" when it finds none."""
     return str(answer_many(model_dir, [question], [context], trust_remote_code=trust_remote_code,
                            **overrides)["prediction"].iat[0])
-
-
-if __name__ == "__main__":
-    from distilbo.deploy.cli import main
-
-    main()

@@ -24,8 +24,7 @@ from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
 from distilbo.search.steps import study_steps
 from distilbo.study.deployment import Deployment, timing_setup
-from distilbo.study.frontier import baseline_row
-from distilbo.study.history import trials
+from distilbo.study.history import baseline_row, trials
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,

@@ -1,8 +1,10 @@
 """Frontier: the frontier, scenarios and exported models (distilbo.study.frontier.write_frontier)."""
 
+from distilbo.atomic import read_json
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
 from distilbo.stages.job import objectives, teacher_metrics
+from distilbo.study.card import CardSettings
 from distilbo.study.deployment import Deployment
 from distilbo.study.frontier import write_frontier
 
@@ -13,5 +15,9 @@ def run(job) -> None:
     p = job.params
     runs = {key: {"model": model, "metrics": metrics}
             for key, model, metrics in zip(p.trial_keys, job.input.models, job.input.metrics)}
+    summary = getattr(job.input, "summary", None)  # student.vocabulary: trimmed
+    card = CardSettings(completed(p.student, "student"), p.teacher_init, p.windows,
+                        read_json(summary, what="the trimmed vocabulary's summary") if summary else None)
     write_frontier(job.input.history, objectives(job), completed(p.frontier, "frontier"), dict(job.output),
-                   runs, teacher_metrics(job), list(p.params), Deployment.of_job(job.input, p.trial_keys), job.input.retained)
+                   runs, teacher_metrics(job), list(p.params), Deployment.of_job(job.input, p.trial_keys),
+                   job.input.retained, card)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from distilbo.atomic import plain, write_parquet
 from distilbo.records import metrics
-from distilbo.records.labels import ORIGIN_NO_PROMOTION, ORIGIN_VARIANT
+from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_NO_PROMOTION, ORIGIN_VARIANT
 from distilbo.records.layout import trial_key
 from distilbo.records.metrics import read_trial_metrics
 from distilbo.study.deployment import Deployment, deployed_metrics
@@ -105,3 +105,11 @@ def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
 def trials(history: pd.DataFrame) -> pd.DataFrame:
     """One row per trial (the variant it was suggested with): counts of trials, not of models."""
     return history[~history["origin"].eq(ORIGIN_VARIANT)] if "origin" in history else history
+
+
+def baseline_row(history: pd.DataFrame) -> pd.Series | None:
+    """The baseline's successful trial (search.baseline), or None."""
+    if "origin" not in history:
+        return None
+    rows = history[history["origin"].eq(ORIGIN_BASELINE) & history["status"].eq(metrics.STATUS_OK)]
+    return rows.iloc[0] if len(rows) else None
