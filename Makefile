@@ -1,5 +1,5 @@
 # distilbo: `make study` runs the default study end to end, `make test` runs every check CI runs.
-# Both set up .venv first (CPU build of torch 2.13.0; see requirements/cpu.txt).
+# Both set up .venv first (torch 2.13.0; requirements/cpu.txt says how to get its CPU build).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CORES ?= 2
