@@ -96,6 +96,28 @@ def test_promotions_by_top_rung_gain_follow_the_learning_curves():
     assert choose(candidates, objectives, 2, set(), gains)["trial"].tolist() == [1, 0]
 
 
+@pytest.mark.parametrize("name,threshold,expected", [
+    ("threshold_distance", None, "ThresholdDistance"), ("ehvi", 0.001, "ExpectedHVI"),
+    ("auto", None, "ExpectedHVI"), ("auto", 0.001, "ThresholdDistance"),  # auto: by whether a trial meets them
+])
+def test_promotions_rank_by_the_rounds_acquisition(monkeypatch, name, threshold, expected):
+    """Promotions rank by the acquisition the round's suggestions use (search.acquisition, or for
+    auto the one distilbo.search.acquisition.choose picks from the history), never by another."""
+    from distilbo.search import SearchSpace
+    from distilbo.search.steps import StepScale
+    from distilbo.study import rungs
+
+    used = []
+    real = rungs.promotion_gains
+    monkeypatch.setattr(rungs, "promotion_gains", lambda *a, **k: used.append(a[6].__name__) or real(*a, **k))
+    history = _curves()
+    objectives = [Objective("size", "minimize", source="computed"), Objective("error", "minimize", threshold=threshold)]
+    gains = rungs.GainInputs(SearchSpace({"x": {"type": "real", "low": 0, "high": 1}}), history, StepScale(10, 40),
+                             acquisition=name)
+    choose(history[history["round"].eq(1)], objectives, 1, set(), gains)
+    assert used == [expected]
+
+
 def test_the_gain_rule_reads_its_history_from_metrics_files(tmp_path):
     from distilbo.search import SearchSpace
     from distilbo.study.rungs import measurements

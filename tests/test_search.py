@@ -315,13 +315,14 @@ def test_the_acquisition_prefers_a_certain_improvement_to_one_against_a_lucky_ob
     surrogate = Surrogate(space, objectives, history, 0, {})
     X, F = space.encode(history[space.names]), history[["f1", "f2"]].to_numpy()
     assert surrogate.replicated  # configurations run three times: their scatter is the noise
-    _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(len(X), bool)), n=32)
+    ref = np.array([1.1, 1.1])
+    fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(len(X), bool)), ref, n=32).fronts
     # the front the GP believes in sits near 0.5, not at the lucky observation
     assert np.median([f.min() for f in fronts]) > 0.4
     # two candidates, both certain: A truly beats every configuration seen; B only looks new against
     # the lucky observation, as a thin sliver where f1 is small and f2 large
     samples = np.tile(np.array([[0.42, 0.42], [0.2, 0.9]]), (32, 1, 1))
-    ref, weight = np.array([1.1, 1.1]), np.ones(2)
+    weight = np.ones(2)
     assert greedy_batch(ExpectedHVI(Draws(samples, fronts, F, ref, weight, objectives)), 1, np.zeros(2))[0] == [0]
     plain = [F[non_dominated(F)]] * 32  # the noisy observations taken as exact
     assert greedy_batch(ExpectedHVI(Draws(samples, plain, F, ref, weight, objectives)), 1, np.zeros(2))[0] == [1]
@@ -386,3 +387,18 @@ def schema_enum(key: str) -> list:
     from distilbo.records.schema import schema
 
     return schema()["properties"]["search"]["properties"][key]["enum"]
+
+
+def test_the_optimizer_ranks_by_the_acquisition_it_is_given(monkeypatch):
+    from distilbo.search import optimizer
+
+    with pytest.raises(ValueError, match="'ucb' is not one of auto, ehvi, threshold_distance"):
+        optimizer.Optimizer({"x": {"type": "real", "low": 0, "high": 1}}, [Objective("y", "minimize")],
+                            acquisition="ucb")
+    asked = []
+    real = optimizer.suggest
+    monkeypatch.setattr(optimizer, "suggest", lambda *a, **k: asked.append(k["acquisition"]) or real(*a, **k))
+    opt = optimizer.Optimizer({"x": {"type": "real", "low": 0, "high": 1}},
+                              [Objective("y", "minimize"), Objective("z", "minimize")], acquisition="threshold_distance")
+    opt.ask(2)
+    assert asked == ["threshold_distance"]

@@ -98,7 +98,9 @@ def test_an_objective_noisier_than_its_share_gets_its_front_drawn_a_clean_one_ke
         history = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "f1": F[:, 0], "f2": F[:, 1], "status": "ok"})
         surrogate = Surrogate(space, objectives, history, 0, {})
         assert not surrogate.replicated and surrogate.noisy(objectives[1]) == noisy
-        _, _, _, fronts = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(40, bool)), n=8)
+        draws = surrogate.draws(X[:2], np.random.default_rng(0), Observed(X, F, np.ones(40, bool)), np.ones(2), n=8)
+        fronts = draws.fronts
+        assert draws.samples.shape == (8, 2, 2) and draws.means.shape == draws.stds.shape == (2, 2)
         observed = F[non_dominated(F)]
         same = [len(f) == len(observed) and np.allclose(np.sort(f, 0), np.sort(observed, 0)) for f in fronts]
         assert all(same) == any(same) == (not noisy)

@@ -139,6 +139,12 @@ def fidelity_params():
     return {"search": stated({k: search[k] for k in keys}, "search")}
 
 
+def acquisition_params():
+    """search.acquisition, stated only when it is not the default, so that finished studies'
+    promotions keep their params."""
+    return stated({"acquisition": config["search"]["acquisition"]}, "search")
+
+
 def student_base_params():
     """The model students are cut from when it is not the teacher (student.base names another
     model; stated only then, so that finished studies' suggestions keep their params).

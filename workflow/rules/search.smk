@@ -105,7 +105,9 @@ rule promote:
         objectives=stated_config("search", "objectives"),
         search=fidelity_params().get("search"),
         slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
-        # the surrogates' inputs, for promotions by expected top-rung gain
+        # the surrogates' inputs, for promotions by expected top-rung gain, and the acquisition
+        # that ranks them (the round's: search.acquisition, stated when it is not the default)
+        **acquisition_params(),
         space=(
             stated_config("search", "space")
             if promote_by(config["search"]) == "top_gain"

@@ -25,7 +25,9 @@ class Draws:
     candidates in S joint posterior draws (every objective, in the order of `objectives`,
     constraints last); fronts: per draw, the front to improve on (the observed one, or its draw
     under noise); observed: [k, m] the successful trials' observed minimization values; ref: the
-    reference point; weight: [N] each candidate's probability of succeeding."""
+    reference point; weight: [N] each candidate's probability of succeeding; means, stds: [N, m]
+    each candidate's posterior means and standard deviations (minimization values), where a
+    surrogate drew them (distilbo.search.surrogate.Surrogate.draws)."""
 
     samples: np.ndarray
     fronts: list[np.ndarray]
@@ -33,6 +35,8 @@ class Draws:
     ref: np.ndarray
     weight: np.ndarray
     objectives: list[Objective]
+    means: np.ndarray | None = None
+    stds: np.ndarray | None = None
 
 
 class Acquisition(Protocol):

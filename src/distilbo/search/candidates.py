@@ -11,7 +11,7 @@ from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
 from distilbo.records.labels import STATUS_OK
-from distilbo.search.acquisition import AcquisitionKind, Draws
+from distilbo.search.acquisition import AcquisitionKind
 from distilbo.search.objectives import Objective, objective_matrix
 from distilbo.search.pareto import non_dominated
 from distilbo.search.space import SearchSpace
@@ -80,9 +80,7 @@ def refine(space: SearchSpace, surrogate: Surrogate, candidates: np.ndarray, obs
     """The candidates plus local points around the best of them by the round's acquisition `kind`:
     a discrete pool alone cannot place a pick more finely than its spacing, and late in a study
     that matters."""
-    samples, _, _, fronts = surrogate.draws(candidates, rng, observed, n=n_draws)
-    draws = Draws(samples, fronts, observed.F, ref, surrogate.feasibility(candidates), surrogate.objectives)
-    acq = kind(draws)()
+    acq = kind(surrogate.draws(candidates, rng, observed, ref, n=n_draws))()
     best = candidates[np.argsort(-acq)[:REFINE_CENTRES]]
     scales = np.repeat(REFINE_SCALES, REFINE_PER_SCALE)
     local = best[:, None, :] + rng.normal(size=(len(best), len(scales), space.dim)) * scales[None, :, None]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from distilbo.records.labels import STATUS_OK
+from distilbo.search.acquisition import ACQUISITIONS
 from distilbo.search.candidates import new_rows
 from distilbo.search.objectives import ComputedFn, Objective, check_computed
 from distilbo.search.pareto import hypervolume_trace, pareto_front
@@ -17,24 +18,30 @@ from distilbo.search.strategy import suggest
 
 class Optimizer:
     """opt = Optimizer(space_spec, objectives); opt.ask(q) -> DataFrame; opt.tell(params, metrics).
-    `computed` maps each computed objective to its function of the parameters. Asked and not yet
+    `computed` maps each computed objective to its function of the parameters; `acquisition` names
+    what ranks a model-based batch (auto, or one of distilbo.search.acquisition.ACQUISITIONS, as
+    search.acquisition does for a study). Asked and not yet
     told, a trial is pending: a later ask never suggests it again and conditions on it, so several
     batches may run at once (workers that ask as they free up)."""
 
     def __init__(self, space: Mapping[str, Mapping] | SearchSpace, objectives: list[Objective], seed: int = 0,
                  n_initial: int | None = None, baseline: Mapping | None = None,
-                 computed: Mapping[str, ComputedFn] | None = None):
+                 computed: Mapping[str, ComputedFn] | None = None, acquisition: str = "auto"):
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
         self.computed = dict(computed or {})
         check_computed(objectives, self.computed)
         self.objectives, self.seed, self.n_initial, self.baseline = objectives, seed, n_initial, baseline
+        if acquisition != "auto" and acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition {acquisition!r} is not one of auto, {', '.join(ACQUISITIONS)}")
+        self.acquisition = acquisition
         self.history = pd.DataFrame(columns=self.space.names + [o.name for o in objectives] + ["status", "round"])
         self.pending = pd.DataFrame(columns=self.space.names)
         self.round = 0
 
     def ask(self, q: int = 1) -> pd.DataFrame:
         table = suggest(self.space, self.objectives, self.history, q, seed=self.seed + self.round,
-                        n_initial=self.n_initial, baseline=self.baseline, computed=self.computed, pending=self.pending)
+                        n_initial=self.n_initial, baseline=self.baseline, computed=self.computed, pending=self.pending,
+                        acquisition=self.acquisition)
         self.pending = pd.concat([self.pending, table[self.space.names]], ignore_index=True) if len(self.pending) \
             else table[self.space.names].reset_index(drop=True)
         self.round += 1

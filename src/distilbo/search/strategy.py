@@ -23,7 +23,7 @@ import pandas as pd
 
 from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_INITIAL, ORIGIN_MODEL, ORIGIN_REPLICATE, STATUS_OK
 from distilbo.search import candidates
-from distilbo.search.acquisition import Draws, choose, greedy_batch
+from distilbo.search.acquisition import choose, greedy_batch
 from distilbo.search.cost import fit_cost
 from distilbo.search.objectives import ComputedFn, Objective, check_computed, feasible, optimized
 from distilbo.search.pareto import reference_point
@@ -79,10 +79,9 @@ def _model_based(space, objectives, history, q, seed, computed, steps, pending, 
     pool = candidates.pool(space, surrogate, candidates.centres(history, objectives, X_hist, feas), taken, rng, seed)
     pool = candidates.refine(space, surrogate, pool, observed, ref, taken, rng, kind)
     n_pool, pool = len(pool), np.vstack([pool, X_pending])  # the pending last: drawn jointly, never picked
-    samples, means, stds, fronts = surrogate.draws(pool, rng, observed, n=N_SAMPLES)
-    weight = surrogate.feasibility(pool)
+    draws = surrogate.draws(pool, rng, observed, ref, n=N_SAMPLES)
+    means, stds, weight = draws.means, draws.stds, draws.weight
     cost = _cost(surrogate, history, X_hist, pool, means) if cost_aware else None
-    draws = Draws(samples, fronts, observed.F, ref, weight, objectives)
     picks, acq = greedy_batch(kind(draws), q, fallback=weight * stds.sum(axis=1),  # else explore the unknown
                               shapes=_shapes(means, objectives), pending=np.arange(n_pool, len(pool)), cost=cost)
     table = space.decode(pool[picks])

@@ -16,6 +16,7 @@ from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 from distilbo.records.labels import STATUS_OK
+from distilbo.search.acquisition import Draws
 from distilbo.search.objectives import ComputedFn, Objective, meets_constraints, optimized
 from distilbo.search.pareto import non_dominated
 from distilbo.search.space import SearchSpace
@@ -196,9 +197,12 @@ class Surrogate:
                                 else self.computed(o, X)
                                 for o in optimized(self.objectives)])
 
-    def draws(self, pool: np.ndarray, rng: np.random.Generator, observed: Observed, n: int = 64):
-        """[S, N, m] minimization draws at the pool, with per-candidate means and stds, and per draw
-        the front of the observed points.
+    def draws(self, pool: np.ndarray, rng: np.random.Generator, observed: Observed, ref: np.ndarray,
+              weight: np.ndarray | None = None, n: int = 64) -> Draws:
+        """The posterior at the pool, as an acquisition takes it: [S, N, m] minimization draws, per
+        candidate means and stds, per draw the front of the observed points; `ref` the reference
+        point, `weight` each candidate's probability of succeeding (by default the surrogate's
+        feasibility).
 
         Noisy EHVI (Daulton et al. 2021): for a noisy objective the front is drawn jointly with the
         candidates, at the observed points, so that improvement is measured against the front the GP
@@ -222,7 +226,8 @@ class Surrogate:
                 at = pool if exact.all() else X  # the front is drawn with the candidates where it is not exact
                 draws[:, len(X) - len(at):, j] = joint_samples(gp, self.inputs(at), n, rng)
             draws[:, :k, j] = np.where(exact, observed.F[:, j], draws[:, :k, j])
-        return draws[:, k:], means, stds, self._fronts(draws[:, :k])
+        weight = self.feasibility(pool) if weight is None else weight
+        return Draws(draws[:, k:], self._fronts(draws[:, :k]), observed.F, ref, weight, self.objectives, means, stds)
 
     def _fronts(self, at_observed: np.ndarray) -> list[np.ndarray]:
         at_observed = np.where(np.isnan(at_observed), np.inf, at_observed)  # a missing score is no front point

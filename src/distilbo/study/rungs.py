@@ -19,7 +19,7 @@ nothing and adds no row to the history)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -32,7 +32,8 @@ from distilbo.records.labels import ORIGIN_NO_PROMOTION, ORIGIN_PROMOTION
 from distilbo.records.layout import STATE_FILE
 from distilbo.records.metrics import STATUS_OK, STATUS_SKIPPED, read_trial_metrics
 from distilbo.records.rungs import RungPlace
-from distilbo.records.schema import completed
+from distilbo.records.schema import completed, defaults
+from distilbo.search.acquisition import choose as choose_acquisition
 from distilbo.search.fidelity import promotion_gains
 from distilbo.search.objectives import Objective, feasible, objective_matrix
 from distilbo.search.pareto import hypervolume, reference_point
@@ -78,19 +79,22 @@ def choose(candidates: pd.DataFrame, objectives: list[Objective], n: int, promot
     fresh = best[[(int(r), int(i)) not in promoted for r, i in zip(best["round"], best["trial"])]]
     if gains is None or not len(fresh) or gains.history["status"].eq(STATUS_OK).sum() < 2:  # no surrogate yet
         return fresh.head(n)
-    picks, _ = promotion_gains(gains.space, objectives, gains.history, fresh, n, gains.steps, gains.seed)
+    kind = choose_acquisition(gains.acquisition, gains.history, objectives)  # the round's, as its suggestions
+    picks, _ = promotion_gains(gains.space, objectives, gains.history, fresh, n, gains.steps, kind, gains.seed)
     return fresh.iloc[picks]
 
 
 @dataclass(frozen=True)
 class GainInputs:
     """What ranking promotions by expected top-rung improvement needs: the study's space, its
-    history (every measurement so far, with steps) and the step scale of its surrogates."""
+    history (every measurement so far, with steps), the step scale of its surrogates and the
+    study's search.acquisition (promotions rank by the acquisition its suggestions use)."""
 
     space: SearchSpace
     history: pd.DataFrame
     steps: StepScale
     seed: int = 0
+    acquisition: str = field(default_factory=lambda: defaults("search")["acquisition"])
 
 
 def measured(metrics_paths: Sequence[str]) -> pd.DataFrame:
