@@ -2,6 +2,7 @@
 table and writes JSON.
 
     python benchmarks/study_problem.py [--seeds 10] [--trials 48] [--methods distilbo,random,botorch_qlognehvi]
+                                       [--cliff 3.3]
 
 The problem is the default study's search (config.yaml's search.space, baseline and objectives): six
 parameters (n_layers 2-6, n_heads 6-12, layer_choice, alpha_ce, temperature, learning_rate), the
@@ -78,15 +79,15 @@ def effective_depth(t: pd.DataFrame) -> np.ndarray:
     return 6 - lost * (1.6 - 0.6 * recovery)
 
 
-def true_span_f1(t: pd.DataFrame) -> np.ndarray:
-    share = 1 / (1 + np.exp(-(effective_depth(t) - CLIFF) / WIDTH))
+def true_span_f1(t: pd.DataFrame, cliff: float = CLIFF) -> np.ndarray:
+    share = 1 / (1 + np.exp(-(effective_depth(t) - cliff) / WIDTH))
     share *= 1 - HEADS_KEPT * (12 - t["n_heads"].to_numpy(float)) / 6
     too_fast = np.clip(np.log10(t["learning_rate"].to_numpy(float) / 2e-4), 0, None)  # a big lr shakes a kept model
     return FLOOR + (TEACHER_SPAN_F1 - FLOOR) * share - 4.0 * too_fast**2
 
 
-def noise_sd(t: pd.DataFrame) -> np.ndarray:
-    share = (true_span_f1(t) - FLOOR) / (TEACHER_SPAN_F1 - FLOOR)
+def noise_sd(t: pd.DataFrame, cliff: float = CLIFF) -> np.ndarray:
+    share = (true_span_f1(t, cliff) - FLOOR) / (TEACHER_SPAN_F1 - FLOOR)
     share = np.clip(share, 0, 1)
     return 0.4 + 1.4 * (1 - share) + 1.2 * 4 * share * (1 - share)
 
@@ -95,8 +96,9 @@ class StudyProblem:
     """The default study as a benchmark problem: `observe` scores a table of students (noisy),
     `truth` without noise; `size` is exact."""
 
-    def __init__(self, search: dict | None = None):
+    def __init__(self, search: dict | None = None, cliff: float = CLIFF):
         self.search = search or load_study()
+        self.cliff = cliff  # the effective depth at the cliff's middle (3.3: between 3 and 4 layers)
         self.space = SearchSpace(self.search["space"])
         self.size = size_function(self.search)
         self.teacher_size = float(self.size(pd.DataFrame([{"n_layers": 6, "n_heads": 12}]))[0])
@@ -105,7 +107,7 @@ class StudyProblem:
         self.hv_star, self.true_front = self._true_front()
 
     def observe(self, t: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-        return true_span_f1(t) + rng.normal(0, 1, len(t)) * noise_sd(t)
+        return true_span_f1(t, self.cliff) + rng.normal(0, 1, len(t)) * noise_sd(t, self.cliff)
 
     def F(self, span_f1: np.ndarray, size: np.ndarray) -> np.ndarray:
         """Minimization values for the hypervolume: -span_f1 and the size as a share of the teacher's."""
@@ -117,7 +119,7 @@ class StudyProblem:
 
     def hypervolume(self, t: pd.DataFrame) -> float:
         """Of the trials' true values, those whose true score meets the threshold."""
-        q = true_span_f1(t)
+        q = true_span_f1(t, self.cliff)
         F = self.F(q, self.size(t))[q >= self.threshold]
         return hypervolume(F[non_dominated(F)], self.ref) if len(F) else 0.0
 
@@ -127,7 +129,7 @@ class StudyProblem:
         rows = [{"n_layers": L, "n_heads": H, "layer_choice": c, "alpha_ce": 0.85, "temperature": 2.5, "learning_rate": r}
                 for L in range(2, 7) for H in range(6, 13) for c in ("bottom", "even") for r in lr]
         grid = pd.DataFrame(rows)
-        F = self.F(true_span_f1(grid), self.size(grid))
+        F = self.F(true_span_f1(grid, self.cliff), self.size(grid))
         keep = F[:, 0] <= -self.threshold
         front = F[keep][non_dominated(F[keep])]
         return hypervolume(front, self.ref), grid[keep].iloc[non_dominated(F[keep])]
@@ -257,8 +259,11 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=max(CHECKPOINTS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--out", default="benchmarks/out/study-problem.json")
+    parser.add_argument("--cliff", type=float, default=CLIFF,
+                        help="effective depth at the cliff's middle: 3.3 (default) between 3 and 4 layers, "
+                             "2.3 between 2 and 3, 4.3 between 4 and 5")
     args = parser.parse_args()
-    problem = StudyProblem()
+    problem = StudyProblem(cliff=args.cliff)
     print(f"threshold {problem.threshold:.2f}; teacher {problem.teacher_size / 1e6:.2f}M parameters; "
           f"HV* {problem.hv_star:.3f}; true front:\n{problem.true_front.to_string()}")
     rows = []
