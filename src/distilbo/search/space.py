@@ -106,15 +106,6 @@ class SearchSpace:
                    for j, (n, s, d) in enumerate(zip(self.names, self.specs, self.space.dimensions))}
         return pd.DataFrame(columns, columns=self.names, copy=False)
 
-    def levels(self, name: str, most: int = 32) -> tuple[float, ...] | None:
-        """The encoded values an integer parameter takes (at most `most` of them), else None."""
-        j = self.names.index(name)
-        spec = self.specs[j]
-        if spec["type"] != "int" or spec["high"] - spec["low"] + 1 > most:
-            return None
-        values = np.arange(spec["low"], spec["high"] + 1)
-        return tuple(float(v) for v in np.asarray(self.space.dimensions[j].transform(values), dtype=float))
-
     def round_trip(self, X: np.ndarray) -> np.ndarray:
         """Snap points of the cube onto the values the space can take (integers, categories)."""
         if all(s["type"] == "real" for s in self.specs):
