@@ -73,8 +73,10 @@ def test_page_has_every_section_with_content(built):
     text = page.read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", text)
     assert titles == ["Summary", "The frontier", "Scenarios against the baseline", "Hypervolume per round",
-                      "Parameter importance", "Parallel coordinates", "Training curves", "Error analysis of the best model"]
-    assert text.count('src="data:image/png;base64,') == 6  # self-contained: figures embedded
+                      "Parameter importance", "Parallel coordinates", "Every trial", "Training curves",
+                      "Error analysis of the best model"]
+    assert text.count('<img src="data:image/png;base64,') == 6  # self-contained: figures embedded
+    assert not re.search(r"<script[^>]*\bsrc=", text) and text.count("* plotly.js v") == 1  # plotly once, inline
     assert "round 2, trial 1: loss became nan" in text  # failed trials listed
     for name in ["frontier", "hypervolume", "importance", "parallel", "curves", "errors"]:
         assert (page.parent / "figures" / f"{name}.png").stat().st_size > 5000
@@ -203,3 +205,22 @@ def test_a_lucky_run_is_expected_lower_than_it_measured(tmp_path):
     rows, noise = expected_scores(SearchSpace(SPACE), OBJS, history, history.loc[[i]])
     assert 0.5 < noise["exact"] < 2.0
     assert rows["exact"].iat[0] - rows["expected_exact"].iat[0] > noise["exact"]
+
+
+def test_each_point_says_what_the_trial_is_and_the_picks_link_their_cards(tmp_path):
+    history, paths = synthetic_study(tmp_path)
+    page = build_report(paths, {"space": SPACE}, FRONTIER, OBJS, tmp_path / "report",
+                        card_link="../frontier/models/{scenario}/README.md").read_text()
+    # the baseline's point: its round and trial, every searched parameter, its scores, size and steps
+    hover = re.search(r"round 0, trial 0[^\"]*", page).group(0)
+    for needle in ("n_layers: 6", "n_heads: 12", "alpha_ce: 0.5", "learning_rate: 0.0001", "exact: ",
+                   "num_parameters: ", "steps: 150", "status: ok"):
+        assert needle in hover, (needle, hover)
+    assert '<a href="../frontier/models/baseline/README.md">baseline</a>' in page
+    assert "plotly_click" in page  # a click on a pick's point opens its card
+    # the trial table: every trial, the failed one with its reason
+    table = page.split('id="trials"')[1] if 'id="trials"' in page else page.split("id='trials'")[1]
+    assert table.count("<tr><td>") == len(history) and "loss became nan" in table
+    without = build_report(paths, {"space": SPACE}, {**FRONTIER, "export": False}, OBJS, tmp_path / "r2",
+                           card_link="../frontier/models/{scenario}/README.md").read_text()
+    assert "README.md" not in without  # no exported picks, no links to them

@@ -16,6 +16,7 @@ from distilbo.study.plan import (
 from distilbo.study.tracking import ENV as TRACKING_ENV, settings as tracking_settings
 from distilbo.records.layout import (
     LOGIT_SPLITS,
+    MODEL_CARD,
     REPORT_DEPLOYMENT,
     REPORT_FIGURES,
     REPORT_RUNGS,

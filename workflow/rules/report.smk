@@ -41,6 +41,12 @@ rule report:
         },
         frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
+        # the page links each exported pick's model card (distilbo.study.export); a function, so
+        # that Snakemake leaves its {scenario} alone
+        card_link=lambda w: os.path.relpath(
+            os.path.join(L.frontier("models"), "{scenario}", MODEL_CARD),
+            os.path.dirname(L.report_page()),
+        ),
     script:
         "../scripts/report.py"
 
@@ -92,5 +98,7 @@ rule progress:
         frontier=stated_config("frontier"),
         rounds=len(ROUNDS),
         latest=L.progress_latest(),
+        # what the frontier's points and the trial table show of each trial
+        params=list(config["search"]["space"]),
     script:
         "../scripts/progress.py"

@@ -32,6 +32,8 @@ def has_weights(model_dir: str | os.PathLike) -> bool:
     """Whether a model directory holds its weights (one of WEIGHT_FILES)."""
     return any(os.path.isfile(os.path.join(model_dir, f)) for f in WEIGHT_FILES)
 FRONTIER_FILES = {"frontier": "frontier.parquet", "scenarios": "scenarios.parquet", "models": "models"}
+# An exported pick's model card, in its directory (Hugging Face's convention).
+MODEL_CARD = "README.md"
 REPORT_FIGURES = ("frontier", "hypervolume", "importance", "parallel", "curves", "errors")
 REPORT_TABLES = ("trials", "frontier", "scenarios", "hypervolume", "importance", "errors_by_article")
 # A figure and a table of that name, in a study that measures deployment variants.

@@ -13,8 +13,8 @@ import pandas as pd
 from distilbo.atomic import atomic_path, read_json
 from distilbo.records.labels import ORIGIN_BASELINE
 from distilbo.records.layout import trial_key
-from distilbo.records.metrics import ERROR_KINDS, PRECISION, STATUS_OK
-from distilbo.report import figures
+from distilbo.records.metrics import ERROR_KINDS, OFFICIAL, PRECISION, SPAN, STATUS_OK
+from distilbo.report import figures, interactive
 from distilbo.report.deployment import variant_table
 from distilbo.report.importance import importance
 from distilbo.report.rungs import compute_saved, rung_table
@@ -98,31 +98,55 @@ class ReportStudy:
     threshold: float | None
     search: Mapping
     deployment: Deployment | None
+    card_link: str | None = None
 
     @classmethod
     def read(cls, inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
-             deployment: Deployment | None) -> ReportStudy:
+             deployment: Deployment | None, card_link: str | None = None) -> ReportStudy:
         history = pd.read_parquet(inputs["history"])
         quality = frontier_cfg["quality"]
         return cls(inputs, history, pareto_front(history, objectives), pd.read_parquet(inputs["scenarios"]),
                    read_json(inputs["teacher_metrics"], what="the teacher's metrics"), baseline_row(history),
                    SearchSpace(search["space"]), objectives, quality, frontier_cfg["size"],
-                   next((o.threshold for o in objectives if o.name == quality), None), search, deployment)
+                   next((o.threshold for o in objectives if o.name == quality), None), search, deployment,
+                   card_link if frontier_cfg.get("export", True) else None)
+
+    def picks(self) -> dict[tuple[int, int], tuple[str, str]]:
+        """(round, trial) -> (scenario, link to its model card) of each found pick (the first
+        scenario that picked a trial names it)."""
+        out = {}
+        for _, row in self.scenarios[self.scenarios["found"]].iterrows():
+            link = self.card_link.format(scenario=row["scenario"]) if self.card_link else ""
+            out.setdefault((int(row["round"]), int(row["trial"])), (row["scenario"], link))
+        return out
+
+    def steps(self) -> dict[tuple[int, int], int]:
+        """Each trial's training steps, the last step of its curve."""
+        out = {}
+        for r, t in zip(self.history["round"].astype(int), self.history["trial"].astype(int)):
+            path = self.inputs.get("curves", {}).get(trial_key(r, t))
+            if path and (r, t) not in out:
+                steps = pd.read_parquet(path, columns=["step"])["step"]
+                if len(steps):
+                    out[(r, t)] = int(steps.max())
+        return out
 
 
 def build_report(inputs: Mapping, search: Mapping, frontier_cfg: Mapping, objectives: list[Objective],
-                 out_dir: str, deployment: Deployment | None = None) -> Path:
+                 out_dir: str, deployment: Deployment | None = None, card_link: str | None = None) -> Path:
     """Write out_dir/index.html, out_dir/figures/*.png and out_dir/tables/*.csv (`deployment`: the
-    study's variants, in a study that measures them)."""
+    study's variants, in a study that measures them; `card_link`: the link from the page to an
+    exported pick's model card, with {scenario} in it, where the frontier exports them)."""
     out = Path(out_dir)
-    study = ReportStudy.read(inputs, search, frontier_cfg, objectives, deployment)
+    study = ReportStudy.read(inputs, search, frontier_cfg, objectives, deployment, card_link)
     with atomic_path(out, is_dir=True) as tmp:
         (tmp / "figures").mkdir()
         (tmp / "tables").mkdir()
         sections = _sections(study, tmp / "figures", tmp / "tables")
         facts = summary(study.history, study.front, objectives, study.quality, study.size, study.teacher,
                         study.baseline, frontier_cfg["quality_tolerance"])
-        (tmp / "index.html").write_text(html_page("distilbo report", "distilbo study report", facts, sections))
+        (tmp / "index.html").write_text(html_page("distilbo report", "distilbo study report", facts, sections,
+                                                  head=interactive.scripts()))
     return out / "index.html"
 
 
@@ -141,8 +165,12 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     failed = history[~history["status"].eq(STATUS_OK)]
     failed_list = "".join(f"<li>round {r}, trial {t}{_variant(p)}: {html.escape(str(why))}</li>" for r, t, p, why in
                           failed.reindex(columns=["round", "trial", PRECISION, "reason"]).itertuples(index=False))
-    sections.append(("The frontier", _img(figures.frontier_figure(history, front, quality, size, threshold, baseline,
-                                                                   teacher, fig / "frontier.png"))
+    steps = s.steps()
+    plot = interactive.frontier_plot(history, front, quality, size, threshold, space.names, teacher, baseline,
+                                     s.picks(), steps)
+    sections.append(("The frontier", "<p>Point at a trial to see its parameters, scores, size, steps and status.</p>"
+                     + plot + _static(figures.frontier_figure(history, front, quality, size, threshold, baseline,
+                                                              teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
                      + _measured_and_expected(front, expected, noise, objectives, quality)))
     # a size split into the word embeddings and the rest: a trimmed vocabulary makes a model smaller, not faster
@@ -152,7 +180,8 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     sections.append(("Scenarios against the baseline", _table(picks)))
     trace = hypervolume_trace(history, objectives)
     trace.to_csv(tab / "hypervolume.csv", index=False)
-    sections.append(("Hypervolume per round", _img(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))
+    sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
+                     + _static(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))
     imp = _importance(inputs, history, space, objectives)
     imp.to_csv(tab / "importance.csv", index=False)
     sections.append(("Parameter importance", "<p>Observed metrics: random-forest importance (share of the forest's "
@@ -160,7 +189,11 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
                      "successful trials. Computed metrics: from their formula, each parameter's share of the "
                      "total-effect Sobol indices over the search space (a parameter the formula does not read "
                      "scores 0).</p>" + _img(figures.importance_figure(imp, fig / "importance.png"))))
-    sections.append(("Parallel coordinates", _img(_parallel(history, front, baseline, space, quality, fig))))
+    sections.append(("Parallel coordinates", "<p>Drag along an axis to keep the trials through that range.</p>"
+                     + interactive.parallel_plot(history, front, space, quality, size)
+                     + _static(_parallel(history, front, baseline, space, quality, fig))))
+    sections.append(("Every trial", "<p>A click on a heading sorts by that column; the boxes filter.</p>"
+                     + interactive.trial_table(trial_rows(history, space.names, quality, size, steps))))
     sections.append(("Training curves", _img(figures.curves_figure(_curves(inputs, scenarios), fig / "curves.png"))))
     sections.append(("Error analysis of the best model", _errors(inputs, history, objectives, quality, fig, tab)))
     if s.deployment:
@@ -234,6 +267,28 @@ def _measured_and_expected(front: pd.DataFrame, expected: pd.DataFrame, noise: M
             f"{len(expected - measured)} in): both below.</p>" + _table(shown))
 
 
+def _static(path: Path) -> str:
+    """A figure's PNG for a reader without JavaScript (the interactive one stands above it)."""
+    return f"<noscript>{_img(path)}</noscript>"
+
+
+# The columns of the trial table, before the searched parameters and after them.
+TRIAL_FIRST = ("round", "trial", "origin", PRECISION, "rung", "steps", "status", "reason")
+
+
+def trial_rows(history: pd.DataFrame, params: list[str], quality: str, size: str,
+               steps: Mapping[tuple[int, int], int] | None = None) -> pd.DataFrame:
+    """The trial table: where each ran, how it ended, its parameters, quality, size (embeddings apart)
+    and the other scores."""
+    table = history.copy()
+    if steps and "steps" not in table:
+        table["steps"] = [steps.get((int(r), int(t))) for r, t in zip(table["round"], table["trial"])]
+    first = [c for c in TRIAL_FIRST if c in table]
+    scores = [quality, size, *(c for c in ("embedding_parameters", *OFFICIAL, *SPAN, "latency_ms", "size_mb")
+                                if c not in (quality, size))]
+    return table.reindex(columns=first + params + [c for c in scores if c in table])
+
+
 def _variant(precision) -> str:
     return f" ({precision})" if isinstance(precision, str) and precision else ""
 
@@ -286,16 +341,17 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em aut
 h1{border-bottom:2px solid #1d3557}h2{margin-top:2em;color:#1d3557}img{max-width:100%;border:1px solid #ddd}
 div.wide{overflow-x:auto;max-width:100%}table.t{border-collapse:collapse;font-size:13px;margin:1em 0}
 table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+th[data-order=asc]::after{content:" ▲"}th[data-order=desc]::after{content:" ▼"}
 dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}"""
 
 
 def html_page(title: str, heading: str, facts: Mapping, sections: list[tuple[str, str]], facts_heading: str = "Summary",
-              lead: str = "") -> str:
+              lead: str = "", head: str = "") -> str:
     """A self-contained page: a heading, a lead paragraph's HTML, the facts as a list, then the sections
-    (the final report's and the progress page's)."""
+    (the final report's and the progress page's); `head`: what its head carries besides (scripts)."""
     dl = "".join(f"<dt>{html.escape(k.replace('_', ' '))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts.items())
     body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>"
-            f"</head><body><h1>{html.escape(heading)}</h1>{lead}"
+            f"{head}</head><body><h1>{html.escape(heading)}</h1>{lead}"
             f"<section><h2>{html.escape(facts_heading)}</h2><dl>{dl}</dl></section>{body}</body></html>")
 

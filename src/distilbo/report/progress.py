@@ -17,16 +17,14 @@ import pandas as pd
 from distilbo.atomic import atomic_path, read_json
 from distilbo.records import metrics
 from distilbo.records.labels import ORIGIN_BASELINE
-from distilbo.report import figures
-from distilbo.report.build import _img, _table, html_page
+from distilbo.report import figures, interactive
+from distilbo.report.build import _static, _table, html_page, trial_rows
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.study.history import trials
 
 # How often the page kept open (layout.progress_latest) reloads itself, in seconds.
 RELOAD_SECONDS = 60
-# The trial columns the page lists, those the history has.
-TRIAL_COLUMNS = ("round", "trial", "origin", metrics.PRECISION, "rung", "steps", "status", "reason")
 
 
 def round_times(started: str, observations: Sequence[str]) -> pd.DataFrame:
@@ -52,16 +50,17 @@ def _duration(seconds: float) -> str:
 
 def build_progress(history_path: str, started: str, observations: Sequence[str], teacher_metrics: str,
                    objectives: list[Objective], frontier_cfg: Mapping, rounds: int, out: str,
-                   latest: str | None = None) -> Path:
+                   latest: str | None = None, params: Sequence[str] = ()) -> Path:
     """Write the page of the round `history_path` observed to `out`; with `latest`, also copy it
-    there (reloading every RELOAD_SECONDS) unless a later round's page exists."""
+    there (reloading every RELOAD_SECONDS) unless a later round's page exists. `params`: the
+    searched parameters, which the frontier's points and the trial table show."""
     history = pd.read_parquet(history_path)
     teacher = read_json(teacher_metrics, what="the teacher's metrics")
     quality, size = frontier_cfg["quality"], frontier_cfg["size"]
     times = round_times(started, observations)
     done = int(history["round"].max()) + 1 if len(history) else 0
     with tempfile.TemporaryDirectory() as tmp:
-        sections = _sections(Path(tmp), history, teacher, objectives, quality, size, times)
+        sections = _sections(Path(tmp), history, teacher, objectives, quality, size, times, list(params))
     facts = _facts(history, times, done, rounds)
     page = _page(facts, sections, done, rounds)
     with atomic_path(out) as tmp:
@@ -92,29 +91,33 @@ def _facts(history: pd.DataFrame, times: pd.DataFrame, done: int, rounds: int) -
     return out
 
 
-def _sections(tmp: Path, history, teacher, objectives, quality, size, times) -> list[tuple[str, str]]:
+def _sections(tmp: Path, history, teacher, objectives, quality, size, times, params) -> list[tuple[str, str]]:
     ok = history[history["status"].eq(metrics.STATUS_OK)]
     front = pareto_front(history, objectives)
     base = ok[ok["origin"].eq(ORIGIN_BASELINE)] if "origin" in ok else ok.iloc[:0]
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
-    sections = [("The frontier so far", _img(figures.frontier_figure(
-        history, front, quality, size, threshold, base.iloc[0] if len(base) else None, teacher, tmp / "frontier.png"))
+    baseline = base.iloc[0] if len(base) else None
+    plot = interactive.frontier_plot(history, front, quality, size, threshold, params, teacher, baseline)
+    sections = [("The frontier so far", plot + _static(figures.frontier_figure(
+        history, front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
         + _table(front.reindex(columns=["round", "trial", metrics.PRECISION, quality, size]).dropna(axis=1, how="all")))]
     if len(ok):
         trace = hypervolume_trace(history, objectives).merge(times, on="round", how="left")
-        sections.append(("Hypervolume per round", _img(figures.hypervolume_figure(trace, tmp / "hypervolume.png"))
+        sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
+                         + _static(figures.hypervolume_figure(trace, tmp / "hypervolume.png"))
                          + _table(trace.assign(seconds=trace["seconds"].map(_duration)).rename(
                              columns={"seconds": "wall time"}))))
-    shown = [c for c in TRIAL_COLUMNS if c in history] + [quality, size] + [
-        c for c in ("embedding_parameters",) if c in history and c != size]
-    table = history.reindex(columns=shown).sort_values(["round", "trial"], ascending=[False, True], kind="stable")
+    table = trial_rows(history, params, quality, size).sort_values(["round", "trial"], ascending=[False, True],
+                                                                    kind="stable")
     failed = table["status"].ne(metrics.STATUS_OK)
     sections.append(("Every trial", f"<p>{int(failed.sum())} of {len(table)} models did not succeed; each says why."
-                     " The latest round comes first.</p>" + _table(table)))
+                     " The latest round comes first; a click on a heading sorts, the boxes filter.</p>"
+                     + interactive.trial_table(table)))
     return sections
 
 
 def _page(facts: Mapping, sections, done: int, rounds: int) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     return html_page(f"distilbo: {done} of {rounds} rounds", f"distilbo study in progress: {done} of {rounds} rounds observed",
-                     facts, sections, "Where the study stands", f"<p>Written {stamp}, when round {done - 1} was observed.</p>")
+                     facts, sections, "Where the study stands", f"<p>Written {stamp}, when round {done - 1} was observed.</p>",
+                     head=interactive.scripts())

@@ -11,4 +11,4 @@ def run(job) -> None:
     setup_logging(job.log[0])
     i, p = job.input, job.params
     build_progress(i.history, i.started, list(i.observations), i.teacher_metrics, objectives(job),
-                   completed(p.frontier, "frontier"), p.rounds, job.output[0], p.latest)
+                   completed(p.frontier, "frontier"), p.rounds, job.output[0], p.latest, p.params)

@@ -17,4 +17,5 @@ def run(job) -> None:
     inputs["curves"] = dict(zip(job.params.trial_keys, job.input.curves))
     inputs["predictions"] = dict(zip(job.params.trial_keys, job.input.predictions))
     build_report(inputs, search, completed(job.params.frontier, "frontier"), objectives(job, search["objectives"]),
-                 os.path.dirname(job.output.page), Deployment.of_job(job.input, job.params.trial_keys))
+                 os.path.dirname(job.output.page), Deployment.of_job(job.input, job.params.trial_keys),
+                 job.params.card_link)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from distilbo.atomic import read_json
 from distilbo.models.loading import check_model_dir
-from distilbo.records.layout import DEPLOY_FILES
+from distilbo.records.layout import DEPLOY_FILES, MODEL_CARD
 from distilbo.records.metrics import PRECISION, PRECISIONS, STATUS_OK, read_trial_metrics
 from distilbo.study.card import ONNX_USAGE, CardSettings, model_card
 from distilbo.study.deployment import timed_rows, timing_setup
@@ -33,7 +33,7 @@ def export_model(row: pd.Series, run: Mapping[str, str], dest: Path, teacher_met
     if run.get("deploy"):
         mine = None if timed is None else timed_rows(timed, int(row["round"]), int(row["trial"]))
         card += onnx_section(run["deploy"], dest, quality, settings.max_length, mine, teacher)
-    (dest / "README.md").write_text(card)
+    (dest / MODEL_CARD).write_text(card)
 
 
 def onnx_section(deploy_dir: str, dest: Path, quality: str, max_length: int, timed: pd.DataFrame | None = None,
