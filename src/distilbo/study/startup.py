@@ -65,22 +65,30 @@ def check_models(cfg: Mapping) -> None:
     teacher = _model_config(cfg["teacher"]["init"], "teacher.init")
     if cfg["teacher"]["verifier"]:
         _local_path(cfg["teacher"]["verifier"], "teacher.verifier")
-    base = cfg["student"]["base"]
-    source, key = ({**teacher, **(cfg["teacher"]["random_init"] or {})} if teacher else None), "teacher.init"
-    if base not in OWN_BASES:
-        near = difflib.get_close_matches(base, OWN_BASES, n=1, cutoff=0.6)
-        if near and not os.path.exists(base):
-            raise ModelCheckError(f"config: student.base {base!r} is neither {' nor '.join(OWN_BASES)} nor a model "
-                                  f"directory: did you mean {near[0]!r}?")
-        source, key = _model_config(base, "student.base"), "student.base"
-        if uses_head_importance(cfg["search"]):
-            raise ModelCheckError(f"config: search: head_choice importance ranks the teacher's heads, but "
-                                  f"student.base {base!r} is another model: keep heads by head_choice random")
-        check_same_windows(cfg["teacher"]["init"], base, cfg["data"])
+    if cfg["student"]["base"] in OWN_BASES:  # students are cut from the teacher (random_init: its shape)
+        source, key = ({**teacher, **(cfg["teacher"]["random_init"] or {})} if teacher else None), "teacher.init"
+    else:
+        source, key = check_other_base(cfg), "student.base"
     if source:
         check_heads(cfg["search"], source, key)
     if teacher:
         check_vocabulary_size(cfg["student"], teacher)
+
+
+def check_other_base(cfg: Mapping) -> dict | None:
+    """A student.base that names another model: not a misspelt teacher or init, of a supported
+    family, with heads kept by a draw, tokenizing as the teacher does. Its config.json, if local."""
+    base = cfg["student"]["base"]
+    near = difflib.get_close_matches(base, OWN_BASES, n=1, cutoff=0.6)
+    if near and not os.path.exists(base):
+        raise ModelCheckError(f"config: student.base {base!r} is neither {' nor '.join(OWN_BASES)} nor a model "
+                              f"directory: did you mean {near[0]!r}?")
+    config = _model_config(base, "student.base")
+    if uses_head_importance(cfg["search"]):
+        raise ModelCheckError(f"config: search: head_choice importance ranks the teacher's heads, but "
+                              f"student.base {base!r} is another model: keep heads by head_choice random")
+    check_same_windows(cfg["teacher"]["init"], base, cfg["data"])
+    return config
 
 
 def check_heads(search: Mapping, config: Mapping, key: str) -> None:
