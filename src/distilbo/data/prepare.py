@@ -10,7 +10,7 @@ import pandas as pd
 from distilbo.atomic import write_parquet
 from distilbo.data import squad
 
-log = logging.getLogger("distilbo.data")
+log = logging.getLogger(__name__)
 
 
 def load_splits(data: Mapping) -> dict[str, pd.DataFrame]:

@@ -35,7 +35,7 @@ from distilbo.models.loading import resolve_model_source
 from distilbo.qa import postprocess
 from distilbo.qa.inference import pick_device
 
-log = logging.getLogger("distilbo.qa.verifier")
+log = logging.getLogger(__name__)
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 NEGATIONS = frozenset({"not", "never", "no", "n't", "none", "neither", "nor"})

@@ -17,7 +17,7 @@ from distilbo.study.deployment import Deployment
 from distilbo.study.history import baseline_row
 from distilbo.study.retention import require_kept
 
-log = logging.getLogger("distilbo.study.frontier")
+log = logging.getLogger(__name__)
 
 SCENARIOS = {
     "retain_size_maximize_quality": "the best quality at the baseline's size or less (within size_tolerance)",

@@ -19,7 +19,7 @@ from distilbo.records.layout import trial_key
 from distilbo.records.metrics import read_trial_metrics
 from distilbo.study.deployment import Deployment, deployed_metrics
 
-log = logging.getLogger("distilbo.study.history")
+log = logging.getLogger(__name__)
 
 # Columns of a history row that place a multi-fidelity trial on the rungs (distilbo.study.rungs): its
 # rung and steps, and the measurement it continued (-1 for a new trial).

@@ -42,7 +42,7 @@ from distilbo.search.steps import StepScale
 from distilbo.study.history import FIDELITY_COLUMNS, trial_params
 from distilbo.study.plan import rung_training, trial_rungs
 
-log = logging.getLogger("distilbo.study.rungs")
+log = logging.getLogger(__name__)
 
 
 def ranked(candidates: pd.DataFrame, objectives: list[Objective]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from distilbo.search.space import SpaceError
 from distilbo.search.steps import StepScale, study_steps
 from distilbo.study.history import THRESHOLD_PREFIX
 
-log = logging.getLogger("distilbo.study.suggest")
+log = logging.getLogger(__name__)
 
 
 def computed_metrics(search: Mapping, teacher_config) -> dict[str, ComputedFn]:

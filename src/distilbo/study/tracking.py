@@ -20,7 +20,7 @@ import pandas as pd
 from distilbo.atomic import read_json
 from distilbo.records import metrics
 
-log = logging.getLogger("distilbo.study.tracking")
+log = logging.getLogger(__name__)
 
 # The workflow hands its jobs the resolved settings through the environment (distilbo.study.tracking.
 # settings): tracking is not a job's input, so turning it on re-runs nothing.

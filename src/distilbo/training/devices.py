@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-log = logging.getLogger("distilbo.training.devices")
+log = logging.getLogger(__name__)
 
 
 def machine_devices() -> list[str]:

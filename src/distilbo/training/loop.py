@@ -27,7 +27,7 @@ from distilbo.qa.inference import pick_device
 from distilbo.records import schema
 from distilbo.records.metrics import CURVE_METRICS
 
-log = logging.getLogger("distilbo.training.loop")
+log = logging.getLogger(__name__)
 
 
 class TrainingFailed(RuntimeError):

@@ -19,7 +19,7 @@ from distilbo.qa.inference import latency
 from distilbo.records.metrics import CURVE_COLUMNS, PREDICTION_COLUMNS, STATUS_FAILED, STATUS_OK
 from distilbo.training.loop import CollateFn, TrainConfig, TrainingFailed, train
 
-log = logging.getLogger("distilbo.training.run")
+log = logging.getLogger(__name__)
 
 
 def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: EvalSet, cfg: TrainConfig | None,

@@ -23,7 +23,7 @@ from distilbo.training.importance import head_importance
 from distilbo.training.loop import TrainConfig, autocast_dtype
 from distilbo.training.run import run_training
 
-log = logging.getLogger("distilbo.training.teacher")
+log = logging.getLogger(__name__)
 
 
 def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, data_paths: Mapping[str, str],

@@ -25,7 +25,7 @@ from distilbo.records.rungs import RungPlace
 from distilbo.training.loop import TrainConfig, with_teacher_hidden
 from distilbo.training.run import run_training, write_without_model
 
-log = logging.getLogger("distilbo.training.trial")
+log = logging.getLogger(__name__)
 
 
 
