@@ -82,6 +82,15 @@ def test_an_unsupported_family_is_refused_naming_the_key_and_the_families(tmp_pa
         load_config(str(tmp_path), key="teacher.init")
 
 
+def test_a_model_the_first_job_cannot_read_is_named_by_its_key():
+    """A hub id the study's start could not read (not cached) fails the first job that loads it,
+    naming the key, not with transformers' traceback alone."""
+    from distilbo.records.sources import ModelSourceError
+
+    with pytest.raises(ModelSourceError, match=r"^config: teacher\.init '/no/such/model': cannot read its config"):
+        load_config("/no/such/model", key="teacher.init")
+
+
 def test_a_layer_alone_is_refused_in_one_line():
     cfg = yaml.safe_load((ROOT / "config" / "rungs.yaml").read_text())
     with pytest.raises(ConfigError, match=r"^config/rungs\.yaml: a layer over config\.yaml .*--configfile config\.yaml "

@@ -79,6 +79,11 @@ def load_config(source: str, key: str | None = None):
         config = AutoConfig.from_pretrained(path)
     except ValueError as err:  # an unknown model_type, or one that asks for trust_remote_code
         raise ModelSourceError(f"{where}: {err}") from None
+    except OSError as err:  # not a directory, not on the hub or not reachable
+        if not key:
+            raise
+        raise ModelSourceError(f"{where}: cannot read its config (a hub id, a local directory or "
+                               f"package:NAME/SUBDIR): {str(err).splitlines()[0]}") from None
     try:
         family_of(config)
     except UnsupportedFamily as err:
