@@ -102,12 +102,13 @@ rule promote:
         mem_mb=1000,
         runtime=5,
     params:
+        # the acquisition that ranks promotions by expected top-rung gain (the round's:
+        # search.acquisition, stated when it is not the default)
+        **acquisition_params(),
         objectives=stated_config("search", "objectives"),
         search=fidelity_params().get("search"),
         slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
-        # the surrogates' inputs, for promotions by expected top-rung gain, and the acquisition
-        # that ranks them (the round's: search.acquisition, stated when it is not the default)
-        **acquisition_params(),
+        # the surrogates' inputs, for promotions by expected top-rung gain
         space=(
             stated_config("search", "space")
             if promote_by(config["search"]) == "top_gain"
