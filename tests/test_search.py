@@ -171,6 +171,8 @@ def test_a_constraint_keeps_suggestions_in_its_feasible_region():
     h["status"] = "ok"
     s = suggest(space, objs, h, q=4, seed=0, n_initial=8, computed=x_of)
     assert (s["x"] >= 0.55).all()
+    # each suggestion is expected to meet the constraint, and is picked as likely to
+    assert (s["pred_mean_g"] <= 0.05).all() and (s["p_success"] > 0.5).all(), s
     front = pareto_front(h, objs)
     assert (front["g"] <= 0).all() and len(front) >= 1
     with pytest.raises(ValueError, match="constraint needs a threshold"):
