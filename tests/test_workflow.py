@@ -283,7 +283,7 @@ def test_answer_reproduces_the_scored_predictions(smoke):
 
 
 def test_answer_command_line(smoke):
-    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.answer", str(smoke / "teacher" / "model"), "--json",
+    res = subprocess.run([sys.executable, "-m", "distilbo.deploy.cli", str(smoke / "teacher" / "model"), "--json",
                           "-q", "What is force?", "-c", "A force is any interaction that changes motion."],
                          capture_output=True, text=True, check=True)
     out = json.loads(res.stdout)
