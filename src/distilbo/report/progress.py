@@ -16,12 +16,11 @@ import pandas as pd
 
 from distilbo.atomic import atomic_path, read_json
 from distilbo.records import metrics
-from distilbo.records.labels import ORIGIN_BASELINE
 from distilbo.report import figures, interactive
 from distilbo.report.build import _static, _table, html_page, trial_rows
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
-from distilbo.study.history import trials
+from distilbo.study.history import baseline_row, trials
 
 # How often the page kept open (layout.progress_latest) reloads itself, in seconds.
 RELOAD_SECONDS = 60
@@ -94,9 +93,8 @@ def _facts(history: pd.DataFrame, times: pd.DataFrame, done: int, rounds: int) -
 def _sections(tmp: Path, history, teacher, objectives, quality, size, times, params) -> list[tuple[str, str]]:
     ok = history[history["status"].eq(metrics.STATUS_OK)]
     front = pareto_front(history, objectives)
-    base = ok[ok["origin"].eq(ORIGIN_BASELINE)] if "origin" in ok else ok.iloc[:0]
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
-    baseline = base.iloc[0] if len(base) else None
+    baseline = baseline_row(history)
     plot = interactive.frontier_plot(history, front, quality, size, threshold, params, teacher, baseline)
     sections = [("The frontier so far", plot + _static(figures.frontier_figure(
         history, front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
