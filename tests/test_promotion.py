@@ -1,6 +1,7 @@
 """Multi-fidelity studies (search.fidelity): promotions between rungs, the rows they add to the
 history, the config's checks and the surrogates' budget input."""
 import json
+import pathlib
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,9 @@ from conftest import trial_metrics
 from distilbo.records.labels import ORIGIN_NO_PROMOTION
 from distilbo.search.objectives import Objective
 from distilbo.study.config import ConfigError, check_fidelity
-from distilbo.study.history import observe_round
+from distilbo.study.history import frontier_rows, observe_round
 from distilbo.study.plan import round_size, rung_training, slot_rungs
-from distilbo.study.rungs import choose, plan_trial, promote, ranked
+from distilbo.study.rungs import choose, plan_trial, promote, ranked, slot_params
 
 OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
 
@@ -170,7 +171,7 @@ def test_each_trained_slot_is_a_history_row_with_its_rung_and_parent(tmp_path):
     pd.DataFrame({"round": [0, 0], "trial": [2, 3], "rung": [1, 1], "steps": [120, 120], "origin": ["promotion", "none"],
                   "parent_round": [0, -1], "parent_trial": [0, -1], "resume": ["x", ""], "n_layers": [2, np.nan]}
                  ).to_parquet(tmp_path / "p.parquet")
-    paths = [_metrics(tmp_path / f"m{i}.json", 0, i, 40 + i, {"n_layers": 2}) for i in range(3)]
+    paths = [_metrics(tmp_path / f"m{i}.json", 0, i, 40 + i, {"n_layers": 2}, rung=i // 2) for i in range(3)]
     paths.append(str(tmp_path / "m3.json"))
     (tmp_path / "m3.json").write_text(json.dumps({"status": "skipped", "reason": "nothing"}))
     history = observe_round(str(tmp_path / "s.parquet"), paths, None, str(tmp_path / "o.parquet"), ["n_layers"],
@@ -222,3 +223,52 @@ def test_warm_start_imports_the_trials_that_fit_and_reports_the_rest(tmp_path, c
     rung_search = {**search, "fidelity": {"steps": [120, 360], "promotions": [1]}}
     assert len(warm_start_rows(rung_search, space, student_steps=40)) == 0
     assert len(warm_start_rows(rung_search, space, student_steps=120)) == 2
+
+
+def _suggestions(path, origins):
+    pd.DataFrame({"round": 0, "trial": range(len(origins)), "origin": origins, "n_layers": 2}).to_parquet(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("low_rungs, sample", [(None, True), ("sample", True), ("all", False)])
+def test_a_new_trial_is_a_cheap_look_and_the_baseline_trains_to_the_top(tmp_path, low_rungs, sample):
+    fidelity = {**SEARCH["fidelity"], **({"low_rungs": low_rungs} if low_rungs else {})}
+    search = {**SEARCH, "fidelity": fidelity}
+    suggestions = _suggestions(tmp_path / "s.parquet", ["baseline", "initial"])
+    _, new = plan_trial(search, 0, 1, str(tmp_path / "trial-1/metrics.json"), suggestions, None)
+    assert new.where["rung"] == 0 and new.score_sample is sample and new.state == str(tmp_path / "trial-1/state.pt")
+    _, base = plan_trial(search, 0, 0, str(tmp_path / "trial-0/metrics.json"), suggestions, None)
+    assert base.where == {"round": 0, "trial": 0, "rung": 2, "steps": 360}
+    assert base.budget == rung_training(SEARCH, 2) and base.state is None and not base.score_sample
+
+
+def test_a_baseline_at_the_top_rung_is_no_candidate_below_it(tmp_path):
+    base = _metrics(tmp_path / "round-0/trial-0/metrics.json", 0, 0, 60, {"n_layers": 6}, rung=2)
+    new = _metrics(tmp_path / "round-0/trial-1/metrics.json", 0, 1, 30, {"n_layers": 2}, rung=0)
+    table = promote(OBJECTIVES, [base, new], [], 0, 1, 120, slots=[2, 3], out=str(tmp_path / "p.parquet"))
+    assert table["parent_trial"].tolist() == [1, -1]
+    params = slot_params(str(tmp_path / "p.parquet"), 2, {})  # beside an empty slot, an integer stays one
+    assert params["n_layers"] == 2 and isinstance(params["n_layers"], int)
+
+
+def test_the_history_takes_each_trials_rung_from_its_metrics(tmp_path):
+    suggestions = _suggestions(tmp_path / "s.parquet", ["baseline", "initial"])
+    pd.DataFrame({"round": [0], "trial": [2], "rung": [1], "steps": [120], "origin": ["none"], "parent_round": [-1],
+                  "parent_trial": [-1], "resume": [""]}).to_parquet(tmp_path / "p.parquet")
+    paths = [_metrics(tmp_path / "m0.json", 0, 0, 60, {"n_layers": 6}, rung=2),
+             _metrics(tmp_path / "m1.json", 0, 1, 30, {"n_layers": 2})]
+    (tmp_path / "m2.json").write_text(json.dumps({"status": "skipped", "reason": "nothing"}))
+    m0 = json.loads(pathlib.Path(paths[0]).read_text())
+    pathlib.Path(paths[0]).write_text(json.dumps({**m0, "steps": 360}))
+    history = observe_round(suggestions, [*paths, str(tmp_path / "m2.json")], None, str(tmp_path / "o.parquet"),
+                            ["n_layers"], promotions=[str(tmp_path / "p.parquet")], first_steps=40)
+    assert history["rung"].tolist() == [2, 0] and history["steps"].tolist() == [360, 40]
+
+
+def test_the_frontier_holds_only_students_scored_on_every_question():
+    history = pd.DataFrame({"round": 0, "trial": range(4), "status": "ok", "span_f1": [70.0, 60, 40, 50],
+                            "num_parameters": [30, 10, 20, 25], "eval_questions": [200, 200, 1629, 1629]})
+    rows = frontier_rows(history)
+    assert rows["trial"].tolist() == [2, 3]
+    assert frontier_rows(history.drop(columns="eval_questions"))["trial"].tolist() == [0, 1, 2, 3]
+    assert frontier_rows(history.assign(eval_questions=np.nan))["trial"].tolist() == [0, 1, 2, 3]

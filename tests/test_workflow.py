@@ -394,9 +394,14 @@ def test_a_rung_study_plans_every_slot_and_records_each_measurement(fidelity):
     assert planned["distill"] == 2 * (2 + 3) and planned["promote"] == 2 * 2  # 2 rounds: q=2, slots [2, 1]
     obs = pd.read_parquet(study / "search" / "round-1" / "observations.parquet")
     trained = obs[obs["origin"].ne("variant")]
-    assert trained.groupby("round")["rung"].apply(list).tolist() == [[0, 0, 1, 1, 2]] * 2
+    # round 0's baseline trains straight to the top rung, so its first rung-1 slot finds one candidate
+    assert trained.groupby("round")["rung"].apply(list).tolist() == [[2, 0, 1, 2], [0, 0, 1, 1, 2]]
     assert set(trained["steps"]) == {6, 12, 18}
-    promoted = trained[trained["rung"] > 0]
+    # below the top rung a trial scores the fixed sample (student.train.eval_subsample), the top all
+    assert (trained["eval_questions"] == trained["rung"].map({0: 30, 1: 30, 2: 60})).all()
+    front = pd.read_parquet(study / "frontier" / "frontier.parquet")
+    assert len(front) and front["eval_questions"].eq(60).all() and front["rung"].eq(2).all()
+    promoted = trained[trained["parent_trial"] >= 0]  # the baseline is at the top rung, with no parent
     for _, row in promoted.iterrows():  # a promotion has its parent's parameters and one rung more
         parent = trained[trained["round"].eq(row["parent_round"]) & trained["trial"].eq(row["parent_trial"])].iloc[0]
         assert parent["rung"] == row["rung"] - 1 and parent["n_layers"] == row["n_layers"]
@@ -430,7 +435,8 @@ def test_the_report_shows_each_trials_path_and_the_steps_it_saved(fidelity):
     assert "<h2>Rungs</h2>" in page and (study / "report" / "figures" / "rungs.png").stat().st_size > 10_000
     paths = pd.read_csv(study / "report" / "tables" / "rungs.csv")
     # a promotion trains from where its parent's decay started: 12 - (6 - 1) and 18 - (12 - 2) steps
-    assert paths.groupby("rung")["trained_steps"].first().tolist() == [6, 7, 8]
+    assert paths[paths["round"].eq(1)].groupby("rung")["trained_steps"].first().tolist() == [6, 7, 8]
+    assert paths[paths["round"].eq(0) & paths["trial"].eq(0)]["trained_steps"].tolist() == [18]  # the baseline
     assert paths.groupby("path")["rung"].max().max() == 2 and paths["promoted"].any()
     saved = 1 - paths["trained_steps"].sum() / (paths["path"].nunique() * 18)
     assert f"({saved:.0%} saved)" in page

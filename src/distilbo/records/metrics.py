@@ -17,7 +17,9 @@ PERCENT = OFFICIAL + SPAN
 # Facts about the run rather than its answers. latency_ms: measured by the run itself (beside other
 # trials' training) unless the study measures deployment variants, whose latency stage replaces it.
 # embedding_parameters: the word embeddings' share of num_parameters (what a trimmed vocabulary cuts).
-RUN = ("num_parameters", "embedding_parameters", "latency_ms", "train_seconds")
+# eval_questions: how many eval questions the scores count (fewer: a rung's fixed sample, not the
+# frontier's; distilbo.study.history.frontier_rows).
+RUN = ("num_parameters", "embedding_parameters", "latency_ms", "train_seconds", "eval_questions")
 # What the deployment stage measures of a variant of a trial (distilbo.deploy.variants): the bytes
 # of its weights file and the latency stage's interquartile range beside its latency_ms.
 DEPLOY = ("size_mb", "latency_iqr_ms")

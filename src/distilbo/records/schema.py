@@ -22,6 +22,9 @@ WINDOW_SETTINGS = ("max_seq_length", "doc_stride", "max_query_length")
 DECAY_FRACTION = 0.2
 # search.fidelity.promote_by when unset (the same reason): rank promotions by expected top-rung gain.
 PROMOTE_BY = "top_gain"
+# search.fidelity.low_rungs when unset (the same reason): rungs below the top score the fixed eval
+# sample of student.train.eval_subsample, the top rung every eval question.
+LOW_RUNGS = "sample"
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from distilbo.search.pareto import hypervolume_trace, pareto_front
 from distilbo.search.space import SearchSpace
 from distilbo.search.steps import study_steps
 from distilbo.study.deployment import Deployment, timing_setup
-from distilbo.study.history import baseline_row, trials
+from distilbo.study.history import baseline_row, frontier_rows, trials
 
 
 def summary(history: pd.DataFrame, front: pd.DataFrame, objectives: list[Objective], quality: str, size: str,
@@ -105,7 +105,7 @@ class ReportStudy:
              deployment: Deployment | None, card_link: str | None = None) -> ReportStudy:
         history = pd.read_parquet(inputs["history"])
         quality = frontier_cfg["quality"]
-        return cls(inputs, history, pareto_front(history, objectives), pd.read_parquet(inputs["scenarios"]),
+        return cls(inputs, history, pareto_front(frontier_rows(history), objectives), pd.read_parquet(inputs["scenarios"]),
                    read_json(inputs["teacher_metrics"], what="the teacher's metrics"), baseline_row(history),
                    SearchSpace(search["space"]), objectives, quality, frontier_cfg["size"],
                    next((o.threshold for o in objectives if o.name == quality), None), search, deployment,
@@ -178,7 +178,7 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
              "round", "trial", PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
-    trace = hypervolume_trace(history, objectives)
+    trace = hypervolume_trace(frontier_rows(history), objectives)
     trace.to_csv(tab / "hypervolume.csv", index=False)
     sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
                      + _static(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))
@@ -219,11 +219,16 @@ def _rungs(history, search, quality, fig, tab) -> str:
     table.to_csv(tab / "rungs.csv", index=False)
     steps = search["fidelity"]["steps"]
     saved = compute_saved(table, steps[-1])
-    text = (f"<p>Every trial trains {steps[0]} steps first; promotion slots continue the best of each rung "
+    text = (f"<p>Every trial but the baseline (trained straight to the top) trains {steps[0]} steps first; "
+            f"promotion slots continue the best of each rung "
             f"(non-dominated first) from their checkpoint to the next ({', '.join(map(str, steps))} steps). "
             f"Every measurement is a saved model and a row of the history. The study trained "
             f"{saved['trained_steps']:,} steps; its {saved['paths']} trials trained to the top rung would have taken "
             f"{saved['every_trial_at_top']:,} ({saved['saved_share']:.0%} saved).</p>")
+    scored = history["eval_questions"].dropna() if "eval_questions" in history else pd.Series(dtype=float)
+    if scored.nunique() > 1:  # search.fidelity.low_rungs: sample
+        text += (f"<p>Below the top rung a trial scores the same {int(scored.min()):,} eval questions as every other "
+                 f"(a cheap, paired look); only trials scored on all {int(scored.max()):,} can be on the frontier.</p>")
     return text + _img(figures.rungs_figure(table, quality, fig / "rungs.png")) + _table(table)
 
 

@@ -20,7 +20,7 @@ from distilbo.report import figures, interactive
 from distilbo.report.build import _static, _table, html_page, trial_rows
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import hypervolume_trace, pareto_front
-from distilbo.study.history import baseline_row, trials
+from distilbo.study.history import baseline_row, frontier_rows, trials
 
 # How often the page kept open (layout.progress_latest) reloads itself, in seconds.
 RELOAD_SECONDS = 60
@@ -92,7 +92,7 @@ def _facts(history: pd.DataFrame, times: pd.DataFrame, done: int, rounds: int) -
 
 def _sections(tmp: Path, history, teacher, objectives, quality, size, times, params) -> list[tuple[str, str]]:
     ok = history[history["status"].eq(metrics.STATUS_OK)]
-    front = pareto_front(history, objectives)
+    front = pareto_front(frontier_rows(history), objectives)
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
     baseline = baseline_row(history)
     plot = interactive.frontier_plot(history, front, quality, size, threshold, params, teacher, baseline)
@@ -100,7 +100,7 @@ def _sections(tmp: Path, history, teacher, objectives, quality, size, times, par
         history, front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
         + _table(front.reindex(columns=["round", "trial", metrics.PRECISION, quality, size]).dropna(axis=1, how="all")))]
     if len(ok):
-        trace = hypervolume_trace(history, objectives).merge(times, on="round", how="left")
+        trace = hypervolume_trace(frontier_rows(history), objectives).merge(times, on="round", how="left")
         sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
                          + _static(figures.hypervolume_figure(trace, tmp / "hypervolume.png"))
                          + _table(trace.assign(seconds=trace["seconds"].map(_duration)).rename(

@@ -16,7 +16,8 @@ COLUMNS = ("path", "round", "trial", "rung", "steps", "trained_steps", "promoted
 
 def rung_table(history: pd.DataFrame, search: Mapping, quality: str) -> pd.DataFrame:
     """One row per measurement: `path` names the trial it started as (its rung-0 round and trial),
-    trained_steps what its run took (a promotion resumes where its parent's decay started), and
+    trained_steps what its run took (a promotion resumes where its parent's decay started; the
+    baseline trains straight to the top rung), and
     promoted whether a later measurement continued it."""
     rows = trials(history).sort_values("rung", kind="stable")
     first: dict[tuple[int, int], str] = {}
@@ -26,7 +27,7 @@ def rung_table(history: pd.DataFrame, search: Mapping, quality: str) -> pd.DataF
         key, parent = (int(h["round"]), int(h["trial"])), (int(h["parent_round"]), int(h["parent_trial"]))
         rung = int(h["rung"])
         first[key] = first.get(parent, trial_key(*key)) if rung else trial_key(*key)
-        below = starts[rung - 1] if rung else None
+        below = starts[rung - 1] if rung and parent[0] >= 0 else None  # the baseline starts at the top
         resumed = below["max_steps"] - below["decay_steps"] if below else 0
         out.append({"path": first[key], "round": key[0], "trial": key[1], "rung": rung, "steps": int(h["steps"]),
                     "trained_steps": int(h["steps"]) - resumed, quality: h[quality], "status": h["status"]})

@@ -14,7 +14,7 @@ from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
 from distilbo.study.card import CardSettings
 from distilbo.study.deployment import Deployment
-from distilbo.study.history import baseline_row
+from distilbo.study.history import baseline_row, frontier_rows
 from distilbo.study.retention import require_kept
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
     ship with a pick), the latency tables and the teacher's variants for reference. `retained`:
     the last round's retention record (distilbo.study.retention), which names a pick it removed.
     `card`: the study's settings that every pick's model card states."""
-    history = pd.read_parquet(history_path)
+    history = frontier_rows(pd.read_parquet(history_path))  # cheap looks at a sample are not results
     timed = deployment.timed() if deployment else None
     teacher = deployment.teacher() if deployment else None
     front = pareto_front(history, objectives).sort_values(frontier_cfg["size"])

@@ -70,6 +70,7 @@ def observe_round(suggestions_path: str, metrics_paths: Sequence[str], previous:
         m = read_trial_metrics(metrics_paths[k])
         row = {"round": int(s["round"]), "trial": k, "origin": s.get("origin", "")}
         row.update({n: s[n] for n in FIDELITY_COLUMNS if n in s})
+        row.update({n: m[n] for n in ("rung", "steps") if n in m})  # the baseline's: the top rung
         row.update({n: s[n] for n in param_names if n in s})
         row.update({n: s[n] for n in s.index if n.startswith(THRESHOLD_PREFIX)})
         if not deployment:
@@ -105,6 +106,16 @@ def _trial_row(row: dict, m: Mapping, precision: str | None = None) -> dict:
 def trials(history: pd.DataFrame) -> pd.DataFrame:
     """One row per trial (the variant it was suggested with): counts of trials, not of models."""
     return history[~history["origin"].eq(ORIGIN_VARIANT)] if "origin" in history else history
+
+
+def frontier_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """The rows the frontier may pick: scored on every eval question. A multi-fidelity study's
+    rungs below the top score a fixed sample (search.fidelity.low_rungs): a cheap look that ranks
+    students against each other, not a result to ship."""
+    if "eval_questions" not in history or history["eval_questions"].isna().all():
+        return history  # histories written before eval_questions was recorded
+    n = history["eval_questions"]
+    return history[n.isna() | n.eq(n.max())]
 
 
 def baseline_row(history: pd.DataFrame) -> pd.Series | None:

@@ -25,6 +25,7 @@ from distilbo.records.labels import ORIGIN_BASELINE
 from distilbo.records.layout import has_weights, trial_key
 from distilbo.search.objectives import Objective, feasible
 from distilbo.search.pareto import pareto_front
+from distilbo.study.history import frontier_rows
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,10 @@ def strictly_dominated(quality: np.ndarray, size: np.ndarray) -> np.ndarray:
 
 def kept_trials(history: pd.DataFrame, objectives: list[Objective], quality: str, size: str) -> set[tuple[int, int]]:
     """(round, trial) of every trial whose model a study with keep_models: frontier keeps."""
-    ok = history[feasible(history, objectives)]
+    scored = frontier_rows(history)
+    ok = scored[feasible(scored, objectives)]
     keep = ok[~strictly_dominated(ok[quality].to_numpy(float), ok[size].to_numpy(float))]
-    parts = [keep, pareto_front(history, objectives)]
+    parts = [keep, pareto_front(scored, objectives)]
     if "origin" in history:
         parts.append(history[history["origin"].eq(ORIGIN_BASELINE)])
     rows = pd.concat(parts)[KEY].astype(int).drop_duplicates()

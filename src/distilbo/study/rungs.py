@@ -28,11 +28,11 @@ import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from distilbo.atomic import plain, write_parquet
-from distilbo.records.labels import ORIGIN_NO_PROMOTION, ORIGIN_PROMOTION
+from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_NO_PROMOTION, ORIGIN_PROMOTION
 from distilbo.records.layout import STATE_FILE
 from distilbo.records.metrics import STATUS_OK, STATUS_SKIPPED, read_trial_metrics
 from distilbo.records.rungs import RungPlace
-from distilbo.records.schema import completed, defaults
+from distilbo.records.schema import LOW_RUNGS, completed, defaults
 from distilbo.search.acquisition import choose as choose_acquisition
 from distilbo.search.fidelity import promotion_gains
 from distilbo.search.objectives import Objective, feasible, objective_matrix
@@ -137,6 +137,8 @@ def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earl
     measurement at rung - 1 so far, `earlier` the promotions tables of this rung in earlier rounds;
     `gains`: rank by expected top-rung improvement (search.fidelity.promote_by top_gain)."""
     candidates = measured(candidates_metrics)
+    if "rung" in candidates:  # the slots of rung - 1, less the baseline (trained to the top)
+        candidates = candidates[candidates["rung"].eq(rung - 1)]
     picks = choose(candidates, objectives, len(slots), promoted_before(earlier), gains) if len(candidates) else candidates
     rows = []
     for j, slot in enumerate(slots):
@@ -149,6 +151,9 @@ def promote(objectives: list[Objective], candidates_metrics: Sequence[str], earl
             row.update(origin=ORIGIN_NO_PROMOTION, parent_round=-1, parent_trial=-1, resume="")
         rows.append(row)
     table = pd.DataFrame(rows)
+    # an empty slot leaves its parameters NaN: integer ones stay integers (n_layers 2, not 2.0)
+    ints = {k for p in (picks["params"] if len(picks) else []) for k, v in p.items() if isinstance(v, int)}
+    table = table.astype({k: "Int64" for k in ints if k in table})
     write_parquet(table, out)
     log.info("round %d, rung %d: %d of %d slot(s) promote (%d candidates, %d feasible)\n%s", round_, rung, len(picks),
              len(slots), len(candidates), int(feasible(candidates, objectives).sum()) if len(candidates) else 0,
@@ -198,19 +203,36 @@ class RungStudy:
 
 def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, suggestions: str,
                promotions: str | None) -> tuple[dict | None, RungPlace]:
-    """A trial's parameters (None: a slot with nothing to promote) and its RungPlace; its own state is
-    kept beside its metrics file `out_metrics` unless it is at the top rung."""
-    rung = trial_rungs(search)[trial]
-    top = len(search["fidelity"]["steps"]) - 1
-    budget = rung_training(search, rung)
-    where = {"round": round_, "trial": trial, "rung": rung, "steps": budget["max_steps"]}
-    keep = str(Path(out_metrics).with_name(STATE_FILE)) if rung < top else None
+    """A trial's parameters (None: a slot with nothing to promote) and its RungPlace. The baseline
+    trains straight to the top rung: the frontier's students are measured against it as trained."""
+    slot_rung = trial_rungs(search)[trial]
     fixed = search.get("fixed") or {}
-    if rung == 0:
-        return trial_params(suggestions, trial, fixed), RungPlace(where, budget, None, keep)
+    where = {"round": round_, "trial": trial}
+    if slot_rung == 0:
+        top = len(search["fidelity"]["steps"]) - 1
+        params = trial_params(suggestions, trial, fixed)
+        return params, rung_place(search, top if is_baseline(suggestions, trial) else 0, where, out_metrics)
     params = slot_params(promotions, trial, fixed)
     if params is None:
-        return None, RungPlace(where, budget)
+        return None, rung_place(search, slot_rung, where)
     row = pd.read_parquet(promotions).set_index("trial").loc[trial]
     where.update(parent_round=int(row["parent_round"]), parent_trial=int(row["parent_trial"]))
-    return params, RungPlace(where, budget, row["resume"], keep)
+    return params, replace(rung_place(search, slot_rung, where, out_metrics), resume=row["resume"])
+
+
+def rung_place(search: Mapping, rung: int, where: dict, out_metrics: str | None = None) -> RungPlace:
+    """A trial's RungPlace at `rung`: its budget; its own state kept beside its metrics file
+    `out_metrics` unless it is at the top rung; the eval sample scored below the top rung
+    (search.fidelity.low_rungs)."""
+    fidelity = search["fidelity"]
+    top = len(fidelity["steps"]) - 1
+    budget = rung_training(search, rung)
+    keep = str(Path(out_metrics).with_name(STATE_FILE)) if out_metrics and rung < top else None
+    sample = rung < top and fidelity.get("low_rungs", LOW_RUNGS) == "sample"
+    return RungPlace({**where, "rung": rung, "steps": budget["max_steps"]}, budget, None, keep, sample)
+
+
+def is_baseline(suggestions: str, trial: int) -> bool:
+    """Whether a round's trial is the baseline configuration (search.baseline)."""
+    table = pd.read_parquet(suggestions)
+    return "origin" in table and trial < len(table) and table["origin"].iloc[trial] == ORIGIN_BASELINE

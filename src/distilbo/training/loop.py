@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -71,6 +72,7 @@ class TrainConfig:
 class TrainResult:
     curve: pd.DataFrame  # one row per evaluation (distilbo.records.metrics.CURVE_COLUMNS)
     final: Any = None  # what `evaluate` returned after the last step (None without evaluate)
+    eval_seconds: float = 0.0  # of the run's time, what its evaluations took
 
 
 @dataclass
@@ -220,7 +222,7 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
     exact = ExactResume(resume, save_state, total - cfg.decay_steps if cfg.decay_steps else None)
     step, position = exact.restore(model, opt, scaler, rng)
     sched = _schedule(opt, cfg, total, step)
-    curve, final, running = [], None, []
+    curve, final, running, eval_seconds = [], None, [], 0.0
     progress = tqdm(total=total, initial=step, desc="train", mininterval=10, unit="step")
     try:
         while step < total:
@@ -234,7 +236,9 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
                 progress.update()
                 if evaluate and ((cfg.eval_every and step % cfg.eval_every == 0) or step == total):
                     scorer = evaluate if step == total else (evaluate_partial or evaluate)
+                    began = time.perf_counter()
                     row, final = _evaluation(model, scorer, step, step / steps_per_epoch, sched, running)
+                    eval_seconds += time.perf_counter() - began
                     curve.append(row)
                     running = []
                 if step >= total:
@@ -244,7 +248,7 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
         raise TrainingFailed(f"out of memory at step {step}: {err}") from None
     finally:
         progress.close()
-    return TrainResult(pd.DataFrame(curve), final)
+    return TrainResult(pd.DataFrame(curve), final, eval_seconds)
 
 
 def _schedule(opt, cfg: TrainConfig, total: int, step: int):

@@ -49,11 +49,18 @@ def run_training(model: torch.nn.Module, tokenizer, data: WindowSet, evalset: Ev
     curve = result.curve if result else pd.DataFrame()
     # train() evaluates after its last step, so a trained model's final scores are already at hand
     scores, predictions = result.final if result and result.final is not None else evalset.score(model)
-    metrics.update(scores, status=STATUS_OK,
+    # what the run's time went to (benchmarks/trial_time.py): evaluations apart from training steps
+    spent = {"train": metrics["train_seconds"] - (result.eval_seconds if result else 0),
+             "evaluate": result.eval_seconds if result else time.perf_counter() - started}
+    began = time.perf_counter()
+    metrics.update(scores, status=STATUS_OK, eval_questions=scores.get("total"),
                    latency_ms=latency(model, evalset.data, evalset.windows["example_id"], n=20)["latency_ms"])
+    spent["latency"], began = time.perf_counter() - began, time.perf_counter()
     save_model(model, tokenizer, out["model"], evalset.settings, save_extra, save_dtype)
     write_parquet(curve.reindex(columns=list(CURVE_COLUMNS)), out["curve"])
     write_parquet(predictions, out["predictions"])
+    spent["write"] = time.perf_counter() - began
+    metrics["seconds"] = {**metrics.get("seconds", {}), **spent}
     write_json(metrics, out["metrics"])
     log.info("exact %.2f f1 %.2f HasAns_f1 %.2f best_f1 %.2f (%d parameters, %.0f s)", metrics["exact"],
              metrics["f1"], metrics.get("HasAns_f1", float("nan")), metrics["best_f1"],

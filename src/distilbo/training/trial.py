@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Mapping
 
 import numpy as np
@@ -106,6 +107,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     """Train one student (`params`: its shape and hyperparameters): settings, then the student, then
     the run. Writes the run's artifacts and returns its metrics. A promotion (rung.resume)
     continues its parent's run and then removes the parent's state: a measurement is promoted once."""
+    began = time.perf_counter()
     shape, cfg = trial_settings(params, student_cfg, rung)
     kept = read_kept(paths["kept"]) if paths.get("kept") else None  # student.vocabulary: trimmed
     student, collate_fn = build_trial_student(shape, cfg, student_cfg, teacher_cfg, paths, kept)
@@ -114,8 +116,11 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     if kept is not None:
         data = remap_windows(data, kept)  # the same tokens, in the trimmed vocabulary's ids
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
+    if rung and rung.score_sample and cfg.eval_subsample:  # a cheap look: the curve's sample, to the end
+        evalset = evalset.subset(cfg.eval_subsample)
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), cfg)
-    extra = {"role": "student", **{k: plain(v) for k, v in params.items()}}
+    extra = {"role": "student", **{k: plain(v) for k, v in params.items()},
+             "seconds": {"load": time.perf_counter() - began}}  # the student, its data and the eval set
     run = dict(extra=extra, collate_fn=collate_fn, save_dtype=student_cfg.get("save_dtype", "float32"))
     if rung:
         extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
