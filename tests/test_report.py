@@ -224,3 +224,19 @@ def test_each_point_says_what_the_trial_is_and_the_picks_link_their_cards(tmp_pa
     without = build_report(paths, {"space": SPACE}, {**FRONTIER, "export": False}, OBJS, tmp_path / "r2",
                            card_link="../frontier/models/{scenario}/README.md").read_text()
     assert "README.md" not in without  # no exported picks, no links to them
+
+
+def test_a_cheap_look_is_drawn_apart_and_says_how_many_questions_it_scored():
+    from distilbo.report.interactive import frontier_plot
+    from distilbo.search.pareto import pareto_front
+    from distilbo.study.history import frontier_rows
+
+    history = pd.DataFrame({"round": 0, "trial": range(3), "status": "ok", "span_f1": [80.0, 50, 40],
+                            "num_parameters": [5.0, 20, 10], "steps": [40, 160, 160],
+                            "eval_questions": [200, 1629, 1629], "n_layers": [2, 6, 4]})
+    objectives = [Objective("span_f1", "maximize"), Objective("num_parameters", "minimize")]
+    front = pareto_front(frontier_rows(history), objectives)
+    page = frontier_plot(history, front, "span_f1", "num_parameters", None, ["n_layers"], {})
+    assert set(front["trial"]) == {1, 2}  # the look would dominate both
+    assert "cheap looks (rungs below the top, 200 questions)" in page
+    assert re.search(r"round 0, trial 0[^\"]*eval_questions: 200", page)

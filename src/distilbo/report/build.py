@@ -169,13 +169,13 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     plot = interactive.frontier_plot(history, front, quality, size, threshold, space.names, teacher, baseline,
                                      s.picks(), steps)
     sections.append(("The frontier", "<p>Point at a trial to see its parameters, scores, size, steps and status.</p>"
-                     + plot + _static(figures.frontier_figure(history, front, quality, size, threshold, baseline,
+                     + plot + _static(figures.frontier_figure(frontier_rows(history), front, quality, size, threshold, baseline,
                                                               teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
                      + _measured_and_expected(front, expected, noise, objectives, quality)))
     # a size split into the word embeddings and the rest: a trimmed vocabulary makes a model smaller, not faster
     shown = ["scenario", "found", size, "embedding_parameters", quality, "size_vs_baseline_pct", "quality_vs_baseline",
-             "round", "trial", PRECISION, *(m for m in ("size_mb", "latency_ms") if m != size)]
+             "round", "trial", PRECISION, "steps", *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
     trace = hypervolume_trace(frontier_rows(history), objectives)

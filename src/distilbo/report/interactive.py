@@ -17,9 +17,10 @@ import plotly.graph_objects as go
 
 from distilbo.records import metrics
 from distilbo.search.space import SearchSpace
+from distilbo.study.history import frontier_rows
 
 # What a point's hover shows besides the searched parameters, where the history has it.
-HOVER_FACTS = ("origin", metrics.PRECISION, "rung", "steps", "status", "reason")
+HOVER_FACTS = ("origin", metrics.PRECISION, "rung", "steps", "eval_questions", "status", "reason")
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -69,9 +70,9 @@ def frontier_plot(history: pd.DataFrame, front: pd.DataFrame, quality: str, size
                   params: Sequence[str], teacher: Mapping, baseline: pd.Series | None = None,
                   picks: Mapping[tuple[int, int], tuple[str, str]] | None = None,
                   steps: Mapping[tuple[int, int], int] | None = None, div_id: str = "frontier") -> str:
-    """Every successful trial (pale below the threshold), the Pareto set, the baseline and the
-    teacher; `picks`: (round, trial) -> (scenario, link to its exported model's card), opened by a
-    click on the point and listed below the plot."""
+    """Every successful trial (pale below the threshold; open: a rung's cheap look, scored on the eval
+    sample), the Pareto set, the baseline and the teacher; `picks`: (round, trial) -> (scenario,
+    link to its exported model's card), opened by a click on the point and listed below the plot."""
     picks = picks or {}
     ok = history[history["status"].eq(metrics.STATUS_OK)].dropna(subset=[quality, size])
     scores = [m for m in (*metrics.OFFICIAL, *metrics.SPAN) if m in ok]
@@ -89,8 +90,13 @@ def frontier_plot(history: pd.DataFrame, front: pd.DataFrame, quality: str, size
             customdata=[picks.get(k, ("", ""))[1] for k in keys], hovertemplate="%{hovertext}<extra></extra>"))
 
     mask = np.array([k in on_front for k in key], bool)
-    trace(ok[~mask & ~below.to_numpy()], "trials", color="#457b9d", size=8, opacity=0.7)
-    trace(ok[~mask & below.to_numpy()], "below the threshold", color="#bbbbbb", size=7, opacity=0.6)
+    look = ~ok.index.isin(frontier_rows(ok).index)  # search.fidelity: scored on the sample, not results
+    trace(ok[~mask & ~below.to_numpy() & ~look], "trials", color="#457b9d", size=8, opacity=0.7)
+    trace(ok[~mask & below.to_numpy() & ~look], "below the threshold", color="#bbbbbb", size=7, opacity=0.6)
+    if look.any():
+        n = int(ok.loc[look, "eval_questions"].max())
+        trace(ok[look], f"cheap looks (rungs below the top, {n} questions)", color="#8d99ae", size=7,
+              symbol="circle-open", opacity=0.8)
     trace(ok[mask].sort_values(size), "Pareto frontier", color="#e63946", size=11, line={"width": 1, "color": "#222"})
     if baseline is not None:
         trace(pd.DataFrame([baseline]), "baseline", color="#2a9d8f", size=16, symbol="star")

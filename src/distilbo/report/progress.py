@@ -97,8 +97,9 @@ def _sections(tmp: Path, history, teacher, objectives, quality, size, times, par
     baseline = baseline_row(history)
     plot = interactive.frontier_plot(history, front, quality, size, threshold, params, teacher, baseline)
     sections = [("The frontier so far", plot + _static(figures.frontier_figure(
-        history, front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
-        + _table(front.reindex(columns=["round", "trial", metrics.PRECISION, quality, size]).dropna(axis=1, how="all")))]
+        frontier_rows(history), front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
+        + _table(front.reindex(columns=["round", "trial", metrics.PRECISION, "steps", quality, size]).dropna(
+            axis=1, how="all")))]
     if len(ok):
         trace = hypervolume_trace(frontier_rows(history), objectives).merge(times, on="round", how="left")
         sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
