@@ -1,12 +1,14 @@
-"""Finished default studies that differ in search.seed, one row each: what issue 41 asks of the search.
+"""Finished default studies that differ in search.seed, one row each: what issues 41 and 51 ask.
 
     python benchmarks/seed_studies.py results results-seed1 results-seed2 [--labels 0,1,2]
 
-Per study: trials below the threshold after round 0 (and the most in one round), the frontier's
-size, the best span_f1 at <= 80% of the teacher's parameters (and its distance to the teacher),
-the smallest student within 1 point of the baseline's span_f1, whether a student at <= 80% of the
-teacher's size is within 2 points of the teacher (the goal), and the search's wall time (first
-suggest to last observe). Thresholds and the teacher are each study's own.
+Per study: trials below the threshold after round 0 (and the most in one round; in a rung study
+a cheap look counts at its own rung), the frontier (students scored on every eval question), its
+hypervolume above the threshold against parameters (span_f1 points x share of the teacher's
+parameters, reference: the threshold and the teacher's size), the best student at <= 80%, <= 60%
+and <= 50% of the teacher's parameters against the teacher (issue 51's goals: within 2 points at
+<= 60%, within 6 at <= 50%), the smallest student within 1 point of the baseline, and the search's
+wall time (first suggest to last observe). Thresholds and the teacher are each study's own.
 """
 from __future__ import annotations
 
@@ -14,11 +16,25 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from compare_studies import QUALITY, SIZE, last_history, search_seconds
 
 from distilbo.search.objectives import Objective
-from distilbo.search.pareto import pareto_front
+from distilbo.search.pareto import hypervolume, pareto_front
+from distilbo.study.history import frontier_rows
+
+GOALS = {0.8: 2.0, 0.6: 2.0, 0.5: 6.0}  # share of the teacher's parameters: points within the teacher
+
+
+def best_at(ok: pd.DataFrame, teacher: dict, share: float) -> pd.Series | None:
+    small = ok[ok[SIZE] <= share * teacher[SIZE]].sort_values(QUALITY, ascending=False)
+    return small.iloc[0] if len(small) else None
+
+
+def frontier_hypervolume(front: pd.DataFrame, teacher: dict, threshold: float) -> float:
+    F = np.column_stack([-front[QUALITY].to_numpy(float), front[SIZE].to_numpy(float) / teacher[SIZE]])
+    return hypervolume(F, np.array([-threshold, 1.0])) if len(front) else 0.0
 
 
 def study_row(results: Path) -> dict:
@@ -28,24 +44,27 @@ def study_row(results: Path) -> dict:
     ok = history[history["status"].eq("ok")]
     later = ok[ok["round"] > 0]
     below = later[later[QUALITY] < threshold]
-    front = pareto_front(history, [Objective(QUALITY, "maximize", threshold), Objective(SIZE, "minimize")])
-    small = ok[ok[SIZE] <= 0.8 * teacher[SIZE]].sort_values(QUALITY, ascending=False)
+    scored = frontier_rows(ok)
+    front = pareto_front(scored, [Objective(QUALITY, "maximize", threshold), Objective(SIZE, "minimize")])
     base = ok[ok["origin"].eq("baseline")].iloc[0]
-    near = ok[(ok[QUALITY] >= base[QUALITY] - 1) & (ok[SIZE] < base[SIZE])].sort_values(SIZE)
-    best_small = small.iloc[0] if len(small) else None
-    return {
+    near = scored[(scored[QUALITY] >= base[QUALITY] - 1) & (scored[SIZE] < base[SIZE])].sort_values(SIZE)
+    row = {
         "teacher": round(teacher[QUALITY], 2), "threshold": round(threshold, 2),
         "below after round 0": f"{len(below)} of {len(later)}",
         "most below in a round": int(below.groupby("round").size().max()) if len(below) else 0,
         "frontier": len(front),
-        "best at <= 80%": ("-" if best_small is None else
-                           f"{_shape(best_small)} {best_small[QUALITY]:.2f} ({best_small[QUALITY] - teacher[QUALITY]:+.2f})"),
-        "goal (<= 80%, within 2)": best_small is not None and best_small[QUALITY] >= teacher[QUALITY] - 2,
-        "smallest within 1 of the baseline": ("-" if not len(near) else
-                                              f"{_shape(near.iloc[0])} {near.iloc[0][SIZE] / base[SIZE] - 1:+.1%}, "
-                                              f"{near.iloc[0][QUALITY] - base[QUALITY]:+.2f}"),
-        "search minutes": round(search_seconds(results) / 60, 1),
+        "frontier hypervolume": round(frontier_hypervolume(front, teacher, threshold), 2),
     }
+    for share, within in GOALS.items():
+        best = best_at(scored, teacher, share)
+        row[f"best at <= {share:.0%}"] = ("-" if best is None else f"{_shape(best)} {best[SIZE] / teacher[SIZE]:.1%} "
+                                          f"{best[QUALITY]:.2f} ({best[QUALITY] - teacher[QUALITY]:+.2f})")
+        row[f"goal (<= {share:.0%}, within {within:g})"] = best is not None and best[QUALITY] >= teacher[QUALITY] - within
+    row["smallest within 1 of the baseline"] = ("-" if not len(near) else
+                                                f"{_shape(near.iloc[0])} {near.iloc[0][SIZE] / base[SIZE] - 1:+.1%}, "
+                                                f"{near.iloc[0][QUALITY] - base[QUALITY]:+.2f}")
+    row["search minutes"] = round(search_seconds(results) / 60, 1)
+    return row
 
 
 def _shape(row: pd.Series) -> str:

@@ -12,7 +12,7 @@ from distilbo.records.labels import ORIGIN_NO_PROMOTION
 from distilbo.search.objectives import Objective
 from distilbo.study.config import ConfigError, check_fidelity
 from distilbo.study.history import frontier_rows, observe_round
-from distilbo.study.plan import round_size, rung_training, slot_rungs
+from distilbo.study.plan import round_size, rung_training, slot_rungs, trial_rung
 from distilbo.study.rungs import choose, plan_trial, promote, ranked, slot_params
 
 OBJECTIVES = [Objective("span_f1", "maximize", threshold=20.0), Objective("num_parameters", "minimize")]
@@ -272,3 +272,10 @@ def test_the_frontier_holds_only_students_scored_on_every_question():
     assert rows["trial"].tolist() == [2, 3]
     assert frontier_rows(history.drop(columns="eval_questions"))["trial"].tolist() == [0, 1, 2, 3]
     assert frontier_rows(history.assign(eval_questions=np.nan))["trial"].tolist() == [0, 1, 2, 3]
+
+
+def test_the_baseline_is_round_0s_first_trial_at_the_top_rung_and_no_candidate():
+    search = {**SEARCH, "baseline": {"n_layers": 6}}
+    assert [trial_rung(search, 0, i) for i in range(5)] == [2, 0, 1, 1, 2]
+    assert [trial_rung(search, 1, i) for i in range(5)] == [0, 0, 1, 1, 2]
+    assert [trial_rung(SEARCH, 0, i) for i in range(5)] == [0, 0, 1, 1, 2]  # no baseline stated

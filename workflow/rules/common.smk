@@ -10,6 +10,7 @@ from distilbo.study.plan import (
     promote_by,
     round_size,
     suggestion_basis,
+    trial_rung,
     trial_rungs,
     uses_head_importance,
 )
@@ -179,7 +180,7 @@ def rung_candidates(wildcards):
         L.trial("metrics", r, i)
         for r in range(int(wildcards.r) + 1)
         for i in TRIALS
-        if RUNGS[i] == below
+        if trial_rung(config["search"], r, i) == below
     ]
 
 
@@ -194,7 +195,7 @@ def promotion_history(wildcards):
         L.trial("metrics", q, i)
         for q in range(r + 1)
         for i in TRIALS
-        if q < r or RUNGS[i] < rung
+        if q < r or trial_rung(config["search"], q, i) < rung
     ]
 
 

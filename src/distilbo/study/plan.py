@@ -53,6 +53,15 @@ def trial_rungs(search: Mapping) -> list[int]:
     return [0] * search["batch_size"] + slot_rungs(search)
 
 
+def trial_rung(search: Mapping, round_: int, trial: int) -> int:
+    """The rung a round's trial trains to: its slot's (trial_rungs), but the baseline (round 0's
+    first trial when search.baseline is set) trains straight to the top rung. The DAG keeps it out
+    of the promotions' candidates, so that they need not wait for it."""
+    if search.get("fidelity") and search.get("baseline") and round_ == 0 and trial == 0:
+        return len(search["fidelity"]["steps"]) - 1
+    return trial_rungs(search)[trial]
+
+
 def promote_by(search: Mapping) -> str | None:
     """How a study's promotions rank their candidates (search.fidelity.promote_by; None without rungs)."""
     fidelity = search.get("fidelity")
