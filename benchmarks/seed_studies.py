@@ -68,7 +68,8 @@ def study_row(results: Path) -> dict:
 
 
 def _shape(row: pd.Series) -> str:
-    return f"{int(row['n_layers'])}x{int(row['n_heads'])} {row['layer_choice']}"
+    choice = row.get("layer_choice")  # fixed (not a history column) in 0.13.0's default study
+    return f"{int(row['n_layers'])}x{int(row['n_heads'])} {choice if isinstance(choice, str) else 'bottom'}"
 
 
 def main() -> None:

@@ -100,6 +100,8 @@ def test_replicates_need_a_baseline_and_room_in_round_0():
                                            ("dropout", "is not searched")])
 def test_a_monotone_structure_names_ordered_searched_parameters(param, needle):
     cfg = load("config.yaml")
+    cfg["search"]["space"]["layer_choice"] = {"type": "categorical", "choices": ["bottom", "even"]}
+    cfg["search"]["baseline"]["layer_choice"] = "bottom"
     cfg["search"]["objectives"]["span_f1"]["monotone"] = {param: "increasing"}
     with pytest.raises(ConfigError, match=rf"search\.objectives\.span_f1\.monotone\.{param}: '{param}' {needle}"):
         check_config(cfg)
