@@ -102,6 +102,7 @@ def test_a_monotone_structure_names_ordered_searched_parameters(param, needle):
     cfg = load("config.yaml")
     cfg["search"]["space"]["layer_choice"] = {"type": "categorical", "choices": ["bottom", "even"]}
     cfg["search"]["baseline"]["layer_choice"] = "bottom"
+    del cfg["search"]["fixed"]["layer_choice"]
     cfg["search"]["objectives"]["span_f1"]["monotone"] = {param: "increasing"}
     with pytest.raises(ConfigError, match=rf"search\.objectives\.span_f1\.monotone\.{param}: '{param}' {needle}"):
         check_config(cfg)
