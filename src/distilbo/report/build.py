@@ -166,10 +166,11 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
     failed_list = "".join(f"<li>round {r}, trial {t}{_variant(p)}: {html.escape(str(why))}</li>" for r, t, p, why in
                           failed.reindex(columns=["round", "trial", PRECISION, "reason"]).itertuples(index=False))
     steps = s.steps()
+    scored = frontier_rows(history)  # a rung study's cheap looks are not the frontier's
     plot = interactive.frontier_plot(history, front, quality, size, threshold, space.names, teacher, baseline,
                                      s.picks(), steps)
     sections.append(("The frontier", "<p>Point at a trial to see its parameters, scores, size, steps and status.</p>"
-                     + plot + _static(figures.frontier_figure(frontier_rows(history), front, quality, size, threshold, baseline,
+                     + plot + _static(figures.frontier_figure(scored, front, quality, size, threshold, baseline,
                                                               teacher, fig / "frontier.png"))
                      + (f"<p>Failed trials:</p><ul>{failed_list}</ul>" if len(failed) else "<p>No trial failed.</p>")
                      + _measured_and_expected(front, expected, noise, objectives, quality)))
@@ -178,7 +179,7 @@ def _sections(study: ReportStudy, fig: Path, tab: Path) -> list[tuple[str, str]]
              "round", "trial", PRECISION, "steps", *(m for m in ("size_mb", "latency_ms") if m != size)]
     picks = scenarios[[c for c in shown + space.names if c in scenarios]]
     sections.append(("Scenarios against the baseline", _table(picks)))
-    trace = hypervolume_trace(frontier_rows(history), objectives)
+    trace = hypervolume_trace(scored, objectives)
     trace.to_csv(tab / "hypervolume.csv", index=False)
     sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
                      + _static(figures.hypervolume_figure(trace, fig / "hypervolume.png"))))

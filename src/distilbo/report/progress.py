@@ -92,16 +92,17 @@ def _facts(history: pd.DataFrame, times: pd.DataFrame, done: int, rounds: int) -
 
 def _sections(tmp: Path, history, teacher, objectives, quality, size, times, params) -> list[tuple[str, str]]:
     ok = history[history["status"].eq(metrics.STATUS_OK)]
-    front = pareto_front(frontier_rows(history), objectives)
+    scored = frontier_rows(history)  # a rung study's cheap looks are not the frontier's
+    front = pareto_front(scored, objectives)
     threshold = next((o.threshold for o in objectives if o.name == quality), None)
     baseline = baseline_row(history)
     plot = interactive.frontier_plot(history, front, quality, size, threshold, params, teacher, baseline)
     sections = [("The frontier so far", plot + _static(figures.frontier_figure(
-        frontier_rows(history), front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
+        scored, front, quality, size, threshold, baseline, teacher, tmp / "frontier.png"))
         + _table(front.reindex(columns=["round", "trial", metrics.PRECISION, "steps", quality, size]).dropna(
             axis=1, how="all")))]
     if len(ok):
-        trace = hypervolume_trace(frontier_rows(history), objectives).merge(times, on="round", how="left")
+        trace = hypervolume_trace(scored, objectives).merge(times, on="round", how="left")
         sections.append(("Hypervolume per round", interactive.hypervolume_plot(trace)
                          + _static(figures.hypervolume_figure(trace, tmp / "hypervolume.png"))
                          + _table(trace.assign(seconds=trace["seconds"].map(_duration)).rename(
