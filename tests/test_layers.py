@@ -132,13 +132,20 @@ def test_the_supported_model_types_are_the_families_described():
     assert MODEL_TYPES == SUPPORTED
 
 
-def test_a_trials_training_settings_are_training_settings():
-    """records.params is the one list of what a trial may set; each is a TrainConfig field."""
-    from distilbo.records.params import PARAM_RANGES, TRAIN_PARAMS, StudentShape
+def test_the_training_settings_are_one_table():
+    """The schema's $defs/train is the one table of training settings: TrainConfig has exactly its
+    fields, and what a trial may set is among them with the schema's ranges."""
+    from distilbo.records.params import PARAM_RANGES, TRAIN_PARAMS, Range, StudentShape
+    from distilbo.records.schema import section
     from distilbo.training.loop import TrainConfig
 
-    assert set(TRAIN_PARAMS) <= set(TrainConfig.__dataclass_fields__)
+    table = section("$defs", "train")["properties"]
+    assert set(TrainConfig.__dataclass_fields__) == set(table)
+    assert set(TRAIN_PARAMS) < set(table)
     assert set(PARAM_RANGES) <= set(TRAIN_PARAMS) | set(StudentShape.__dataclass_fields__)
+    assert PARAM_RANGES["learning_rate"] == Range(0, 1, low_ok=False, high_ok=True)
+    assert PARAM_RANGES["alpha_ce"] == Range(0, 1, low_ok=True, high_ok=True)
+    assert "hidden_layers" not in PARAM_RANGES  # an enum has no numeric range
 
 
 def test_stages_read_the_study_through_one_helper(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
+from distilbo.records import schema
 from distilbo.records.metrics import PRECISION
 
 
@@ -37,23 +38,31 @@ class StudentShape:
         return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
 
 
-ABOVE_ZERO, AT_LEAST_ZERO, AT_LEAST_ONE = Range(0, low_ok=False), Range(0), Range(1)
 FRACTION = Range(0, 1, True, False)  # a dropout probability: [0, 1)
-# The training settings (distilbo.training.loop.TrainConfig) a trial may set, each with its range
-# (None: any value its type takes).
+AT_LEAST_ONE = Range(1)
+# The training settings a trial may set (the others are the study's: student.train). Their types,
+# ranges and defaults are the schema's $defs/train, the one table of training settings
+# (distilbo.training.loop.TrainConfig has exactly its fields).
+TRAIN_PARAMS = ("alpha_ce", "temperature", "alpha_hidden", "hidden_layers", "learning_rate", "warmup_steps",
+                "weight_decay", "adam_epsilon", "batch_size", "max_steps", "epochs", "seed")
+
+
+def schema_range(prop: Mapping) -> Range | None:
+    """A schema property's numeric bounds as a Range (None: it states none, e.g. an enum)."""
+    if not {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"} & set(prop):
+        return None
+    low = prop.get("minimum", prop.get("exclusiveMinimum", float("-inf")))
+    high = prop.get("maximum", prop.get("exclusiveMaximum"))
+    return Range(low, high, "minimum" in prop, "maximum" in prop)
+
+
 TRAIN_RANGES: dict[str, Range | None] = {
-    "alpha_ce": Range(0, 1, True, True), "temperature": ABOVE_ZERO, "alpha_hidden": AT_LEAST_ZERO,
-    "hidden_layers": None, "learning_rate": ABOVE_ZERO, "warmup_steps": AT_LEAST_ZERO,
-    "weight_decay": AT_LEAST_ZERO, "adam_epsilon": ABOVE_ZERO, "batch_size": AT_LEAST_ONE,
-    "max_steps": AT_LEAST_ONE, "epochs": ABOVE_ZERO, "seed": None,
-}
+    k: schema_range(schema.section("$defs", "train")["properties"][k]) for k in TRAIN_PARAMS}
 # The numeric fields of StudentShape, with their ranges.
 SHAPE_RANGES: dict[str, Range] = {
     "n_layers": AT_LEAST_ONE, "n_heads": AT_LEAST_ONE,
     "dropout": FRACTION, "attention_dropout": FRACTION, "qa_dropout": FRACTION,
 }
-# Trial parameters that are training settings (the rest describe the student's shape).
-TRAIN_PARAMS = tuple(TRAIN_RANGES)
 # Every parameter a trial takes: training settings, the student's shape, the deployment variant.
 TRIAL_PARAMS = TRAIN_PARAMS + tuple(StudentShape.__dataclass_fields__) + (PRECISION,)
 # The values a numeric trial parameter can take (distilbo.study.config.check_params).

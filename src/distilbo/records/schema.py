@@ -39,7 +39,8 @@ def _resolved(node: dict) -> dict:
     return {**schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
 
 
-def _section(*keys: str) -> dict:
+def section(*keys: str) -> dict:
+    """The schema of one object, e.g. section("data") or section("$defs", "train") (references resolved)."""
     node = schema()
     for key in keys:
         node = _resolved(node["properties"][key] if key in node.get("properties", {}) else node[key])
@@ -48,7 +49,7 @@ def _section(*keys: str) -> dict:
 
 def defaults(*keys: str) -> dict:
     """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
-    return {k: p["default"] for k, p in _section(*keys)["properties"].items() if "default" in p}
+    return {k: p["default"] for k, p in section(*keys)["properties"].items() if "default" in p}
 
 
 def _child(node: dict | None, key: str) -> dict | None:
@@ -65,12 +66,12 @@ def stated(value, *keys: str):
     """A config section without the values that equal their schema default: what the study itself
     says. Rules take their params from it, so that a default the schema gains in an upgrade does
     not make Snakemake re-run finished stages (it re-runs a job whose params changed)."""
-    return _strip(value, _section(*keys))
+    return _strip(value, section(*keys))
 
 
 def completed(value, *keys: str):
     """The inverse of `stated`: the section with every schema default filled in (recursively)."""
-    return _fill(value, _section(*keys))
+    return _fill(value, section(*keys))
 
 
 def _strip(value, node: dict | None):

@@ -37,7 +37,8 @@ class TrainingFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One run's training settings: the config's teacher.train / student.train (schema: $defs/train)."""
+    """One run's training settings: the config's teacher.train / student.train. Its fields are exactly
+    the schema's $defs/train, where their types, ranges and defaults are written (tests/test_layers.py)."""
 
     epochs: float
     max_steps: int | None
