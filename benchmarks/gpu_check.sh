@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE=1
 nvidia-smi -L
 "$PY" -c "import torch; assert torch.cuda.is_available(), 'torch sees no CUDA device'; print('torch', torch.__version__, torch.version.cuda)"
 extra=$(mktemp --suffix=.yaml)
-printf 'teacher:\n  train: {precision: bf16}\nstudent:\n  train: {precision: bf16}\n' > "$extra"
+printf 'teacher:\n  train: {autocast: bf16}\nstudent:\n  train: {autocast: bf16}\n' > "$extra"
 start=$(date +%s)
 "$PY" -m snakemake --cores 4 --configfile config/smoke.yaml "$extra" --config results="$OUT" --quiet rules
 echo "smoke study on CUDA (bf16): $(( $(date +%s) - start )) s, results in $OUT"

@@ -12,7 +12,7 @@ from test_config import load
 from distilbo.models.families import UnsupportedFamily
 from distilbo.models.loading import load_config
 from distilbo.study.config import ConfigError, check_config, check_layers
-from distilbo.study.validation import SchemaError, validate_config
+from distilbo.study.validation import SchemaError, upgrade_config, validate_config
 
 
 def default_study(**changes) -> dict:
@@ -39,6 +39,29 @@ def test_schema_mistakes_name_the_key_in_one_line(changes, needle):
         validate_config(cfg, where="my.yaml")
     message = str(err.value)
     assert message.startswith("my.yaml: ") and "\n" not in message and len(message) < 400
+
+
+def test_a_renamed_training_key_keeps_working_and_says_its_new_name():
+    """train.precision (before 0.14.0) is train.autocast: read as that, with a warning naming the
+    file and the new key; both at once is refused."""
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg["student"]["train"]["precision"] = "fp32"
+    told = []
+    upgrade_config(cfg, where="old.yaml", warn=told.append)
+    assert cfg["student"]["train"]["autocast"] == "fp32" and "precision" not in cfg["student"]["train"]
+    assert told == ["old.yaml: student.train: 'precision' was renamed 'autocast' in 0.14.0 (docs/upgrading.md); "
+                    "read as autocast: fp32"]
+    validate_config(cfg, where="old.yaml")
+    cfg["teacher"]["train"].update(precision="bf16", autocast="fp32")
+    with pytest.raises(SchemaError, match=r"old\.yaml: teacher\.train: 'precision' and 'autocast' both set"):
+        upgrade_config(cfg, where="old.yaml", warn=told.append)
+
+
+def test_a_caller_of_the_library_may_still_say_precision(caplog):
+    from distilbo.training.loop import TrainConfig
+
+    assert TrainConfig.from_dict({"precision": "bf16"}).autocast == "bf16"
+    assert "'precision' was renamed 'autocast'" in caplog.text
 
 
 @pytest.mark.parametrize("threshold,ok", [(150, False), (-1, False), (100, True), (0, True)])

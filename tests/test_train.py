@@ -149,13 +149,13 @@ def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
     assert autocast_dtype("auto", torch.device("cpu")) is None and autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16
     ws = _windows(16)
     losses = {}
-    for precision in ("fp32", "bf16"):
+    for autocast in ("fp32", "bf16"):
         torch.manual_seed(0)
         model = BertForQuestionAnswering(tiny_bert_config)
         cfg = TrainConfig.from_dict(dict(max_steps=4, batch_size=8, learning_rate=1e-3, eval_every=1,
-                                         precision=precision))
+                                         autocast=autocast))
         curve = train(model, ws, cfg, evaluate=lambda m: ({}, None), device=torch.device("cpu")).curve
-        losses[precision] = curve["loss"].to_numpy()
+        losses[autocast] = curve["loss"].to_numpy()
     assert np.isfinite(losses["bf16"]).all()
     np.testing.assert_allclose(losses["bf16"], losses["fp32"], rtol=0.05)
 

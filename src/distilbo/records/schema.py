@@ -25,6 +25,9 @@ PROMOTE_BY = "top_gain"
 # search.fidelity.low_rungs when unset (the same reason): rungs below the top score the fixed eval
 # sample of student.train.eval_subsample, the top rung every eval question.
 LOW_RUNGS = "sample"
+# Training settings ($defs/train) renamed, old name -> new name and the release that renamed it:
+# a config or a caller that spells the old name still works, with a warning that says the new one.
+RENAMED_TRAIN = {"precision": ("autocast", "0.14.0")}
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +53,21 @@ def section(*keys: str) -> dict:
 def defaults(*keys: str) -> dict:
     """The schema's defaults of one object, e.g. defaults("data") or defaults("$defs", "train")."""
     return {k: p["default"] for k, p in section(*keys)["properties"].items() if "default" in p}
+
+
+def renamed_train(section: Mapping, where: str, warn=None) -> dict:
+    """A training section with each old key of RENAMED_TRAIN under its new name; `warn(message)`
+    is told of each (`where` names the section). Both names at once are refused."""
+    out = dict(section)
+    for old, (new, release) in RENAMED_TRAIN.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ValueError(f"{where}: {old!r} and {new!r} both set; {old!r} was renamed {new!r} in {release}")
+        out[new] = out.pop(old)
+        if warn is not None:
+            warn(f"{where}: {old!r} was renamed {new!r} in {release} (docs/upgrading.md); read as {new}: {out[new]}")
+    return out
 
 
 def _child(node: dict | None, key: str) -> dict | None:

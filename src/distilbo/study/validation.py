@@ -6,11 +6,12 @@ first, so that it never does. Plain data: jsonschema and the schema file only.""
 from __future__ import annotations
 
 import difflib
-from typing import Mapping
+import sys
+from typing import Callable, Mapping, MutableMapping
 
 from jsonschema import exceptions, validators
 
-from distilbo.records.schema import schema
+from distilbo.records.schema import renamed_train, schema
 
 
 class SchemaError(ValueError):
@@ -25,6 +26,19 @@ def validate_config(cfg: Mapping, where: str = "config") -> None:
     error = exceptions.best_match(validator.iter_errors(dict(cfg)))
     if error is not None:
         raise SchemaError(f"{where}: {describe(error)}")
+
+
+def upgrade_config(cfg: MutableMapping, where: str = "config", warn: Callable[[str], None] | None = None) -> None:
+    """Rename, in place, the keys a release renamed (schema.RENAMED_TRAIN) in teacher.train and
+    student.train, telling `warn` (default: standard error) of each: an old config keeps working."""
+    warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
+    for stage in ("teacher", "student"):
+        train = (cfg.get(stage) or {}).get("train") if isinstance(cfg.get(stage), Mapping) else None
+        if isinstance(train, Mapping):
+            try:
+                cfg[stage]["train"] = renamed_train(train, f"{where}: {stage}.train", warn)
+            except ValueError as e:
+                raise SchemaError(str(e)) from None
 
 
 def describe(error: exceptions.ValidationError) -> str:

@@ -58,11 +58,13 @@ class TrainConfig:
     hidden_layers: str
     answerable_fraction: float | None
     eval_subsample: int | None
-    precision: str
+    autocast: str
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """Settings from a config section; what it leaves out takes the schema's default."""
+        """Settings from a config section; what it leaves out takes the schema's default. A key
+        spelt as before a rename (schema.RENAMED_TRAIN) is read under its new name, with a warning."""
+        d = schema.renamed_train(d, "training settings", warn=logging.getLogger(__name__).warning)
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown training setting(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
@@ -190,13 +192,13 @@ def with_teacher_hidden(collate_fn: CollateFn, teacher: torch.nn.Module, pairs: 
 Evaluate = Callable[[torch.nn.Module], tuple[dict, Any]]
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of a precision setting on a device (None: plain fp32)."""
-    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+def autocast_dtype(autocast: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of an autocast setting on a device (None: plain fp32)."""
+    if autocast == "fp32" or (autocast == "auto" and device.type != "cuda"):
         return None
-    if precision == "auto":
+    if autocast == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[autocast]
 
 
 def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: Evaluate | None = None,
@@ -210,7 +212,7 @@ def train(model: torch.nn.Module, data: WindowSet, cfg: TrainConfig, evaluate: E
     steps a run straight to cfg.max_steps would have. Returns the curve and the last evaluation.
     Raises TrainingFailed on a non-finite loss or when memory runs out."""
     device = device or pick_device()
-    dtype = autocast_dtype(cfg.precision, device)
+    dtype = autocast_dtype(cfg.autocast, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
