@@ -2,7 +2,9 @@
 layer list, each layer's attention projections and head count, its feed-forward block and its QA
 head; which config keys set its dropout; which inputs it takes. Everything in distilbo that reaches
 into a model (building and sizing a student, head importance, hidden states, ONNX export) goes
-through these descriptions, so adding a family is one entry in FAMILIES, plus its test.
+through these descriptions, so adding a family is one entry in FAMILIES, its model type in
+distilbo.records.families.MODEL_TYPES (the start-up check's plain-data list; a test keeps the two
+equal) and its test.
 
 This file imports only torch and transformers: it travels beside a head-pruned student's weights
 with pruned.py, so that the student loads without distilbo.

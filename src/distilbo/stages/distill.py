@@ -1,23 +1,19 @@
 """Distill: one trial (distilbo.training.trial.distill_trial); in a multi-fidelity
 study, at its rung (distilbo.study.rungs.RungStudy)."""
 
-import torch
-
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
+from distilbo.stages.job import claim_compute
 from distilbo.study.history import trial_params
 from distilbo.study.rungs import RungStudy
 from distilbo.study.tracking import from_env, log_trial
-from distilbo.training.devices import take_devices
 from distilbo.training.trial import distill_trial, skip_slot
 
 
 def run(job) -> None:
     """Run the distill job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
-    # a GPU of its own on a workstation (profiles/workstation), held until the job ends
-    _gpus = take_devices(int(getattr(job.resources, "gpu", 0)))
-    torch.set_num_threads(job.threads)
+    _gpus = claim_compute(job)  # held until the job ends
     p, w, i = job.params, job.wildcards, job.input
     out = dict(job.output)
     rung, study = None, RungStudy.of_job(p)

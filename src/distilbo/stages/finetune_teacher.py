@@ -1,20 +1,16 @@
 """Fine-tune the teacher (distilbo.training.teacher.finetune)."""
 
-import torch
-
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
+from distilbo.stages.job import claim_compute
 from distilbo.study.tracking import from_env, log_training_run, teacher_params
-from distilbo.training.devices import take_devices
 from distilbo.training.teacher import finetune
 
 
 def run(job) -> None:
     """Run the finetune_teacher job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
-    # a GPU of its own on a workstation (profiles/workstation), held until the job ends
-    _gpus = take_devices(int(getattr(job.resources, "gpu", 0)))
-    torch.set_num_threads(job.threads)
+    _gpus = claim_compute(job)  # held until the job ends
     p = job.params
     teacher = completed(p.teacher, "teacher")
     finetune(teacher, completed(p.scoring, "scoring"), p.windows, dict(job.input), dict(job.output))
