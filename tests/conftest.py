@@ -112,3 +112,21 @@ def tracked_runs(results):
     keys = [r.data.tags[KEY_TAG] for r in runs]
     assert len(keys) == len(set(keys)), f"a run key logged twice: {sorted(keys)}"
     return client, {k: r for k, r in zip(keys, runs)}
+
+
+def load(name="config/smoke.yaml", **changes) -> dict:
+    """A shipped config with `changes` (dotted as a__b), its defaults filled by the schema."""
+    import yaml
+    from snakemake.utils import validate
+
+    from distilbo.records import schema
+
+    cfg = yaml.safe_load((ROOT / name).read_text())
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = cfg
+        for key in path:
+            node = node.setdefault(key, {})
+        node[last] = value
+    validate(cfg, str(schema.SCHEMA))  # fills the schema's defaults, as the Snakefile does
+    return cfg

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import torch
 import transformers
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from distilbo.data.batches import WindowSet
 from distilbo.models.families import SUPPORTED
 
 VOCAB = 600
@@ -108,3 +110,15 @@ def write_teacher_init(model_type: str, texts: list[str], path) -> None:
     config.architectures = [transformers.models.auto.modeling_auto.MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES[model_type]]
     config.save_pretrained(path)
     tokenizer.save_pretrained(path)
+
+
+def random_windows(n=24, seed=0, vocab=1000, teacher=True):
+    """n windows of random ids (vocab of them above 1000) and spans, with random teacher logits."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(8, 20, n)
+    ids = [np.r_[101, rng.integers(1000, 1000 + vocab, L - 2), 102].astype(np.int32) for L in lengths]
+    starts = np.array([rng.integers(0, L - 3) for L in lengths])
+    ends = np.minimum(starts + rng.integers(0, 3, n), lengths - 2)
+    t = [rng.normal(size=L).astype(np.float32) for L in lengths] if teacher else None
+    return WindowSet(ids, [np.zeros(L, np.int8) for L in lengths], starts, ends, np.ones(n, bool), t,
+                     [x[::-1].copy() for x in t] if teacher else None)

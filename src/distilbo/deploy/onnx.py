@@ -53,7 +53,7 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike) -> Path:
     try:
         with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
             # the tracer warns about Python branches on shapes; the checks above the exporter's
-            # output (tests/test_deploy.py) compare its logits with torch's at several lengths
+            # output (tests/deploy/test_deploy.py) compare its logits with torch's at several lengths
             warnings.simplefilter("ignore")
             torch.onnx.export(_ByName(model, inputs), examples, str(tmp), input_names=list(inputs),
                               output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=OPSET, dynamo=False)

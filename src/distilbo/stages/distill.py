@@ -3,7 +3,7 @@ study, at its rung (distilbo.study.rungs.RungStudy)."""
 
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
-from distilbo.stages.job import claim_compute
+from distilbo.stages.compute import claim_compute
 from distilbo.study.history import trial_params
 from distilbo.study.rungs import RungStudy
 from distilbo.study.tracking import from_env, log_trial

@@ -2,7 +2,7 @@
 
 from distilbo.logs import setup_logging
 from distilbo.records.schema import completed
-from distilbo.stages.job import claim_compute
+from distilbo.stages.compute import claim_compute
 from distilbo.study.tracking import from_env, log_training_run, teacher_params
 from distilbo.training.teacher import finetune
 

@@ -1,7 +1,7 @@
 """Head importance: the teacher's attention-head importance (distilbo.training.teacher.write_head_importance)."""
 
 from distilbo.logs import setup_logging
-from distilbo.stages.job import claim_compute
+from distilbo.stages.compute import claim_compute
 from distilbo.training.teacher import write_head_importance
 
 

@@ -1,7 +1,6 @@
 """What the stages share, read from a Snakemake job (`job`: its `snakemake` object): the teacher's
 metrics, the study's objectives (thresholds relative to the teacher resolved), the model students
-are cut from, the kind of study (distilbo.study.rungs.RungStudy for a multi-fidelity one), and
-the compute a job that runs a model holds (`claim_compute`)."""
+are cut from, and the kind of study (distilbo.study.rungs.RungStudy for a multi-fidelity one)."""
 
 from __future__ import annotations
 
@@ -36,16 +35,3 @@ def student_source(job) -> str:
     """The model students are cut from: the teacher (input teacher), or student.base when it names
     another model (param student_base)."""
     return getattr(job.params, "student_base", None) or job.input.teacher
-
-
-def claim_compute(job):
-    """The compute of a job that runs a model: a GPU of its own on a workstation (resources gpu,
-    profiles/workstation; distilbo.training.devices) and job.threads CPU threads for torch. The
-    returned slots hold the GPU until the process ends: keep a reference to them."""
-    import torch  # here: the bookkeeping stages read this module without loading torch
-
-    from distilbo.training.devices import take_devices
-
-    slots = take_devices(int(getattr(job.resources, "gpu", 0)))
-    torch.set_num_threads(job.threads)
-    return slots

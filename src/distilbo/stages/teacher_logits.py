@@ -1,7 +1,7 @@
 """Teacher logits: store the teacher's logits (distilbo.training.teacher.write_logits)."""
 
 from distilbo.logs import setup_logging
-from distilbo.stages.job import claim_compute
+from distilbo.stages.compute import claim_compute
 from distilbo.training.teacher import write_logits
 
 

@@ -7,8 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import trial_metrics
-from test_config import load
+from conftest import load, trial_metrics
 from tiny_models import tiny_model
 
 from distilbo.atomic import InputError, atomic_path, read_json

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from test_train import _windows
+from tiny_models import random_windows
 from transformers import BertForQuestionAnswering
 
 from distilbo.models.heads import importance_table, read_importance
@@ -21,7 +21,7 @@ def teacher(tiny_bert_config):
 
 def test_a_head_that_writes_nothing_has_no_importance(teacher):
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    imp = head_importance(teacher, _windows(48), n_batches=4, batch_size=8)
+    imp = head_importance(teacher, random_windows(48), n_batches=4, batch_size=8)
     assert imp.shape == (4, 4) and np.isfinite(imp).all()
     assert imp[1, 2] == 0 and (np.delete(imp[1], 2) > 0).all() and (imp[[0, 2, 3]] > 0).all()
     np.testing.assert_allclose(np.linalg.norm(imp, axis=1), 1.0, rtol=1e-5)  # per layer, as Michel et al.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import trial_metrics
-from test_train import _windows
+from tiny_models import random_windows
 from transformers import BertConfig, BertForQuestionAnswering
 
 from distilbo.deploy.onnx import DeployError, OnnxReader, export_onnx, quantize_int8, size_mb
@@ -22,7 +22,7 @@ def teacher(tiny_bert_config):
 @pytest.mark.parametrize("heads", [4, 3])  # 3 of 4 heads: a head-pruned student (its own class)
 def test_the_onnx_file_answers_as_the_torch_model(teacher, tmp_path, heads):
     model = build_student(teacher, StudentShape(2, heads, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0))
-    data = _windows(12, teacher=False)
+    data = random_windows(12, teacher=False)
     path = export_onnx(model, tmp_path / "model.onnx")
     reader = OnnxReader(path)
     assert not list(reader.parameters())
@@ -36,7 +36,7 @@ def test_int8_is_smaller_and_close(teacher, tmp_path):
     int8 = quantize_int8(fp32, tmp_path / "model-int8.onnx")
     # the word embeddings (30522 x 32) are most of this model: int8 quantizes them too
     assert size_mb(int8) < 0.3 * size_mb(fp32)
-    data = _windows(12, teacher=False)
+    data = random_windows(12, teacher=False)
     a = np.concatenate(predict_logits(OnnxReader(fp32), data)[0])
     b = np.concatenate(predict_logits(OnnxReader(int8), data)[0])
     assert not np.array_equal(a, b) and np.corrcoef(a, b)[0, 1] > 0.9
@@ -48,7 +48,7 @@ def test_latency_times_each_question_after_warm_up(teacher, monkeypatch):
 
     from distilbo.qa import inference
 
-    data = _windows(10, teacher=False)
+    data = random_windows(10, teacher=False)
     ids = ["q0", "q0", "q1", "q2", "q2", "q3", "q4", "q5", "q6", "q7"]
     clock = types.SimpleNamespace(now=0.0, calls=0)
 
@@ -85,7 +85,7 @@ def test_a_failed_export_names_the_file(tmp_path):
 
 def test_a_latency_run_past_its_time_stops(teacher):
     with pytest.raises(TimeoutError, match="over 0 s"):
-        latency(teacher, _windows(4, teacher=False), ["a", "b", "c", "d"], n=4, timeout_s=0)
+        latency(teacher, random_windows(4, teacher=False), ["a", "b", "c", "d"], n=4, timeout_s=0)
 
 
 def _variants_json(path, status="ok"):

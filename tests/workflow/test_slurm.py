@@ -1,5 +1,5 @@
 """The smoke study through profiles/slurm on a real one-node SLURM cluster started on this machine
-(tests/slurm/cluster.sh: Debian's slurm-wlm and munge, no accounting database)."""
+(tests/workflow/slurm/cluster.sh: Debian's slurm-wlm and munge, no accounting database)."""
 import re
 import shutil
 import subprocess
@@ -24,7 +24,7 @@ def test_smoke_study_through_the_slurm_profile(smoke, tmp_path):
     """The search stage and everything after it (the smoke study's data and teacher copied in):
     every job but the bookkeeping ones goes through sbatch."""
     pytest.importorskip("snakemake_executor_plugin_slurm", reason="pip install -e .[slurm]")
-    up = subprocess.run(["bash", str(ROOT / "tests" / "slurm" / "cluster.sh")], capture_output=True, text=True)
+    up = subprocess.run(["bash", str(ROOT / "tests" / "workflow" / "slurm" / "cluster.sh")], capture_output=True, text=True)
     if up.returncode == 3:
         pytest.skip(up.stdout.strip())
     assert up.returncode == 0, up.stdout + up.stderr

@@ -4,20 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from tiny_models import random_windows
 
-from distilbo.data.batches import MASKED_LOGIT, WindowSet, collate, length_grouped_batches
+from distilbo.data.batches import MASKED_LOGIT, collate, length_grouped_batches
 from distilbo.training.loop import TrainConfig, TrainingFailed, distillation_loss, train
-
-
-def _windows(n=24, seed=0, vocab=1000, teacher=True):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(8, 20, n)
-    ids = [np.r_[101, rng.integers(1000, 1000 + vocab, L - 2), 102].astype(np.int32) for L in lengths]
-    starts = np.array([rng.integers(0, L - 3) for L in lengths])
-    ends = np.minimum(starts + rng.integers(0, 3, n), lengths - 2)
-    t = [rng.normal(size=L).astype(np.float32) for L in lengths] if teacher else None
-    return WindowSet(ids, [np.zeros(L, np.int8) for L in lengths], starts, ends, np.ones(n, bool), t,
-                     [x[::-1].copy() for x in t] if teacher else None)
 
 
 def test_batches_are_length_grouped_and_cover_every_window():
@@ -41,7 +31,7 @@ def _hand_ce(s, gold):
 
 
 def test_loss_matches_a_hand_computation():
-    ws = _windows(3, teacher=True)
+    ws = random_windows(3, teacher=True)
     ws.labeled[:] = [True, False, True]  # the middle window is unlabeled transfer data
     b = collate(ws, np.arange(3))
     torch.manual_seed(0)
@@ -60,7 +50,7 @@ def test_loss_matches_a_hand_computation():
 
 
 def test_unlabeled_windows_contribute_the_soft_term_only():
-    ws = _windows(2)
+    ws = random_windows(2)
     ws.labeled[:] = False
     b = collate(ws, np.arange(2))
     start, end = torch.randn(b["input_ids"].shape), torch.randn(b["input_ids"].shape)
@@ -74,7 +64,7 @@ def test_unlabeled_windows_contribute_the_soft_term_only():
 
 
 def test_student_equal_to_teacher_has_zero_soft_loss():
-    ws = _windows(2)
+    ws = random_windows(2)
     b = collate(ws, np.arange(2))
     got = distillation_loss(b["teacher_start"], b["teacher_end"], b, 1.0, 3.0)
     assert abs(got.total.item()) < 1e-5
@@ -89,7 +79,7 @@ def tiny_qa(tiny_bert_config):
 
 
 def test_training_lowers_the_loss(tiny_qa):
-    ws = _windows(32)
+    ws = random_windows(32)
     cfg = TrainConfig.from_dict(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0,
                                      eval_every=10))
     before = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
@@ -111,14 +101,14 @@ def _logits(model, ws):
 
 
 def test_divergence_raises_training_failed(tiny_qa):
-    ws = _windows(8)
+    ws = random_windows(8)
     ws.teacher_start[0][:] = np.nan  # poisoned soft targets: the loss becomes NaN at once
     with pytest.raises(TrainingFailed, match="nan"):
         train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=20, batch_size=8, alpha_ce=0.5)))
 
 
 def test_bad_shapes_still_raise(tiny_qa):
-    ws = _windows(4)
+    ws = random_windows(4)
     ws.start_positions[0] = 10_000  # a bug, not a failure to record
     with pytest.raises((IndexError, RuntimeError)) as err:
         train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=1, batch_size=4)))
@@ -130,7 +120,7 @@ def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
 
     from distilbo.training import run
 
-    ws = _windows(8)
+    ws = random_windows(8)
     ws.teacher_start[3][:] = np.inf
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
     never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
@@ -147,7 +137,7 @@ def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
     from distilbo.training.loop import autocast_dtype
 
     assert autocast_dtype("auto", torch.device("cpu")) is None and autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16
-    ws = _windows(16)
+    ws = random_windows(16)
     losses = {}
     for autocast in ("fp32", "bf16"):
         torch.manual_seed(0)
@@ -161,7 +151,7 @@ def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
 
 
 def test_intermediate_evaluations_use_the_sample_and_the_last_scores_all(tiny_qa):
-    ws = _windows(16)
+    ws = random_windows(16)
     cfg = TrainConfig.from_dict(dict(max_steps=6, batch_size=4, eval_every=2))
     result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"total": 100, "exact": 1.0}, "all"),
                    evaluate_partial=lambda m: ({"total": 10, "exact": 2.0}, "sample"))
@@ -190,7 +180,7 @@ def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, 
     student = build_student(tiny_qa, StudentShape(2, 4, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0,
                                                   layer_choice=choice)).eval()
     pairs = list(enumerate(layer_map(4, 2, choice)))
-    ws = _windows(8)
+    ws = random_windows(8)
     batch = with_teacher_hidden(collate, tiny_qa, pairs)(ws, np.arange(8), torch.device("cpu"))
     assert batch["student_layers"] == [0, 1] and len(batch["teacher_hidden"]) == 2
     out = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
@@ -213,7 +203,7 @@ def test_a_continued_run_equals_one_trained_straight_to_its_budget(tiny_bert_con
     30, end with the weights of a run straight to 30 (several epochs: 16 windows are 2-4 batches)."""
     from transformers import BertForQuestionAnswering
 
-    ws = _windows(16)
+    ws = random_windows(16)
     ws.start_positions[::3] = 0  # no-answer windows, so each epoch draws which to keep
     torch.manual_seed(0)
     init = BertForQuestionAnswering(tiny_bert_config).state_dict()
@@ -241,10 +231,10 @@ def test_a_state_from_another_shape_is_refused(tiny_bert_config):
     from transformers import BertConfig, BertForQuestionAnswering
 
     states = []
-    train(BertForQuestionAnswering(tiny_bert_config), _windows(8), _wsd(6, 2), save_state=states.append)
+    train(BertForQuestionAnswering(tiny_bert_config), random_windows(8), _wsd(6, 2), save_state=states.append)
     other = BertConfig(**{**tiny_bert_config.to_dict(), "num_hidden_layers": 1})
     with pytest.raises(ValueError, match="not this model's"):
-        train(BertForQuestionAnswering(other), _windows(8), _wsd(10, 2), resume=states[0])
+        train(BertForQuestionAnswering(other), random_windows(8), _wsd(10, 2), resume=states[0])
 
 
 def _raise(fault):
@@ -274,12 +264,12 @@ def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokeniz
     never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
     cfg = TrainConfig.from_dict(dict(max_steps=5, batch_size=8))
     if recorded:
-        metrics = run.run_training(tiny_qa, tokenizer, _windows(8), never, cfg, out)
+        metrics = run.run_training(tiny_qa, tokenizer, random_windows(8), never, cfg, out)
         assert metrics["status"] == "failed" and "out of memory at step 0" in metrics["reason"]
         assert json.loads((tmp_path / "metrics").read_text())["status"] == "failed"
     else:
         with pytest.raises(type(fault)):
-            run.run_training(tiny_qa, tokenizer, _windows(8), never, cfg, out)
+            run.run_training(tiny_qa, tokenizer, random_windows(8), never, cfg, out)
         assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing recorded, nothing half-written
 
 
@@ -297,5 +287,6 @@ def test_a_full_disk_while_saving_a_trained_model_records_nothing(tiny_qa, token
     evalset = SimpleNamespace(score=lambda m: ({"exact": 1.0, "f1": 1.0, "best_f1": 1.0}, pd.DataFrame()),
                               data=None, windows={"example_id": []}, settings={})
     with pytest.raises(OSError, match="No space left"):
-        run.run_training(tiny_qa, tokenizer, _windows(8), evalset, TrainConfig.from_dict(dict(max_steps=2, batch_size=8)), out)
+        run.run_training(tiny_qa, tokenizer, random_windows(8), evalset,
+                         TrainConfig.from_dict(dict(max_steps=2, batch_size=8)), out)
     assert not (tmp_path / "metrics").exists()  # the metrics, written last, never claim the trial done

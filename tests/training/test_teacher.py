@@ -71,7 +71,7 @@ def test_a_pretrained_encoders_new_qa_head_is_drawn_from_the_seed():
 
 
 def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_study, tmp_path):
-    from test_verifier import questions_about_places
+    from questions import questions_about_places
 
     from distilbo.deploy.answer import answer_many
 

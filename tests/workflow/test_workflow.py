@@ -604,7 +604,7 @@ def test_a_finished_overlapped_study_has_nothing_to_do(overlapped):
 
 
 def test_the_slurm_profile_plans_an_overlapped_study_as_the_workstation_runs_it(overlapped, tmp_path):
-    """profiles/slurm takes the overlapped DAG unchanged (a dry run: tests/test_slurm.py runs a cluster)."""
+    """profiles/slurm takes the overlapped DAG unchanged (a dry run: tests/workflow/test_slurm.py runs a cluster)."""
     studies, cmds = overlapped
     config = cmds["straight"][cmds["straight"].index("--configfile") + 1]
     res = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-n", "--configfile", config,

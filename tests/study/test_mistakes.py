@@ -6,8 +6,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
-from test_config import load
+from conftest import ROOT, load
 
 from distilbo.models.families import UnsupportedFamily
 from distilbo.models.loading import load_config

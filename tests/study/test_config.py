@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, load
 from snakemake.utils import validate
 
 from distilbo.records import metrics, schema
@@ -14,18 +14,6 @@ from distilbo.study import plan
 from distilbo.study.config import ConfigError, check_config
 
 SHIPPED = ["config.yaml", "config/smoke.yaml", "config/paper.yaml", "config/paper-roberta.yaml", "config/deploy.yaml"]
-
-
-def load(name="config/smoke.yaml", **changes) -> dict:
-    cfg = yaml.safe_load((ROOT / name).read_text())
-    for dotted, value in changes.items():
-        *path, last = dotted.split("__")
-        node = cfg
-        for key in path:
-            node = node.setdefault(key, {})
-        node[last] = value
-    validate(cfg, str(schema.SCHEMA))  # fills the schema's defaults, as the Snakefile does
-    return cfg
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -189,7 +189,7 @@ def test_windows_of_every_tokenizer_kind_give_back_the_gold_answers(squad_sample
 
 
 def _study(**changes):
-    from test_config import load
+    from conftest import load
 
     return load(**changes)
 
