@@ -7,7 +7,7 @@ batch 1, all measured in this one run. A cut must make every family faster, not 
         [--vocabulary-size 15000]
 
 --trim: also each teacher and student with the vocabulary trimmed to the tokens those windows use
-(distilbo.models.vocabulary, with --tokenizer's kind, by default the default study's teacher's),
+(distilbo.data.vocabulary and distilbo.models.vocabulary, with --tokenizer's kind, by default the default study's teacher's),
 filled up to --vocabulary-size tokens by the tokenizer's frequency rank when given.
 """
 
@@ -22,11 +22,12 @@ from pathlib import Path
 import torch
 import transformers
 
+from distilbo.data.vocabulary import kept_ids, used_ids
 from distilbo.deploy.onnx import OnnxReader, export_onnx, quantize_int8
 from distilbo.models.families import FAMILIES
 from distilbo.models.loading import num_parameters
 from distilbo.models.students import StudentShape, build_student
-from distilbo.models.vocabulary import kept_ids, trim_model, used_ids
+from distilbo.models.vocabulary import trim_model
 
 BASE = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
             max_position_embeddings=514)

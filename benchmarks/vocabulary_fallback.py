@@ -5,7 +5,7 @@ teacher, untrimmed and trimmed (no training) to the study's own tokens and to ea
     python benchmarks/vocabulary_fallback.py --results results [--sizes 12000 15000 20000]
     python benchmarks/vocabulary_fallback.py --results results --latency MODEL_DIR... [--passes 3]
 
-A student's training windows are the same in every vocabulary (distilbo.models.vocabulary), so
+A student's training windows are the same in every vocabulary (distilbo.data.vocabulary), so
 the teacher's loss here is the part of a trimmed student's loss that trimming causes.
 --latency: instead, each model directory's ms per eval question at batch 1 (distilbo.qa.inference.
 latency, 50 questions) on the windows its own tokenizer makes, the models taking turns for --passes
@@ -26,8 +26,9 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from distilbo.data import squad
 from distilbo.data.batches import WindowSet
+from distilbo.data.vocabulary import kept_ids, save_trimmed_tokenizer, used_ids
 from distilbo.models.loading import num_parameters
-from distilbo.models.vocabulary import kept_ids, save_trimmed_tokenizer, trim_model, used_ids
+from distilbo.models.vocabulary import trim_model
 from distilbo.qa.evaluation import EvalSet
 from distilbo.qa.inference import latency
 

@@ -36,7 +36,7 @@ FIDELITY = config["search"]["fidelity"]
 TRIAL_KEYS = [trial_key(r, i) for r in ROUNDS for i in TRIALS]
 LAST_OBSERVATIONS = L.observations(ROUNDS[-1])
 MEASURES_VARIANTS = measures_variants(config)
-# student.vocabulary: trimmed (distilbo.models.vocabulary): students of their own vocabulary, scored
+# student.vocabulary: trimmed (distilbo.data.vocabulary): students of their own vocabulary, scored
 # on the eval windows their tokenizer makes.
 TRIMMED = config["student"]["vocabulary"] == "trimmed"
 STUDENT_EVAL_FEATURES = L.vocabulary("eval_features") if TRIMMED else L.features("eval")

@@ -20,7 +20,7 @@ from distilbo.records.params import TRAIN_PARAMS, StudentShape
 class CardSettings:
     """What the study says of every student: student (the completed student section), teacher_init,
     windows (the data settings that make windows) and vocabulary (the trimmed vocabulary's summary,
-    distilbo.models.vocabulary; None for the teacher's own)."""
+    distilbo.data.vocabulary; None for the teacher's own)."""
 
     student: Mapping = field(default_factory=lambda: schema.completed({}, "student"))
     teacher_init: str = ""

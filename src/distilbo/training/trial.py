@@ -15,10 +15,11 @@ from transformers import AutoTokenizer
 
 from distilbo.atomic import atomic_path, plain
 from distilbo.data.batches import WindowSet, collate
+from distilbo.data.vocabulary import read_kept, remap_windows
 from distilbo.models.heads import read_importance
 from distilbo.models.loading import load_initial, load_model
 from distilbo.models.students import build_student, hidden_pairs
-from distilbo.models.vocabulary import read_kept, remap_windows, trim_model
+from distilbo.models.vocabulary import trim_model
 from distilbo.qa.evaluation import EvalSet
 from distilbo.records.metrics import PRECISION, STATUS_OK, STATUS_SKIPPED
 from distilbo.records.params import TRAIN_PARAMS, TRIAL_PARAMS, StudentShape

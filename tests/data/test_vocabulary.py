@@ -1,5 +1,6 @@
-"""Trimmed vocabularies (distilbo.models.vocabulary): the same windows in new ids, a fallback for
-unseen words, and trimmed students of every family that load and answer without distilbo."""
+"""Trimmed vocabularies (distilbo.data.vocabulary; the embedding rows: distilbo.models.vocabulary; the
+stage: distilbo.stages.vocabulary): the same windows in new ids, a fallback for unseen words, and
+trimmed students of every family that load and answer without distilbo."""
 
 import json
 import subprocess
@@ -11,18 +12,11 @@ import pytest
 from tiny_models import TOKENIZERS, tiny_model, train_tokenizer
 
 from distilbo.data import squad
+from distilbo.data.vocabulary import KEPT_COLUMN, kept_ids, ranked_ids, remap_windows, save_trimmed_tokenizer, used_ids
 from distilbo.models.loading import num_parameters, save_model
 from distilbo.models.students import ParameterCounter
-from distilbo.models.vocabulary import (
-    KEPT_COLUMN,
-    kept_ids,
-    ranked_ids,
-    remap_windows,
-    save_trimmed_tokenizer,
-    trim_model,
-    used_ids,
-    write_vocabulary,
-)
+from distilbo.models.vocabulary import trim_model
+from distilbo.stages.vocabulary import write_vocabulary
 
 LABELED = "../shared/data/squad_v2/labeled-v2.0.json"
 
@@ -101,7 +95,7 @@ def test_the_frequency_rank_puts_scores_first_and_placeholders_and_letters_last(
 
 def test_remapped_windows_refuse_a_token_that_was_not_kept(texts, questions):
     from distilbo.data.batches import WindowSet
-    from distilbo.models.vocabulary import VocabularyError
+    from distilbo.data.vocabulary import VocabularyError
 
     tokenizer = train_tokenizer("wordpiece", texts)
     windows = _windows(tokenizer, questions.iloc[:20])
