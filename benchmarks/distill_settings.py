@@ -37,19 +37,15 @@ SEARCH = {"fidelity": {"steps": [40, 160], "promotions": [1]}}
 def one_run(results: str, shape: str, setting: str, out: str) -> None:
     """In the child process: one trial trained straight to the top rung."""
     import torch
+    from trial_time import study_inputs
 
-    from distilbo.records.layout import Layout
     from distilbo.study.rungs import rung_place
     from distilbo.training.trial import distill_trial
 
     torch.set_num_threads(1)
-    L, o = Layout(results), Path(out)
+    o = Path(out)
     n_layers, n_heads = map(int, shape.split("x"))
-    paths = {"teacher_model": L.teacher("model"), "train_features": L.features("train"),
-             "train_logits": L.teacher_logits("train"), "transfer_features": L.features("transfer"),
-             "transfer_logits": L.teacher_logits("transfer"), "head_importance": L.head_importance(),
-             "eval_features": L.vocabulary("eval_features"), "eval_questions": L.questions("eval"),
-             "kept": L.vocabulary("kept"), "tokenizer": L.vocabulary("tokenizer")}
+    paths = study_inputs(results)  # the script's folder, benchmarks/, is on the path
     top = len(SEARCH["fidelity"]["steps"]) - 1
     rung = rung_place(SEARCH, top, {"round": 0, "trial": 0})
     files = {"model": str(o / "model"), "metrics": str(o / "metrics.json"), "curve": str(o / "curve.parquet"),

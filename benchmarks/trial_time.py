@@ -34,23 +34,31 @@ RUNS = {"before": dict(max_steps=40, eval_every=10), "look": dict(eval_every=40)
 RUNGS = [40, 160]
 
 
+def study_inputs(results: str) -> dict:
+    """A distill trial's inputs in a finished default study (results/): the teacher, its soft
+    targets and head importance, the data and the trimmed vocabulary."""
+    from distilbo.records.layout import Layout
+
+    L = Layout(results)
+    return {"teacher_model": L.teacher("model"), "train_features": L.features("train"),
+            "train_logits": L.teacher_logits("train"), "transfer_features": L.features("transfer"),
+            "transfer_logits": L.teacher_logits("transfer"), "head_importance": L.head_importance(),
+            "eval_features": L.vocabulary("eval_features"), "eval_questions": L.questions("eval"),
+            "kept": L.vocabulary("kept"), "tokenizer": L.vocabulary("tokenizer")}
+
+
 def one_run(results: str, shape: str, run: str, out: str) -> None:
     """In the child process: one trial as the study runs it."""
     import torch
 
-    from distilbo.records.layout import Layout
     from distilbo.records.rungs import RungPlace
     from distilbo.study.plan import rung_training
     from distilbo.training.trial import distill_trial
 
     torch.set_num_threads(1)
-    L, o = Layout(results), Path(out)
+    o = Path(out)
     n_layers, n_heads = map(int, shape.split("x"))
-    paths = {"teacher_model": L.teacher("model"), "train_features": L.features("train"),
-             "train_logits": L.teacher_logits("train"), "transfer_features": L.features("transfer"),
-             "transfer_logits": L.teacher_logits("transfer"), "head_importance": L.head_importance(),
-             "eval_features": L.vocabulary("eval_features"), "eval_questions": L.questions("eval"),
-             "kept": L.vocabulary("kept"), "tokenizer": L.vocabulary("tokenizer")}
+    paths = study_inputs(results)
     student = {**STUDENT, "train": {**STUDENT["train"], **RUNS[run]}}
     search = {"fidelity": {"steps": RUNGS, "promotions": [1]}}
     rung = None
