@@ -399,6 +399,11 @@ def test_a_rung_study_plans_every_slot_and_records_each_measurement(fidelity):
     assert set(trained["steps"]) == {6, 12, 18}
     # below the top rung a trial scores the fixed sample (student.train.eval_subsample), the top all
     assert (trained["eval_questions"] == trained["rung"].map({0: 30, 1: 30, 2: 60})).all()
+    # ... the same 30 questions for every trial, so that two cheap looks compare paired
+    looks = trained[trained["rung"].lt(2)]
+    scored = {frozenset(pd.read_parquet(study / "search" / f"round-{r}" / f"trial-{i}" / "predictions.parquet")["id"])
+              for r, i in zip(looks["round"], looks["trial"])}
+    assert len(looks) >= 4 and len(scored) == 1 and len(next(iter(scored))) == 30
     front = pd.read_parquet(study / "frontier" / "frontier.parquet")
     assert len(front) and front["eval_questions"].eq(60).all() and front["rung"].eq(2).all()
     promoted = trained[trained["parent_trial"] >= 0]  # the baseline is at the top rung, with no parent
