@@ -55,10 +55,10 @@ def defaults(*keys: str) -> dict:
     return {k: p["default"] for k, p in section(*keys)["properties"].items() if "default" in p}
 
 
-def renamed_train(section: Mapping, where: str, warn=None) -> dict:
+def renamed_train(train: Mapping, where: str, warn=None) -> dict:
     """A training section with each old key of RENAMED_TRAIN under its new name; `warn(message)`
     is told of each (`where` names the section). Both names at once are refused."""
-    out = dict(section)
+    out = dict(train)
     for old, (new, release) in RENAMED_TRAIN.items():
         if old not in out:
             continue

@@ -33,7 +33,8 @@ def upgrade_config(cfg: MutableMapping, where: str = "config", warn: Callable[[s
     student.train, telling `warn` (default: standard error) of each: an old config keeps working."""
     warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
     for stage in ("teacher", "student"):
-        train = (cfg.get(stage) or {}).get("train") if isinstance(cfg.get(stage), Mapping) else None
+        section = cfg.get(stage)
+        train = section.get("train") if isinstance(section, Mapping) else None
         if isinstance(train, Mapping):
             try:
                 cfg[stage]["train"] = renamed_train(train, f"{where}: {stage}.train", warn)
