@@ -39,7 +39,7 @@ def run_mode(mode: str, steps: int, batch_size: int, layers: int) -> dict:
     student = build_student(teacher, StudentShape(layers, 12)).train()
     if mode == "cached":
         del teacher
-    cfg = TrainConfig.from_dict(dict(max_steps=steps, batch_size=batch_size, alpha_ce=0.5, temperature=2.0))
+    cfg = TrainConfig.with_defaults(dict(max_steps=steps, batch_size=batch_size, alpha_ce=0.5, temperature=2.0))
     opt = make_optimizer(student, cfg)
     sched = get_linear_schedule_with_warmup(opt, 0, steps)
     batches = epoch_batches(data, cfg, np.random.default_rng(0))[: steps + 2]

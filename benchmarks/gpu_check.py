@@ -54,7 +54,7 @@ def main() -> None:
     for step in range(args.steps):  # one train() per step: each is timed to the GPU's end
         sync()
         start = time.perf_counter()
-        train(student, data, TrainConfig.from_dict({"max_steps": 1, "batch_size": args.batch, "autocast": "bf16",
+        train(student, data, TrainConfig.with_defaults({"max_steps": 1, "batch_size": args.batch, "autocast": "bf16",
                                                     "learning_rate": 5e-5, "seed": step}), device=device)
         sync()
         times.append(time.perf_counter() - start)

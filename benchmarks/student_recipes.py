@@ -68,7 +68,7 @@ def one_run(results: Path, layers: int, recipe: str, seconds: float) -> dict:
     importance = read_importance(L.head_importance()) if shape.head_choice == "importance" else None
 
     def make(steps: int):
-        cfg = TrainConfig.from_dict(dict(TRAIN, max_steps=steps, **train_settings))
+        cfg = TrainConfig.with_defaults(dict(TRAIN, max_steps=steps, **train_settings))
         collate_fn = collate
         if cfg.alpha_hidden > 0:
             pairs = hidden_pairs(teacher.config.num_hidden_layers, shape, cfg.hidden_layers)

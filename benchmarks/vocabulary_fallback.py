@@ -40,7 +40,7 @@ def score(results: str, tokenizer, questions: pd.DataFrame, kept: np.ndarray | N
     if kept is not None:
         trimmed = save_trimmed_tokenizer(tokenizer, kept, os.path.join(scratch, f"tok-{len(kept)}"))
         windows_path = os.path.join(scratch, f"eval-{len(kept)}.parquet")
-        squad.build_windows(trimmed, questions, squad.WindowConfig.from_dict({})).to_parquet(windows_path)
+        squad.build_windows(trimmed, questions, squad.WindowConfig.defaults()).to_parquet(windows_path)
         trim_model(model, kept)
     evalset = EvalSet.load(os.path.join(results, "data", "eval.parquet"), windows_path)
     metrics, _ = evalset.score(model)
@@ -51,7 +51,7 @@ def print_latency(models: list[str], questions: pd.DataFrame, passes: int) -> No
     """Each model's median ms per question, the models taking turns (the machine's drift shared)."""
     loaded = {}
     for path in models:
-        windows = squad.build_windows(AutoTokenizer.from_pretrained(path), questions, squad.WindowConfig.from_dict({}))
+        windows = squad.build_windows(AutoTokenizer.from_pretrained(path), questions, squad.WindowConfig.defaults())
         loaded[path] = (AutoModelForQuestionAnswering.from_pretrained(path).eval(), WindowSet.from_frames(windows, labeled=False),
                         windows["example_id"])
     runs = {path: [] for path in models}

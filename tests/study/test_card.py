@@ -20,7 +20,8 @@ def card(settings: CardSettings, **run) -> str:
 
 
 def study(student=None, windows=None, vocabulary=None, init="bert-base-uncased") -> CardSettings:
-    return CardSettings(schema.completed(student or {}, "student"), init, windows or {}, vocabulary)
+    return CardSettings(schema.completed(student or {}, "student"), init, {**schema.window_defaults(), **(windows or {})},
+                        vocabulary)
 
 
 def test_the_loss_names_each_term_it_trained_with_its_weight():

@@ -109,11 +109,11 @@ def test_library_defaults_are_the_schemas():
     from distilbo.training.loop import TrainConfig
 
     train = schema.defaults("$defs", "train")
-    assert TrainConfig.from_dict({}).__dict__ == train and train["alpha_ce"] == 0.5
-    assert WindowConfig.from_dict().__dict__ == schema.window_defaults() == {
+    assert TrainConfig.with_defaults({}).__dict__ == train and train["alpha_ce"] == 0.5
+    assert WindowConfig.defaults().__dict__ == schema.window_defaults() == {
         k: schema.defaults("data")[k] for k in ("max_seq_length", "doc_stride", "max_query_length")}
     assert default_settings() == {**schema.window_defaults(), **schema.defaults("scoring")}
-    assert TrainConfig.from_dict({"alpha_ce": 0.1}).alpha_ce == 0.1
+    assert TrainConfig.with_defaults({"alpha_ce": 0.1}).alpha_ce == 0.1
 
 
 def test_the_objective_default_is_a_recorded_metric():

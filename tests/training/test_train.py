@@ -80,7 +80,7 @@ def tiny_qa(tiny_bert_config):
 
 def test_training_lowers_the_loss(tiny_qa):
     ws = random_windows(32)
-    cfg = TrainConfig.from_dict(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0,
+    cfg = TrainConfig.with_defaults(dict(max_steps=40, batch_size=8, learning_rate=3e-3, alpha_ce=0.5, temperature=2.0,
                                      eval_every=10))
     before = distillation_loss(*_logits(tiny_qa, ws), collate(ws, np.arange(32)), 0.5, 2.0).total.item()
     result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"exact": 1.0}, "final"))
@@ -104,14 +104,14 @@ def test_divergence_raises_training_failed(tiny_qa):
     ws = random_windows(8)
     ws.teacher_start[0][:] = np.nan  # poisoned soft targets: the loss becomes NaN at once
     with pytest.raises(TrainingFailed, match="nan"):
-        train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=20, batch_size=8, alpha_ce=0.5)))
+        train(tiny_qa, ws, TrainConfig.with_defaults(dict(max_steps=20, batch_size=8, alpha_ce=0.5)))
 
 
 def test_bad_shapes_still_raise(tiny_qa):
     ws = random_windows(4)
     ws.start_positions[0] = 10_000  # a bug, not a failure to record
     with pytest.raises((IndexError, RuntimeError)) as err:
-        train(tiny_qa, ws, TrainConfig.from_dict(dict(max_steps=1, batch_size=4)))
+        train(tiny_qa, ws, TrainConfig.with_defaults(dict(max_steps=1, batch_size=4)))
     assert not isinstance(err.value, TrainingFailed)
 
 
@@ -124,7 +124,7 @@ def test_failed_run_writes_status_failed(tiny_qa, tokenizer, tmp_path):
     ws.teacher_start[3][:] = np.inf
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
     never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
-    cfg = TrainConfig.from_dict(dict(max_steps=5, batch_size=8, alpha_ce=0.5))
+    cfg = TrainConfig.with_defaults(dict(max_steps=5, batch_size=8, alpha_ce=0.5))
     metrics = run.run_training(tiny_qa, tokenizer, ws, never, cfg, out)
     saved = json.loads((tmp_path / "metrics").read_text())
     assert saved["status"] == metrics["status"] == "failed" and "loss became" in saved["reason"]
@@ -142,7 +142,7 @@ def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
     for autocast in ("fp32", "bf16"):
         torch.manual_seed(0)
         model = BertForQuestionAnswering(tiny_bert_config)
-        cfg = TrainConfig.from_dict(dict(max_steps=4, batch_size=8, learning_rate=1e-3, eval_every=1,
+        cfg = TrainConfig.with_defaults(dict(max_steps=4, batch_size=8, learning_rate=1e-3, eval_every=1,
                                          autocast=autocast))
         curve = train(model, ws, cfg, evaluate=lambda m: ({}, None), device=torch.device("cpu")).curve
         losses[autocast] = curve["loss"].to_numpy()
@@ -152,7 +152,7 @@ def test_bf16_autocast_on_cpu_trains_close_to_fp32(tiny_bert_config):
 
 def test_intermediate_evaluations_use_the_sample_and_the_last_scores_all(tiny_qa):
     ws = random_windows(16)
-    cfg = TrainConfig.from_dict(dict(max_steps=6, batch_size=4, eval_every=2))
+    cfg = TrainConfig.with_defaults(dict(max_steps=6, batch_size=4, eval_every=2))
     result = train(tiny_qa, ws, cfg, evaluate=lambda m: ({"total": 100, "exact": 1.0}, "all"),
                    evaluate_partial=lambda m: ({"total": 10, "exact": 2.0}, "sample"))
     assert result.curve["eval_questions"].tolist() == [10, 10, 100] and result.final[1] == "all"
@@ -185,7 +185,7 @@ def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, 
     assert batch["student_layers"] == [0, 1] and len(batch["teacher_hidden"]) == 2
     out = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                   token_type_ids=batch["token_type_ids"], output_hidden_states=True)
-    cfg = TrainConfig.from_dict(dict(alpha_hidden=2.0))
+    cfg = TrainConfig.with_defaults(dict(alpha_hidden=2.0))
     losses = default_loss(out, batch, cfg)
     # bottom layers are exact copies fed the same inputs: the states agree; evenly spaced ones do not
     assert (losses.hidden.item() < 1e-6) == copied
@@ -194,7 +194,7 @@ def test_teacher_hidden_states_pair_each_student_layer_with_its_source(tiny_qa, 
 
 
 def _wsd(steps, decay, **kw):
-    return TrainConfig.from_dict(dict(max_steps=steps, decay_steps=decay, batch_size=4, learning_rate=3e-3,
+    return TrainConfig.with_defaults(dict(max_steps=steps, decay_steps=decay, batch_size=4, learning_rate=3e-3,
                                       warmup_steps=2, answerable_fraction=0.5, freeze_word_embeddings=True, **kw))
 
 
@@ -262,7 +262,7 @@ def test_only_what_the_model_does_is_recorded_as_a_failed_trial(tiny_qa, tokeniz
     monkeypatch.setattr(training, "train_step", _raise(fault))
     out = {k: str(tmp_path / k) for k in ("model", "metrics", "curve", "predictions")}
     never = SimpleNamespace(score=lambda m: pytest.fail("a failed run is not evaluated"))
-    cfg = TrainConfig.from_dict(dict(max_steps=5, batch_size=8))
+    cfg = TrainConfig.with_defaults(dict(max_steps=5, batch_size=8))
     if recorded:
         metrics = run.run_training(tiny_qa, tokenizer, random_windows(8), never, cfg, out)
         assert metrics["status"] == "failed" and "out of memory at step 0" in metrics["reason"]
@@ -288,5 +288,5 @@ def test_a_full_disk_while_saving_a_trained_model_records_nothing(tiny_qa, token
                               data=None, windows={"example_id": []}, settings={})
     with pytest.raises(OSError, match="No space left"):
         run.run_training(tiny_qa, tokenizer, random_windows(8), evalset,
-                         TrainConfig.from_dict(dict(max_steps=2, batch_size=8)), out)
+                         TrainConfig.with_defaults(dict(max_steps=2, batch_size=8)), out)
     assert not (tmp_path / "metrics").exists()  # the metrics, written last, never claim the trial done

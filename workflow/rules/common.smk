@@ -2,7 +2,7 @@
 import json
 import os
 
-from distilbo.records.schema import WINDOW_SETTINGS, stated
+from distilbo.records.schema import WINDOW_SETTINGS, search_parts, stated
 
 from distilbo.study.plan import (
     history_precisions,
@@ -64,6 +64,13 @@ def stated_config(*keys):
     for key in keys:
         value = value[key]
     return stated(value, *keys)
+
+
+def stated_search(param):
+    """The parts of the search section that the param `param` carries
+    (distilbo.records.schema.SEARCH_PARTS), as the study states them."""
+    parts = search_parts(param)
+    return stated({k: v for k, v in config["search"].items() if k in parts}, "search")
 
 
 def stated_windows():
@@ -132,19 +139,10 @@ def report_names(names):
     )
 
 
-def fidelity_params():
-    """What a trial of a multi-fidelity study needs to place itself on the rungs (none without)."""
-    if not FIDELITY:
-        return {}
-    search = config["search"]
-    keys = ("batch_size", "fidelity", "fixed")
-    return {"search": stated({k: search[k] for k in keys}, "search")}
-
-
-def acquisition_params():
-    """search.acquisition, stated only when it is not the default, so that finished studies'
-    promotions keep their params."""
-    return stated({"acquisition": config["search"]["acquisition"]}, "search")
+def rung_params():
+    """A rung study's schedule (search.fidelity), which tells its jobs the kind of study they are
+    part of (distilbo.stages.settings.JobSettings.rungs); none for a study of one budget."""
+    return {"rungs": stated_search("rungs")} if FIDELITY else {}
 
 
 def student_base_params():

@@ -34,11 +34,7 @@ rule suggest:
         **student_base_params(),
         # all but what suggestions do not read: raising rounds must not make finished rounds
         # look changed, nor a retention change retrain them
-        search={
-            k: v
-            for k, v in stated_config("search").items()
-            if k not in ("rounds", "keep_models")
-        },
+        search=stated_search("search"),
     script:
         "../scripts/suggest.py"
 
@@ -74,8 +70,8 @@ rule distill:
         mem_mb=6000,
         runtime=120,
     params:
-        **fidelity_params(),
-        fixed=config["search"]["fixed"],
+        **rung_params(),
+        fixed=stated_config("search", "fixed"),
         student=stated_config("student"),
         teacher=stated_config("teacher"),
         scoring=stated_config("scoring"),
@@ -102,11 +98,10 @@ rule promote:
         mem_mb=1000,
         runtime=5,
     params:
-        # the acquisition that ranks promotions by expected top-rung gain (the round's:
-        # search.acquisition, stated when it is not the default)
-        **acquisition_params(),
+        # the acquisition that ranks promotions by expected top-rung gain (the round's)
+        acquisition=config["search"]["acquisition"],
         objectives=stated_config("search", "objectives"),
-        search=fidelity_params().get("search"),
+        **rung_params(),
         slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
         # the surrogates' inputs, for promotions by expected top-rung gain
         space=(
@@ -137,9 +132,9 @@ rule observe:
         mem_mb=1000,
         runtime=5,
     params:
-        **fidelity_params(),
+        **rung_params(),
         names=list(config["search"]["space"]),
-        fixed=config["search"]["fixed"],
+        fixed=stated_config("search", "fixed"),
         precisions=history_precisions(config["search"]),
     script:
         "../scripts/observe.py"

@@ -182,11 +182,21 @@ class WindowConfig:
     max_query_length: int
 
     @classmethod
-    def from_dict(cls, d: Mapping | None = None) -> "WindowConfig":
-        """Settings from a mapping; what it leaves out takes the schema's default."""
+    def from_dict(cls, d: Mapping) -> "WindowConfig":
+        """Settings from a mapping that holds all three (the data section, completed; other keys
+        are not read)."""
+        missing = [k for k in cls.__dataclass_fields__ if k not in d]
+        if missing:
+            raise ValueError(f"window settings lack {missing}: pass the completed data section, or use "
+                             "WindowConfig.defaults()")
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+    @classmethod
+    def defaults(cls) -> "WindowConfig":
+        """The schema's default settings: for code that makes windows outside a study."""
         from distilbo.records.schema import window_defaults
 
-        return cls(**{**window_defaults(), **{k: v for k, v in dict(d or {}).items() if k in cls.__dataclass_fields__}})
+        return cls.from_dict(window_defaults())
 
 
 # One row per window (features-{split}.parquet); token_type_ids only from a tokenizer that makes

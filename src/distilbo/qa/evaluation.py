@@ -36,10 +36,16 @@ class EvalSet:
     def load(cls, questions_path: str, windows_path: str, scoring_cfg: Mapping | None = None,
              window_cfg: Mapping | None = None, verifier_scores: pd.Series | None = None) -> "EvalSet":
         """scoring_cfg: the config's scoring section; window_cfg: the data stage's max_seq_length,
-        doc_stride, max_query_length. What they leave out takes the schema's default."""
+        doc_stride, max_query_length; each complete (a study's stages complete them once), or None
+        for the schema's defaults (timing, benchmarks)."""
         windows = pd.read_parquet(windows_path)
-        settings = {**schema.defaults("scoring"), **dict(scoring_cfg or {}),
-                    **schema.window_defaults(), **dict(window_cfg or {})}
+        given = {**(schema.defaults("scoring") if scoring_cfg is None else scoring_cfg),
+                 **(schema.window_defaults() if window_cfg is None else window_cfg)}
+        names = (*schema.defaults("scoring"), *schema.WINDOW_SETTINGS)
+        missing = [k for k in names if k not in given]
+        if missing:
+            raise ValueError(f"eval settings lack {missing}: pass the completed scoring and window settings, or None")
+        settings = {k: given[k] for k in names}
         return cls(pd.read_parquet(questions_path), windows, WindowSet.from_frames(windows, labeled=True),
                    verifier_scores=verifier_scores, **settings)
 

@@ -25,6 +25,12 @@ PROMOTE_BY = "top_gain"
 # search.fidelity.low_rungs when unset (the same reason): rungs below the top score the fixed eval
 # sample of student.train.eval_subsample, the top rung every eval question.
 LOW_RUNGS = "sample"
+# The parts of the search section that a rule's param carries, by the param's name: `search` is the
+# section as a suggestion reads it (not what cannot change one: raising `rounds` must not make
+# finished rounds look changed, nor a retention change retrain them); `rungs` is a rung study's
+# schedule (search.fidelity). Other params carry one part each, under its own name (`objectives`).
+SEARCH_PARTS = {"search": None, "rungs": ("batch_size", "fidelity")}
+SEARCH_LEFT_OUT = ("rounds", "keep_models")
 # Training settings ($defs/train) renamed, old name -> new name and the release that renamed it:
 # a config or a caller that spells the old name still works, with a warning that says the new one.
 RENAMED_TRAIN = {"precision": ("autocast", "0.14.0")}
@@ -85,6 +91,12 @@ def stated(value, *keys: str):
     says. Rules take their params from it, so that a default the schema gains in an upgrade does
     not make Snakemake re-run finished stages (it re-runs a job whose params changed)."""
     return _strip(value, section(*keys))
+
+
+def search_parts(param: str) -> tuple[str, ...]:
+    """The keys of the search section that the param `param` carries (SEARCH_PARTS)."""
+    parts = SEARCH_PARTS[param]
+    return parts if parts is not None else tuple(k for k in section("search")["properties"] if k not in SEARCH_LEFT_OUT)
 
 
 def completed(value, *keys: str):

@@ -1,6 +1,6 @@
 """What the stages share, read from a Snakemake job (`job`: its `snakemake` object): the teacher's
-metrics, the study's objectives (thresholds relative to the teacher resolved), the model students
-are cut from, and the kind of study (distilbo.study.rungs.RungStudy for a multi-fidelity one)."""
+metrics, the study's objectives (thresholds relative to the teacher resolved) and the model students
+are cut from. A job's settings are distilbo.stages.settings.JobSettings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Mapping
 import pandas as pd
 
 from distilbo.atomic import read_json
-from distilbo.records.schema import completed
 from distilbo.search.objectives import Objective, objectives_from_config
 
 
@@ -18,10 +17,9 @@ def teacher_metrics(job) -> dict:
     return read_json(job.input.teacher_metrics, what="the teacher's metrics")
 
 
-def objectives(job, spec: Mapping | None = None) -> list[Objective]:
-    """The study's objectives: param `objectives` (stated) or `spec` (completed), with thresholds
-    relative to the teacher resolved against its metrics."""
-    spec = spec if spec is not None else completed(job.params.objectives, "search", "objectives")
+def objectives(job, spec: Mapping) -> list[Objective]:
+    """The study's objectives (`spec`: the completed search.objectives, JobSettings.objectives), with
+    thresholds relative to the teacher resolved against its metrics."""
     return objectives_from_config(spec, teacher_metrics(job))
 
 

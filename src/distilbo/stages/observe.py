@@ -1,9 +1,9 @@
 """Observe: append the round's trials to the history (distilbo.study.history.observe_round)."""
 from distilbo.logs import setup_logging
 from distilbo.records.layout import trial_key
+from distilbo.stages.settings import JobSettings
 from distilbo.study.deployment import Deployment
 from distilbo.study.history import observe_round
-from distilbo.study.rungs import RungStudy
 
 
 def run(job) -> None:
@@ -12,7 +12,7 @@ def run(job) -> None:
     i, p = job.input, job.params
     previous = i.previous[0] if i.previous else None
     keys = [trial_key(job.wildcards.r, k) for k in range(len(i.metrics))]
-    study = RungStudy.of_job(p)
-    first_steps = study.steps(0) if study else None  # search.fidelity
+    s = JobSettings.of(p)
+    first_steps = s.rungs.steps(0) if s.rungs else None  # search.fidelity
     observe_round(i.suggestions, list(i.metrics), previous, job.output[0], p.names, Deployment.of_job(i, keys),
-                  list(i.promotions), first_steps, p.fixed, p.precisions)
+                  list(i.promotions), first_steps, s.fixed, p.precisions)

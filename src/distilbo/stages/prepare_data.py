@@ -3,13 +3,13 @@
 from distilbo.data.prepare import prepare_data
 from distilbo.logs import setup_logging
 from distilbo.models.loading import load_tokenizer
-from distilbo.records.schema import completed
+from distilbo.stages.settings import JobSettings
 
 
 def run(job) -> None:
     """Run the prepare_data job (`job`: Snakemake's `snakemake` object)."""
     setup_logging(job.log[0])
     splits = job.params.splits
-    prepare_data(completed(job.params.data, "data"), load_tokenizer(job.params.tokenizer, key="teacher.init"),
+    prepare_data(JobSettings.of(job.params).data, load_tokenizer(job.params.tokenizer, key="teacher.init"),
                  dict(zip(splits, job.output.questions)),
                  dict(zip(splits, job.output.features)))

@@ -2,6 +2,7 @@
 
 from distilbo.logs import setup_logging
 from distilbo.stages.job import objectives
+from distilbo.stages.settings import JobSettings
 from distilbo.study.retention import retain
 
 
@@ -12,4 +13,4 @@ def run(job) -> None:
     runs = {key: {"model": model} for key, model in zip(p.trial_keys, i.models)}
     for key, deploy in zip(p.trial_keys, i.deploy):
         runs[key]["deploy"] = deploy
-    retain(i.history, objectives(job), p.plane, p.keep_models, runs, job.output[0])
+    retain(i.history, objectives(job, JobSettings.of(p).objectives), p.plane, p.keep_models, runs, job.output[0])

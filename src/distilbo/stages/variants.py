@@ -6,7 +6,7 @@ from distilbo.deploy.variants import write_variants
 from distilbo.logs import setup_logging
 from distilbo.qa.evaluation import EvalSet
 from distilbo.records.layout import trial_key
-from distilbo.records.schema import completed
+from distilbo.stages.settings import JobSettings
 from distilbo.study.tracking import from_env, log_variants
 
 
@@ -15,8 +15,8 @@ def run(job) -> None:
     setup_logging(job.log[0])
     torch.set_num_threads(job.threads)
     i = job.input
-    evalset = EvalSet.load(i.eval_questions, i.eval_features, completed(job.params.scoring, "scoring"),
-                           job.params.windows)
+    s = JobSettings.of(job.params)
+    evalset = EvalSet.load(i.eval_questions, i.eval_features, s.scoring, s.windows)
     record = write_variants(i.model, i.metrics, evalset, job.output[0],
                             rescore=getattr(job.params, "rescore", False))
     # tracking: the variants' scores and sizes join the trial's (or the teacher's) MLflow run

@@ -16,6 +16,7 @@ from distilbo.data import squad
 from distilbo.data.vocabulary import KEPT_COLUMN, kept_ids, save_trimmed_tokenizer, used_ids
 from distilbo.logs import setup_logging
 from distilbo.models.loading import load_tokenizer
+from distilbo.stages.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def run(job) -> None:
     setup_logging(job.log[0])
     i = job.input
     write_vocabulary(load_tokenizer(job.params.tokenizer), [i.train_features, i.transfer_features], i.eval_questions,
-                     job.params.windows, list(i.text), dict(job.output), i.eval_features,
+                     JobSettings.of(job.params).windows, list(i.text), dict(job.output), i.eval_features,
                      job.params.size)
 
 

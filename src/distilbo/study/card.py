@@ -19,8 +19,8 @@ from distilbo.records.params import TRAIN_PARAMS, StudentShape
 @dataclass(frozen=True)
 class CardSettings:
     """What the study says of every student: student (the completed student section), teacher_init,
-    windows (the data settings that make windows) and vocabulary (the trimmed vocabulary's summary,
-    distilbo.data.vocabulary; None for the teacher's own)."""
+    windows (the completed data settings that make windows) and vocabulary (the trimmed
+    vocabulary's summary, distilbo.data.vocabulary; None for the teacher's own)."""
 
     student: Mapping = field(default_factory=lambda: schema.completed({}, "student"))
     teacher_init: str = ""
@@ -30,13 +30,13 @@ class CardSettings:
     @property
     def max_length(self) -> int:
         """The windows' length the student was trained on: the one to answer with."""
-        return int({**schema.window_defaults(), **self.windows}["max_seq_length"])
+        return int(self.windows["max_seq_length"])
 
     def trained(self, run: Mapping) -> dict:
         """The trial's training settings as it trained: student.train, overridden by the trial's own
         parameters (fixed and searched, as its metrics.json records them, `run`), and by its rung's
         steps in a multi-fidelity study."""
-        train = {**schema.completed(self.student.get("train", {}), "$defs", "train")}
+        train = dict(self.student["train"])
         train.update({k: run[k] for k in TRAIN_PARAMS if run.get(k) is not None})
         if run.get("steps") is not None:
             train["max_steps"] = int(run["steps"])
@@ -62,7 +62,7 @@ def loss_text(train: Mapping) -> str:
 def weights_text(settings: CardSettings, run: Mapping) -> str:
     """Where the student's weights came from, and which layers and heads it kept (`run`: the
     trial's metrics.json, which records its parameters)."""
-    base = settings.student.get("base", "teacher")
+    base = settings.student["base"]
     source = {"teacher": f"the fine-tuned teacher (teacher.init {settings.teacher_init!r})",
               "init": f"the teacher's pretrained init {settings.teacher_init!r}, before its fine-tuning"
               }.get(base, f"{base!r} (student.base), a pretrained model of its own")
@@ -76,7 +76,7 @@ def weights_text(settings: CardSettings, run: Mapping) -> str:
 
 def data_text(settings: CardSettings, train: Mapping) -> str:
     """The windows it was trained and scored on, its budget and its vocabulary."""
-    w = {**schema.window_defaults(), **settings.windows}
+    w = settings.windows
     steps = f"{int(train['max_steps'])} steps" if train.get("max_steps") else f"{train['epochs']:g} epochs"
     vocabulary = settings.vocabulary
     words = ("the teacher's whole vocabulary" if not vocabulary else

@@ -78,7 +78,7 @@ def write_frontier(history_path: str, objectives: list[Objective], frontier_cfg:
              scenarios.reindex(columns=["scenario", "found", frontier_cfg["size"], frontier_cfg["quality"],
                                         "size_vs_baseline_pct", "quality_vs_baseline"]).to_string())
     with atomic_path(out["models"], is_dir=True) as tmp:
-        if frontier_cfg.get("export", True):
+        if frontier_cfg["export"]:
             from distilbo.study.export import export_model  # torch and transformers: only to export
             for _, row in scenarios[scenarios["found"]].iterrows():
                 key = trial_key(int(row["round"]), int(row["trial"]))

@@ -5,6 +5,7 @@ read by the rules when the Snakefile is parsed and by the stages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 from distilbo.records import metrics
@@ -86,3 +87,17 @@ def rung_training(search: Mapping, rung: int) -> dict:
     fidelity = search["fidelity"]
     steps = fidelity["steps"][rung]
     return {"max_steps": steps, "decay_steps": max(1, round(fidelity.get("decay_fraction", DECAY_FRACTION) * steps))}
+
+
+@dataclass(frozen=True)
+class RungStudy:
+    """A multi-fidelity study (search.fidelity) as its jobs see it, one typed record as
+    distilbo.study.deployment.Deployment is for a study's variants: the search section's batch
+    size, rungs and fixed parameters, completed with their defaults (a job's
+    distilbo.stages.settings.JobSettings.rungs; distilbo.study.rungs.plan_trial places a trial)."""
+
+    search: Mapping
+
+    def steps(self, rung: int) -> int:
+        """The training steps of a rung's trials."""
+        return rung_training(self.search, rung)["max_steps"]

@@ -32,7 +32,7 @@ from distilbo.records.labels import ORIGIN_BASELINE, ORIGIN_NO_PROMOTION, ORIGIN
 from distilbo.records.layout import STATE_FILE
 from distilbo.records.metrics import STATUS_OK, STATUS_SKIPPED, read_trial_metrics
 from distilbo.records.rungs import RungPlace
-from distilbo.records.schema import LOW_RUNGS, completed, defaults
+from distilbo.records.schema import LOW_RUNGS, defaults
 from distilbo.search.acquisition import choose as choose_acquisition
 from distilbo.search.fidelity import promotion_gains
 from distilbo.search.objectives import Objective, feasible, objective_matrix
@@ -174,31 +174,6 @@ def slot_params(table_path: str, trial: int, fixed: Mapping) -> dict | None:
     params = {k: plain(v) for k, v in row.items()
               if k not in skip and not (np.ndim(v) == 0 and pd.isna(v))}
     return {**dict(fixed), **params}
-
-
-@dataclass(frozen=True)
-class RungStudy:
-    """A multi-fidelity study (search.fidelity) as its jobs see it, one typed record as
-    distilbo.study.deployment.Deployment is for a study's variants: the search section's batch
-    size, rungs and fixed parameters (the param `search` that workflow/rules/common.smk's
-    fidelity_params gives its jobs), completed with their defaults."""
-
-    search: Mapping
-
-    @classmethod
-    def of_job(cls, params) -> RungStudy | None:
-        """From a job's params; None for a study with one budget (its jobs get no `search`)."""
-        search = getattr(params, "search", None)
-        return cls(completed(search, "search")) if search is not None else None
-
-    def steps(self, rung: int) -> int:
-        """The training steps of a rung's trials."""
-        return rung_training(self.search, rung)["max_steps"]
-
-    def plan_trial(self, round_: int, trial: int, out_metrics: str, suggestions: str,
-                   promotions: str | None) -> tuple[dict | None, RungPlace]:
-        """A trial's parameters and its place on the rungs (plan_trial)."""
-        return plan_trial(self.search, round_, trial, out_metrics, suggestions, promotions)
 
 
 def plan_trial(search: Mapping, round_: int, trial: int, out_metrics: str, suggestions: str,

@@ -62,13 +62,25 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """Settings from a config section; what it leaves out takes the schema's default. A key
-        spelt as before a rename (schema.RENAMED_TRAIN) is read under its new name, with a warning."""
-        d = schema.renamed_train(d, "training settings", warn=logging.getLogger(__name__).warning)
-        unknown = set(d) - set(cls.__dataclass_fields__)
+        """Settings from a complete config section (a study's stages complete it once,
+        distilbo.stages.settings). A key spelt as before a rename (schema.RENAMED_TRAIN) is read
+        under its new name, with a warning."""
+        d = schema.renamed_train(d, "training settings", warn=log.warning)
+        fields = set(cls.__dataclass_fields__)
+        unknown, missing = set(d) - fields, fields - set(d)
         if unknown:
-            raise ValueError(f"unknown training setting(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**{**schema.defaults("$defs", "train"), **d})
+            raise ValueError(f"unknown training setting(s) {sorted(unknown)}; known: {sorted(fields)}")
+        if missing:
+            raise ValueError(f"training settings lack {sorted(missing)}: pass a complete section, or use "
+                             "TrainConfig.with_defaults for the schema's defaults")
+        return cls(**d)
+
+    @classmethod
+    def with_defaults(cls, d: dict | None = None) -> "TrainConfig":
+        """Settings from `d`, the schema's $defs/train defaults for what it leaves out: for code that
+        trains outside a study (benchmarks, notebooks)."""
+        d = schema.renamed_train(d or {}, "training settings", warn=log.warning)
+        return cls.from_dict(schema.completed(d, "$defs", "train"))
 
 
 @dataclass

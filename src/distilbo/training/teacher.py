@@ -31,7 +31,7 @@ def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, da
     """Fine-tune the teacher on the training windows (hard labels), or with finetune: false
     evaluate it as it is; either way write the run's artifacts to `out`."""
     train_cfg = dict(teacher_cfg["train"])
-    model, tokenizer = load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"), train_cfg.get("seed", 0))
+    model, tokenizer = load_initial(teacher_cfg["init"], teacher_cfg["random_init"], train_cfg["seed"])
     evalset = EvalSet.load(data_paths["eval_questions"], data_paths["eval_features"], scoring_cfg, window_cfg)
     data = WindowSet.from_frames(pd.read_parquet(data_paths["train_features"]), labeled=True)
     cfg = TrainConfig.from_dict(dict(train_cfg, alpha_ce=0.0)) if teacher_cfg["finetune"] else None
@@ -39,7 +39,7 @@ def finetune(teacher_cfg: Mapping, scoring_cfg: Mapping, window_cfg: Mapping, da
              "fine-tuning" if cfg else "taken as it is", len(data), len(evalset.questions))
     extra = {"role": "teacher", "init": teacher_cfg["init"], "finetuned": bool(cfg)}
     save_extra = None
-    if teacher_cfg.get("verifier"):
+    if teacher_cfg["verifier"]:
         # Fit first: the verifier does not depend on the reader, so every curve point uses it too.
         save_extra, extra["verifier"], scores = fit_verifier(teacher_cfg["verifier"], data_paths["train_questions"],
                                                              evalset.questions)

@@ -44,10 +44,10 @@ def load_training_data(paths: Mapping[str, str], use_transfer: bool = True) -> W
 
 def source_model(student_cfg: Mapping, teacher_dir: str, teacher_cfg: Mapping):
     """The model whose weights a student starts from: the fine-tuned teacher, or the pretrained init."""
-    if student_cfg.get("base", "teacher") == "teacher":
+    if student_cfg["base"] == "teacher":
         return load_model(teacher_dir)
     if student_cfg["base"] == "init":
-        return load_initial(teacher_cfg["init"], teacher_cfg.get("random_init"))[0]
+        return load_initial(teacher_cfg["init"], teacher_cfg["random_init"])[0]
     return load_initial(student_cfg["base"])[0]
 
 
@@ -80,7 +80,7 @@ def trial_settings(params: Mapping, student_cfg: Mapping, rung: RungPlace | None
         raise ValueError(f"trial parameter(s) {sorted(unknown)} are neither student shape "
                          f"({sorted(StudentShape.__dataclass_fields__)}), training settings ({list(TRAIN_PARAMS)}) "
                          f"nor {PRECISION}")
-    train = {**dict(student_cfg.get("train", {})), **{k: params[k] for k in TRAIN_PARAMS if k in params},
+    train = {**dict(student_cfg["train"]), **{k: params[k] for k in TRAIN_PARAMS if k in params},
              **(rung.budget if rung else {})}
     return StudentShape.from_params(params), TrainConfig.from_dict(train)
 
@@ -97,7 +97,7 @@ def build_trial_student(shape: StudentShape, cfg: TrainConfig, student_cfg: Mapp
         student = trim_model(student, kept)
     if cfg.alpha_hidden <= 0:
         return student, collate
-    teacher = (source if student_cfg.get("base", "teacher") == "teacher"  # already loaded: the source
+    teacher = (source if student_cfg["base"] == "teacher"  # already loaded: the source
                else load_model(paths["teacher_model"]))
     pairs = hidden_pairs(teacher.config.num_hidden_layers, shape, cfg.hidden_layers)
     return student, with_teacher_hidden(collate, teacher, pairs, teacher_ids=kept)
@@ -113,7 +113,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     kept = read_kept(paths["kept"]) if paths.get("kept") else None  # student.vocabulary: trimmed
     student, collate_fn = build_trial_student(shape, cfg, student_cfg, teacher_cfg, paths, kept)
     tokenizer = AutoTokenizer.from_pretrained(paths["tokenizer"] if kept is not None else paths["teacher_model"])
-    data = load_training_data(paths, student_cfg.get("use_transfer", True))
+    data = load_training_data(paths, student_cfg["use_transfer"])
     if kept is not None:
         data = remap_windows(data, kept)  # the same tokens, in the trimmed vocabulary's ids
     evalset = EvalSet.load(paths["eval_questions"], paths["eval_features"], scoring_cfg, window_cfg)
@@ -122,7 +122,7 @@ def distill_trial(params: Mapping, student_cfg: Mapping, teacher_cfg: Mapping, s
     log.info("student %s on %d windows (%d unlabeled): %s", shape, len(data), int((~data.labeled).sum()), cfg)
     extra = {"role": "student", **{k: plain(v) for k, v in params.items()},
              "seconds": {"load": time.perf_counter() - began}}  # the student, its data and the eval set
-    run = dict(extra=extra, collate_fn=collate_fn, save_dtype=student_cfg.get("save_dtype", "float32"))
+    run = dict(extra=extra, collate_fn=collate_fn, save_dtype=student_cfg["save_dtype"])
     if rung:
         extra.update(rung.where, params={k: plain(v) for k, v in params.items()})
         run.update(resume=load_state(rung.resume) if rung.resume else None,
