@@ -141,7 +141,8 @@ def report_names(names):
 
 def rung_params():
     """A rung study's schedule (search.fidelity), which tells its jobs the kind of study they are
-    part of (distilbo.stages.settings.JobSettings.rungs); none for a study of one budget."""
+    part of (distilbo.stages.settings.JobSettings.rungs); none for a study of one budget.
+    """
     return {"rungs": stated_search("rungs")} if FIDELITY else {}
 
 

@@ -35,10 +35,10 @@ rule report:
         mem_mb=2000,
         runtime=10,
     params:
+        **rung_params(),
         objectives=stated_config("search", "objectives"),
         fixed=stated_config("search", "fixed"),
         space=stated_config("search", "space"),
-        **rung_params(),
         frontier=stated_config("frontier"),
         trial_keys=TRIAL_KEYS,
         # the page links each exported pick's model card (distilbo.study.export); a function, so

@@ -98,10 +98,10 @@ rule promote:
         mem_mb=1000,
         runtime=5,
     params:
+        **rung_params(),
         # the acquisition that ranks promotions by expected top-rung gain (the round's)
         acquisition=config["search"]["acquisition"],
         objectives=stated_config("search", "objectives"),
-        **rung_params(),
         slots=lambda w: [i for i in TRIALS if RUNGS[i] == int(w.rung)],
         # the surrogates' inputs, for promotions by expected top-rung gain
         space=(
