@@ -19,6 +19,14 @@ import pandas as pd
 TIMING = {"train_seconds", "latency_ms", "latency_iqr_ms"}
 
 
+def relative(table: pd.DataFrame, root: Path) -> pd.DataFrame:
+    """The table with its run's own directory left out of paths (a promotion's `resume` names the
+    state file it continued), so that two runs in two directories compare."""
+    prefix = str(root).rstrip("/") + "/"
+    text = [c for c in table.columns if table[c].map(lambda v: isinstance(v, str) and v.startswith(prefix)).any()]
+    return table.assign(**{c: table[c].str.replace(prefix, "RESULTS/", regex=False) for c in text})
+
+
 def tables(root: Path) -> list[Path]:
     return sorted(p.relative_to(root) for folder in ("search", "frontier") for p in (root / folder).rglob("*.parquet"))
 
@@ -44,7 +52,8 @@ def main() -> None:
     bad = [f"{n}: in one run only" for n in missing]
     for name in names:
         if (args.after / name).exists():
-            why = difference(pd.read_parquet(args.before / name), pd.read_parquet(args.after / name))
+            why = difference(relative(pd.read_parquet(args.before / name), args.before),
+                             relative(pd.read_parquet(args.after / name), args.after))
             bad += [f"{name}: {why}"] if why else []
     for line in bad:
         print(line)
