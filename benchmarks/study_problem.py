@@ -2,14 +2,15 @@
 table and writes JSON.
 
     python benchmarks/study_problem.py [--seeds 10] [--trials 48] [--methods distilbo,random,botorch_qlognehvi]
-                                       [--cliff 3.3]
+                                       [--cliff 3.3] [--search config.yaml]
 
-The problem is the default study's search (config.yaml's search.space, baseline and objectives): six
-parameters (n_layers 2-6, n_heads 6-12, layer_choice, alpha_ce, temperature, learning_rate), the
-exact parameter count of each student of the shipped MiniLM-L6 teacher (distilbo's own counter,
-22.57M for the baseline), and a span_f1 response simulated from what the project's studies measured
-at 40 steps a student (docs/experiments.md: the default studies of 548e2b8 and 9d62d16, the deploy
-and rung studies, the student recipes):
+The problem is the default study's search (config.yaml's search.space, fixed values, baseline and
+objectives; `--search` names another file with a `search:` section, such as study_problem_wide.yaml:
+the six parameters 0.12.0-0.14.0 searched, n_layers 2-6, n_heads 6-12, layer_choice, alpha_ce,
+temperature and learning_rate from 2e-5), the exact parameter count of each student of the shipped
+MiniLM-L6 teacher (distilbo's own counter, 22.57M for the baseline), and a span_f1 response
+simulated from what the project's studies measured at 40 steps a student (docs/experiments.md: the
+default studies of 548e2b8 and 9d62d16, the deploy and rung studies, the student recipes):
 
 - a cliff between 4 and 3 layers: quality is a logistic function of an effective depth, from a
   random span's score (about 9) to the teacher's (61);
@@ -53,8 +54,8 @@ SIZE_REF = 1.0  # the reference point's size: the teacher's (the baseline is the
 
 
 def load_study(config: Path = ROOT / "config.yaml") -> dict:
-    """The default study's search section, the one fact the problem is built on."""
-    return yaml.safe_load(config.read_text())["search"]
+    """The default study's search section (or another file's), the one fact the problem is built on."""
+    return yaml.safe_load(Path(config).read_text())["search"]
 
 
 def size_function(search: dict):
@@ -106,7 +107,16 @@ class StudyProblem:
         self.baseline = {k: v for k, v in self.search["baseline"].items() if k in self.space.names}
         self.hv_star, self.true_front = self._true_front()
 
+    def complete(self, t: pd.DataFrame) -> pd.DataFrame:
+        """The students with the values the study fixes (the response reads every parameter)."""
+        fixed = self.search.get("fixed", {})
+        return t.assign(**{k: fixed[k] for k in ("layer_choice", "alpha_ce", "temperature") if k not in t})
+
+    def truth(self, t: pd.DataFrame) -> np.ndarray:
+        return true_span_f1(self.complete(t), self.cliff)
+
     def observe(self, t: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        t = self.complete(t)
         return true_span_f1(t, self.cliff) + rng.normal(0, 1, len(t)) * noise_sd(t, self.cliff)
 
     def F(self, span_f1: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -119,17 +129,23 @@ class StudyProblem:
 
     def hypervolume(self, t: pd.DataFrame) -> float:
         """Of the trials' true values, those whose true score meets the threshold."""
-        q = true_span_f1(t, self.cliff)
+        q = self.truth(t)
         F = self.F(q, self.size(t))[q >= self.threshold]
         return hypervolume(F[non_dominated(F)], self.ref) if len(F) else 0.0
 
     def _true_front(self):
         """Every architecture at its best continuous settings (a grid): the best any search can do."""
-        lr = np.geomspace(self.search["space"]["learning_rate"]["low"], self.search["space"]["learning_rate"]["high"], 80)
-        rows = [{"n_layers": L, "n_heads": H, "layer_choice": c, "alpha_ce": 0.85, "temperature": 2.5, "learning_rate": r}
-                for L in range(2, 7) for H in range(6, 13) for c in ("bottom", "even") for r in lr]
-        grid = pd.DataFrame(rows)
-        F = self.F(true_span_f1(grid, self.cliff), self.size(grid))
+        space = self.search["space"]
+        lr = np.geomspace(space["learning_rate"]["low"], space["learning_rate"]["high"], 80)
+        best = {"alpha_ce": 0.85, "temperature": 2.5}  # the response's optimum, where they are searched
+        rows = [{"n_layers": L, "n_heads": H, "layer_choice": c, "learning_rate": r,
+                 **{k: v for k, v in best.items() if k in space}}
+                for L in range(space["n_layers"]["low"], space["n_layers"]["high"] + 1)
+                for H in range(space["n_heads"]["low"], space["n_heads"]["high"] + 1)
+                for c in space.get("layer_choice", {}).get("choices", [self.search["fixed"].get("layer_choice")])
+                for r in lr]
+        grid = pd.DataFrame(rows).dropna(axis=1)
+        F = self.F(self.truth(grid), self.size(grid))
         keep = F[:, 0] <= -self.threshold
         front = F[keep][non_dominated(F[keep])]
         return hypervolume(front, self.ref), grid[keep].iloc[non_dominated(F[keep])]
@@ -262,8 +278,10 @@ def main() -> None:
     parser.add_argument("--cliff", type=float, default=CLIFF,
                         help="effective depth at the cliff's middle: 3.3 (default) between 3 and 4 layers, "
                              "2.3 between 2 and 3, 4.3 between 4 and 5")
+    parser.add_argument("--search", default=ROOT / "config.yaml",
+                        help="a YAML file whose `search:` section is the problem's (default: the default study's)")
     args = parser.parse_args()
-    problem = StudyProblem(cliff=args.cliff)
+    problem = StudyProblem(load_study(args.search), cliff=args.cliff)
     print(f"threshold {problem.threshold:.2f}; teacher {problem.teacher_size / 1e6:.2f}M parameters; "
           f"HV* {problem.hv_star:.3f}; true front:\n{problem.true_front.to_string()}")
     rows = []
