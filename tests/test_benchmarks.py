@@ -3,7 +3,6 @@ the study-like problem (benchmarks/study_problem.py) is built on whatever space 
 import importlib.util
 
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import ROOT
 

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from distilbo.search import SearchSpace, objectives_from_config, suggest
+from distilbo.search import surrogate as surrogates
 from distilbo.search.acquisition import greedy_batch
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import non_dominated
-from distilbo.search.surrogate import Observed, Surrogate, Trend, fit_gp, noise_sd
+from distilbo.search.surrogate import IDENTITY, Observed, Surrogate, Trend, fit_gp, noise_sd
 
 # the default study's space, and a size that grows with layers and heads as a MiniLM student's does
 SPACE = {"n_layers": {"type": "int", "low": 2, "high": 6}, "n_heads": {"type": "int", "low": 6, "high": 12},
@@ -74,6 +75,40 @@ def test_a_trend_follows_the_signs_it_is_given_and_the_gp_models_the_rest():
     assert wrong.slopes[0] == 0.0
     mean, std = gp.predict(X[:3], return_std=True)
     assert mean.shape == std.shape == (3,)
+
+
+def _cliff(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Students of 3-6 layers (column 0, encoded 0-1) and a learning rate (column 1): 3 layers
+    score 10, 4 to 6 layers 55 to 60, the cliff of the default study at 40 steps."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.integers(0, 4, n) / 3, rng.random(n)])
+    X[:4, 0] = [0, 1 / 3, 2 / 3, 1]  # every level seen
+    y = np.select([X[:, 0] < 0.1, X[:, 0] < 0.5, X[:, 0] < 0.9], [10.0, 55.0, 58.0], 60.0) + 2 * X[:, 1]
+    return X, y
+
+
+def test_a_warped_trend_holds_a_cliff_that_one_slope_flattens(monkeypatch):
+    """Issue 52: one slope fitted through a cliff under-predicts every student above it; the warped
+    trend (its warp chosen by leave-one-out error) expects the 4-layer ones near what they score."""
+    X, y = _cliff(12)
+    four = np.array([[1 / 3, 0.5]])
+    warped = fit_gp(X, y, trend=Trend((0,), (1,)))
+    assert warped.shapes != [IDENTITY]
+    assert warped.trend(four)[0] == pytest.approx(56, abs=4)
+    monkeypatch.setattr(surrogates, "WARP_MAX_POINTS", 0)  # the slope alone
+    linear = fit_gp(X, y, trend=Trend((0,), (1,)))
+    assert linear.shapes == [IDENTITY] and linear.trend(four)[0] < 56 - 8
+
+
+def test_warps_are_for_a_few_points_and_a_straight_line_keeps_the_identity():
+    """Past WARP_MAX_POINTS the trend is the slope (the GP has seen the shape); data on a line choose
+    no warp: a study with no cliff gets the linear trend it had."""
+    X, y = _cliff(surrogates.WARP_MAX_POINTS + 1)
+    assert fit_gp(X, y, trend=Trend((0,), (1,))).shapes == [IDENTITY]
+    line = 10 + 50 * X[:12, 0] + 2 * X[:12, 1]
+    assert fit_gp(X[:12], line, trend=Trend((0,), (1,))).shapes == [IDENTITY]
+    X[:12, 0] = np.where(X[:12, 0] > 0.5, 1.0, 0.0)  # two levels seen: nothing to choose a shape by
+    assert fit_gp(X[:12], y[:12], trend=Trend((0,), (1,))).shapes == [IDENTITY]
 
 
 def test_the_noise_is_inferred_from_trials_run_once():

@@ -64,27 +64,81 @@ class Trend:
     signs: tuple[int, ...] = ()
 
 
-class TrendedGP:
-    """A monotone linear trend plus a GP of what it leaves. The trend is least squares with each
-    slope's sign fixed by the stated structure (scipy's nnls), so that away from the data the
-    prediction follows the structure, not the mean of the data: a student with fewer layers than one
-    that failed is not expected to pass. Predicts as the GP does (sklearn's predict).
+# The monotone warps a trend chooses from, per stated dimension: Kumaraswamy CDFs 1 - (1 - x^a)^b of
+# the encoded value, (a, b) from this grid (identity at 1, 1). Concave, convex and S shapes let one
+# slope be steep across a cliff and flat beside it.
+WARP_SHAPES = (0.5, 1.0, 2.0, 4.0)
+IDENTITY = (1.0, 1.0)
+# Warps are chosen while a trend has at most this many points (four rounds of four), and the slope
+# is linear after: early, the trend's reach to levels not yet tried is what steers the search, and a
+# warp that holds the cliff keeps it off students below it and on those above; later the GP has seen
+# the shape, and a warp kept on trusts its plateau (with warps at any size the hypervolume at 48
+# trials was worse on every cliff; up to 16 it was better at 12, 24 and 48 trials; the GP itself
+# sees the unwarped inputs, which kept more hypervolume: benchmarks/README.md, "Trends for a cliff").
+WARP_MAX_POINTS = 16
 
-    Why one slope, not a step per level of an integer (which could hold a cliff that one slope
-    flattens): a penalized step trend (a91eb33) spent fewer trials below the threshold but left a
-    worse hypervolume at 48 trials with the cliff at 2-3, 3-4 and 4-5 layers (benchmarks/README.md,
-    "A step trend for a cliff")."""
+
+def warp(x: np.ndarray, shape: tuple[float, float]) -> np.ndarray:
+    if shape == IDENTITY:
+        return x  # exactly: an unwarped trend is the linear one
+    a, b = shape
+    return 1.0 - (1.0 - np.clip(x, 0.0, 1.0) ** a) ** b
+
+
+def signed_slopes(A: np.ndarray, y: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Least squares slopes of centred columns A with each slope's sign fixed (scipy's nnls)."""
+    return nnls(A * signs, y)[0] * signs
+
+
+def loo_error(A: np.ndarray, y: np.ndarray, signs: np.ndarray) -> float:
+    """The trend's leave-one-out squared error: how well a warp predicts a student it has not seen."""
+    err = 0.0
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        centre, level = A[keep].mean(axis=0), y[keep].mean()
+        slopes = signed_slopes(A[keep] - centre, y[keep] - level, signs)
+        err += float(level + (A[i] - centre) @ slopes - y[i]) ** 2
+    return err
+
+
+def choose_warps(X: np.ndarray, y: np.ndarray, dims: list[int], signs: np.ndarray) -> list[tuple[float, float]]:
+    """Per stated dimension (one pass, in order), the warp whose trend predicts left-out points best
+    (ties: the identity); the identity until a dimension has been seen at three values."""
+    grid = [IDENTITY] + [(a, b) for a in WARP_SHAPES for b in WARP_SHAPES if (a, b) != IDENTITY]
+    shapes = [IDENTITY] * len(dims)
+    for j, d in enumerate(dims):
+        if len(np.unique(X[:, d])) < 3:
+            continue
+        errors = [loo_error(warped_columns(X, dims, shapes[:j] + [shape] + shapes[j + 1:]), y, signs)
+                  for shape in grid]
+        shapes[j] = grid[int(np.argmin(errors))]
+    return shapes
+
+
+def warped_columns(X: np.ndarray, dims: list[int], shapes: list[tuple[float, float]]) -> np.ndarray:
+    return np.column_stack([warp(X[:, d], shape) for d, shape in zip(dims, shapes)])
+
+
+class TrendedGP:
+    """A monotone trend plus a GP of what it leaves. The trend is linear in monotone warps of the
+    stated dimensions (`warp`, chosen by leave-one-out error), least squares with each slope's sign
+    fixed by the stated structure (scipy's nnls), so that away from the data the prediction follows
+    the structure, not the mean of the data: a student with fewer layers than one that failed is not
+    expected to pass. Predicts as the GP does (sklearn's predict)."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, trend: Trend, seed: int = 0, noise: float | None = None):
         self.dims, self.signs = list(trend.dims), np.asarray(trend.signs, float)
-        self.centre, self.level = X[:, self.dims].mean(axis=0), float(np.mean(y))
-        A = (X[:, self.dims] - self.centre) * self.signs
-        self.slopes = nnls(A, y - self.level)[0] * self.signs if len(y) > 1 else np.zeros(len(self.dims))
+        self.shapes = (choose_warps(X, y, self.dims, self.signs) if 3 < len(y) <= WARP_MAX_POINTS
+                       else [IDENTITY] * len(self.dims))
+        W = warped_columns(X, self.dims, self.shapes)
+        self.centre, self.level = W.mean(axis=0), float(np.mean(y))
+        self.slopes = (signed_slopes(W - self.centre, y - self.level, self.signs) if len(y) > 1
+                       else np.zeros(len(self.dims)))
         self.gp = fit_gp(X, y - self.trend(X), seed, noise)
         self.noise_, self.y_train_std_ = self.gp.noise_, self.gp.y_train_std_
 
     def trend(self, X: np.ndarray) -> np.ndarray:
-        return self.level + (X[:, self.dims] - self.centre) @ self.slopes
+        return self.level + (warped_columns(X, self.dims, self.shapes) - self.centre) @ self.slopes
 
     def predict(self, X: np.ndarray, return_std: bool = False, return_cov: bool = False):
         out = self.gp.predict(X, return_std=return_std, return_cov=return_cov)
