@@ -25,8 +25,9 @@ default studies of 548e2b8 and 9d62d16, the deploy and rung studies, the student
 The threshold is half the teacher's score, the reference point of the hypervolume sits at it and
 at the teacher's size, and every method starts from the same four points (the baseline and three
 Sobol points, as a study's round 0). The measures: log10 of the hypervolume gap (of the true
-values of the trials whose true score meets the threshold) after 12, 24 and 48 trials, and the
-trials after round 0 whose observed score fell below the threshold.
+values of the trials whose true score meets the threshold) after 12, 24 and 48 trials, the
+trials after round 0 whose observed score fell below the threshold, and the best true span_f1 of
+the trials at <= 80% of the teacher's size.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ FLOOR = 9.0  # a random span's span_f1 (2-layer students: 7.6-12.8)
 CLIFF, WIDTH = 3.3, 0.5  # effective depth at the middle of the cliff, and its width
 HEADS_KEPT = 0.09  # the share of quality that removing half of every layer's heads costs (6 x 6: 56.1)
 SIZE_REF = 1.0  # the reference point's size: the teacher's (the baseline is the teacher's size)
+SMALL_SHARE = 0.8  # issue 52's third measure: the best student at <= 80% of the teacher's size
 
 
 def load_study(config: Path = ROOT / "config.yaml") -> dict:
@@ -153,6 +155,11 @@ class StudyProblem:
     def gap(self, t: pd.DataFrame) -> float:
         return math.log10(max(self.hv_star - self.hypervolume(t), 1e-9))
 
+    def best_at(self, t: pd.DataFrame, share: float = SMALL_SHARE) -> float:
+        """The best true span_f1 of the trials at <= `share` of the teacher's size (nan: none)."""
+        small = self.size(t) <= share * self.teacher_size
+        return float(self.truth(t)[small].max()) if small.any() else float("nan")
+
 
 # ---------------------------------------------------------------- methods: each returns the trials in order
 
@@ -254,19 +261,21 @@ def run(problem: StudyProblem, method: str, trials: int, seed: int) -> dict:
         if n <= trials:
             row[f"gap@{n}"] = problem.gap(t.iloc[:n])
             row[f"below@{n}"] = int(below[Q:n].sum())  # after round 0
+            row[f"best80@{n}"] = problem.best_at(t.iloc[:n])
     row["trials"] = t[problem.space.names].to_dict("records")
     return row
 
 
 def summarize(table: pd.DataFrame) -> str:
-    cols = [c for c in table if c.startswith(("gap@", "below@"))] + ["seconds"]
+    cols = [c for c in table if c.startswith(("gap@", "below@", "best80@"))] + ["seconds"]
     g = table.groupby("method")[cols]
     mean, se = g.mean(), g.std(ddof=1) / np.sqrt(g.count())
     out = mean.copy().astype(object)
     for c in cols:
         out[c] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(mean[c], se[c])]
-    return ("log10 HV gap (lower is better) and trials below the threshold after round 0, "
-            "mean ± standard error over seeds; seconds per run\n" + out.to_string())
+    return ("log10 HV gap (lower is better), trials below the threshold after round 0 and the best true "
+            "span_f1 at <= 80% of the teacher's size, mean ± standard error over seeds; seconds per run\n"
+            + out.to_string())
 
 
 def main() -> None:
