@@ -27,7 +27,7 @@ at the teacher's size, and every method starts from the same four points (the ba
 Sobol points, as a study's round 0). The measures: log10 of the hypervolume gap (of the true
 values of the trials whose true score meets the threshold) after 12, 24 and 48 trials, the
 trials after round 0 whose observed score fell below the threshold, and the best true span_f1 of
-the trials at <= 80% of the teacher's size.
+the trials at <= 80% of the teacher's size; and the most trials below the threshold in round 1 or 2.
 """
 from __future__ import annotations
 
@@ -262,12 +262,14 @@ def run(problem: StudyProblem, method: str, trials: int, seed: int) -> dict:
             row[f"gap@{n}"] = problem.gap(t.iloc[:n])
             row[f"below@{n}"] = int(below[Q:n].sum())  # after round 0
             row[f"best80@{n}"] = problem.best_at(t.iloc[:n])
+    if len(below) >= 3 * Q:  # the worst of rounds 1 and 2 (issue 52: at most one below in a round)
+        row["most_below@12"] = int(below[Q:3 * Q].reshape(2, Q).sum(axis=1).max())
     row["trials"] = t[problem.space.names].to_dict("records")
     return row
 
 
 def summarize(table: pd.DataFrame) -> str:
-    cols = [c for c in table if c.startswith(("gap@", "below@", "best80@"))] + ["seconds"]
+    cols = [c for c in table if c.startswith(("gap@", "below@", "best80@", "most_below@"))] + ["seconds"]
     g = table.groupby("method")[cols]
     mean, se = g.mean(), g.std(ddof=1) / np.sqrt(g.count())
     out = mean.copy().astype(object)

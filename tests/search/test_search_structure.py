@@ -159,3 +159,39 @@ def test_a_batch_repeats_a_shape_only_where_the_acquisition_pays_twice_for_it():
     shapes = np.array([0, 0, 0, 1, 2])
     assert greedy_batch(_Fixed(values), 3, np.zeros(5))[0] == [0, 1, 2]  # without shapes: the top three
     assert greedy_batch(_Fixed(values), 3, np.zeros(5), shapes)[0] == [0, 1, 3]  # 0.9 / 2 > 0.45; 0.8 / 2 < 0.45
+
+
+def _round_0_above_the_cliff() -> pd.DataFrame:
+    """Seed 2's round 0 of 0.16.0's default study: no student under 4 layers, all well above the
+    threshold (docs/experiments.md, "Seeds 1 and 2 with the warped trend")."""
+    rows = [(6, 12, "bottom", 0.9, 2.0, 1e-4, 61.7), (4, 7, "bottom", 0.9, 2.0, 2.4e-4, 56.5),
+            (5, 11, "bottom", 0.9, 2.0, 1.4e-4, 62.2), (6, 8, "bottom", 0.9, 2.0, 4.3e-4, 53.1)]
+    t = pd.DataFrame(rows, columns=list(SPACE) + ["span_f1"])
+    return t.assign(num_parameters=size(t), status="ok")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_batch_probes_a_depth_no_trial_has_measured_once(seed):
+    """Issue 52: with no student under 4 layers measured, the trend can only extrapolate there; a
+    batch takes at most one student of each unmeasured depth, not three past a cliff it cannot see."""
+    space, objectives = SearchSpace(SPACE), objectives_from_config(STATED, TEACHER)
+    table = suggest(space, objectives, _round_0_above_the_cliff(), 4, seed=seed, n_initial=4,
+                    computed={"num_parameters": size})
+    unseen = table.loc[~table["n_layers"].isin([4, 5, 6]), "n_layers"]
+    assert unseen.is_unique, table
+
+
+def test_probes_take_one_candidate_per_label_and_pending_ones_count():
+    from distilbo.search.acquisition import greedy_batch
+
+    class Flat:  # every candidate worth the same, conditioning changes nothing
+        def __call__(self):
+            return np.array([4.0, 3.0, 2.0, 1.0, 0.5])
+
+        def condition(self, pick):
+            pass
+
+    probes = np.array(["n_layers=3", "n_layers=3", "", "n_layers=2", ""], dtype=object)
+    assert greedy_batch(Flat(), 3, np.zeros(5), probes=probes)[0] == [0, 2, 3]
+    assert greedy_batch(Flat(), 3, np.zeros(5))[0] == [0, 1, 2]  # no labels: by value alone
+    assert greedy_batch(Flat(), 2, np.zeros(5), probes=probes, pending=np.array([0]))[0] == [2, 3]

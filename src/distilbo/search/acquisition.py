@@ -150,13 +150,16 @@ REPEAT_FACTOR = 2.0
 
 
 def greedy_batch(acquisition: Acquisition, q: int, fallback: np.ndarray, shapes: np.ndarray | None = None,
-                 pending: np.ndarray | None = None, cost: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+                 pending: np.ndarray | None = None, cost: np.ndarray | None = None,
+                 probes: np.ndarray | None = None) -> tuple[list[int], list[float]]:
     """Pick q candidates one at a time by `acquisition`, each
     conditioned on the ones before it (fantasies drawn from the same posterior samples), and their
     acquisition values. When no candidate left improves, `fallback` [N] ranks them. `shapes` [N]
     (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less.
     `pending`: indices of trials suggested earlier and still running, conditioned on first and never
-    picked. `cost` [N] (optional): each candidate's predicted cost; picks go by value per cost."""
+    picked. `cost` [N] (optional): each candidate's predicted cost; picks go by value per cost.
+    `probes` [N] (optional): a label per candidate that probes what no trial has measured ("" for
+    the others); a batch takes one candidate of each label."""
     n = len(fallback)
     taken = [int(i) for i in (pending if pending is not None else [])]
     for i in taken:
@@ -167,6 +170,9 @@ def greedy_batch(acquisition: Acquisition, q: int, fallback: np.ndarray, shapes:
         ranked = acq / cost if cost is not None else acq.copy()
         if shapes is not None and taken + picked:
             ranked[np.isin(shapes, shapes[taken + picked])] /= REPEAT_FACTOR
+        if probes is not None and taken + picked:
+            probed = [label for label in probes[taken + picked] if label]
+            ranked[np.isin(probes, probed)] = -np.inf
         ranked[taken + picked] = -np.inf
         best = int(np.argmax(ranked))
         if not ranked[best] > 0:
