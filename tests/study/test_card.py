@@ -71,3 +71,10 @@ def test_a_smoke_models_card_reads_as_its_config(smoke):
         assert f"teacher.init {cfg['teacher']['init']!r}" in text
         assert "heads of most importance to the teacher" in text  # search.fixed head_choice: importance
         assert re.search(rf"max_length={data['max_seq_length']}\)", text)
+
+
+def test_the_card_says_what_remote_code_runs_and_how_to_load_without_it():
+    text = card(study())
+    assert "`trust_remote_code=True` runs Python files of this directory" in text
+    assert "`pruned.py` and `families.py`" in text
+    assert "`distilbo.models.loading.load_model(path)` loads either through distilbo's own classes" in text

@@ -132,6 +132,12 @@ optimizer (size against answer quality). {teacher}
 ## Use it (transformers alone; transformers 5 has no question-answering pipeline)
 {USAGE.format(path="path/to/this/directory", max_length=settings.max_length)}
 
+`trust_remote_code=True` runs Python files of this directory: a student with heads removed ships
+its class as `pruned.py` and `families.py` (written by distilbo; read them before you run them), and
+a student with every head has none, so it loads without the flag. With distilbo installed,
+`distilbo.models.loading.load_model(path)` loads either through distilbo's own classes, with no
+remote code.
+
 With distilbo installed, `distilbo.answer(path, question, context)` gives the same answers as the
 study's scoring (windows with doc stride, n-best spans, the no-answer threshold).
 """
