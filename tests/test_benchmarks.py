@@ -57,3 +57,60 @@ def test_the_study_problem_takes_the_space_a_study_states_and_its_fixed_values(s
         moved = problem.truth(start.assign(alpha_ce=fixed["alpha_ce"] - 0.5))
         assert np.allclose(truth, problem.truth(start.assign(alpha_ce=fixed["alpha_ce"])))
         assert not np.allclose(truth, moved)
+
+
+_RUN_LOG = """Select jobs to execute...
+[Mon Dec  7 05:00:00 2026]
+localrule prepare_data:
+    output: results/data/train.parquet
+    jobid: 2
+[Mon Dec  7 05:00:30 2026]
+Finished jobid: 2 (Rule: prepare_data)
+[Mon Dec  7 05:01:00 2026]
+rule distill:
+    jobid: 7
+    wildcards: r=0, i=0
+[Mon Dec  7 05:02:00 2026]
+rule distill:
+    jobid: 8
+[Mon Dec  7 05:03:00 2026]
+localrule progress:
+    jobid: 9
+[Mon Dec  7 05:04:00 2026]
+Finished jobid: 7 (Rule: distill)
+[Mon Dec  7 05:04:00 2026]
+Finished jobid: 9 (Rule: progress)
+[Mon Dec  7 05:06:00 2026]
+Finished jobid: 8 (Rule: distill)
+[Mon Dec  7 05:08:00 2026]
+rule distill:
+    jobid: 10
+[Mon Dec  7 05:09:00 2026]
+Finished jobid: 10 (Rule: distill)
+[Mon Dec  7 05:09:00 2026]
+localrule all:
+    jobid: 0
+[Mon Dec  7 05:09:00 2026]
+Finished jobid: 0 (Rule: all)
+"""
+
+
+def test_the_study_time_table_counts_a_stage_only_while_its_jobs_run():
+    study_time = _benchmark("study_time")
+    jobs = study_time.job_times(_RUN_LOG)
+    assert list(jobs["rule"]) == ["prepare_data", "distill", "progress", "distill", "distill", "all"]
+    assert list(jobs["seconds"]) == [30, 180, 60, 240, 60, 0]
+    stages = {"prepare_data": "data", "distill": "search", "progress": "report"}
+    table = study_time.stage_table(jobs, stages).set_index("stage")
+    # distill ran 05:01-05:06 (two jobs overlapping) and 05:08-05:09: 6 busy minutes of a 8-minute span
+    assert table.loc["search", "wall min"] == 6.0 and table.loc["search", "job min"] == 8.0
+    assert table.loc["report", "wall min"] == 1.0 and table.loc["data", "jobs"] == 1
+    assert list(table.index) == ["data", "search", "report", "all"]  # in the order stages began; `all` not a job
+    assert table.loc["all", "wall min"] == 9.0 and table.loc["all", "jobs"] == 5
+
+
+def test_the_study_time_stages_are_the_rule_files_of_a_checkout(tmp_path):
+    study_time = _benchmark("study_time")
+    (tmp_path / "search.smk").write_text("rule suggest:\n    input: x\n\n\nrule distill:\n    output: y\n")
+    (tmp_path / "data.smk").write_text("# rule not_a_rule: in a comment\nrule prepare_data:\n")
+    assert study_time.rule_stages(tmp_path) == {"suggest": "search", "distill": "search", "prepare_data": "data"}
