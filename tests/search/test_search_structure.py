@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distilbo.search import SearchSpace, objectives_from_config, suggest
+from distilbo.search import SearchSpace, objectives_from_config, strategy, suggest
 from distilbo.search import surrogate as surrogates
 from distilbo.search.acquisition import greedy_batch
 from distilbo.search.objectives import Objective
 from distilbo.search.pareto import non_dominated
+from distilbo.search.steps import StepScale
 from distilbo.search.surrogate import IDENTITY, Observed, Surrogate, Trend, fit_gp, noise_sd
 
 # the default study's space, and a size that grows with layers and heads as a MiniLM student's does
@@ -182,8 +183,6 @@ def test_a_batch_probes_a_depth_no_trial_has_measured_once(seed):
 
 
 def test_probes_take_one_candidate_per_label_and_pending_ones_count():
-    from distilbo.search.acquisition import greedy_batch
-
     class Flat:  # every candidate worth the same, conditioning changes nothing
         def __call__(self):
             return np.array([4.0, 3.0, 2.0, 1.0, 0.5])
@@ -195,3 +194,50 @@ def test_probes_take_one_candidate_per_label_and_pending_ones_count():
     assert greedy_batch(Flat(), 3, np.zeros(5), probes=probes)[0] == [0, 2, 3]
     assert greedy_batch(Flat(), 3, np.zeros(5))[0] == [0, 1, 2]  # no labels: by value alone
     assert greedy_batch(Flat(), 2, np.zeros(5), probes=probes, pending=np.array([0]))[0] == [2, 3]
+
+
+# the default study's space since 0.15.0, and its rungs
+DEFAULT_SPACE = {"n_layers": {"type": "int", "low": 3, "high": 6}, "n_heads": {"type": "int", "low": 6, "high": 12},
+                 "learning_rate": {"type": "real", "low": 1e-4, "high": 5e-4, "log": True}}
+RUNGS = StepScale(40, 160)
+
+
+def _seed_0_round_0() -> pd.DataFrame:
+    """Seed 0's round 0 of 0.16.0's default study (teacher 60.67, threshold 30.33): its 3-layer
+    look scored 26.6, under the threshold; the 4- and 6-layer ones passed, as did the promotions
+    (docs/experiments.md, "Seed 0 on 0.16.0")."""
+    rows = [(6, 12, 1.0e-4, 160, 61.71), (6, 12, 1.79e-4, 40, 60.62), (3, 8, 4.19e-4, 40, 26.62),
+            (4, 10, 1.01e-4, 40, 54.81), (4, 10, 1.01e-4, 160, 58.70), (6, 12, 1.79e-4, 160, 61.49)]
+    t = pd.DataFrame(rows, columns=list(DEFAULT_SPACE) + ["steps", "span_f1"])
+    return t.assign(num_parameters=size(t), status="ok")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_batch_takes_one_student_of_a_depth_measured_only_under_the_threshold(seed, monkeypatch):
+    """Seed 0's round 1 took three 3-layer looks (11-13, all under the threshold): depth 3 had been
+    measured, once, under it. A level is probed until a trial there meets the threshold, so a batch
+    takes one student of 3 layers."""
+    space, objectives = SearchSpace(DEFAULT_SPACE), objectives_from_config(STATED, {"span_f1": 60.67})
+
+    def batch():
+        return suggest(space, objectives, _seed_0_round_0(), 4, seed=seed, n_initial=4,
+                       computed={"num_parameters": size}, steps=RUNGS)
+
+    assert batch()["n_layers"].eq(3).sum() <= 1
+    monkeypatch.setattr(strategy, "_probes", lambda *a, **k: None)
+    assert batch()["n_layers"].eq(3).sum() >= 2  # without the rule, this round 0 buys the cliff twice or more
+
+
+def test_a_level_is_probed_until_a_trial_there_meets_the_threshold():
+    space, objectives = SearchSpace(DEFAULT_SPACE), objectives_from_config(STATED, {"span_f1": 60.67})
+    pool = space.encode(pd.DataFrame({"n_layers": [3, 3, 4, 5], "n_heads": [6, 12, 6, 10],
+                                      "learning_rate": [1e-4] * 4}))
+    # 3 layers: measured, under the threshold (26.6 < 30.33); 5: not measured; 6 heads: not measured
+    assert list(strategy._probes(space, objectives, _seed_0_round_0(), pool)) == [
+        "n_layers=3", "n_layers=3", "n_heads=6", "n_layers=5"]
+    # a 3-layer trial that met it (the 3x8 promoted to 49.4 at 160 steps) ends the probing of 3 layers
+    promoted = pd.concat([_seed_0_round_0(), _seed_0_round_0().iloc[[2]].assign(steps=160, span_f1=49.4)])
+    assert list(strategy._probes(space, objectives, promoted, pool)) == ["n_heads=6", "", "n_heads=6", "n_layers=5"]
+    # an objective with no threshold: a level is probed until it is measured, as before 0.17.0
+    free = objectives_from_config({**STATED, "span_f1": {**STATED["span_f1"], "threshold": None}})
+    assert list(strategy._probes(space, free, _seed_0_round_0(), pool)) == ["n_heads=6", "", "n_heads=6", "n_layers=5"]

@@ -119,18 +119,23 @@ def _shapes(means: np.ndarray, objectives: list[Objective]) -> np.ndarray | None
 
 def _probes(space: SearchSpace, objectives: list[Objective], history: pd.DataFrame,
             pool: np.ndarray) -> np.ndarray | None:
-    """A label per candidate at a level no trial has measured of an integer parameter an objective
-    states monotone ("n_layers=3"; "" for the others): the trend can only extrapolate there, from
-    levels where a cliff may not show, so one trial of a batch finds out for the next round, where a
-    batch of such picks (conditioned on one another by the same optimistic draws) could spend every
-    trial past a cliff (docs/experiments.md, "Seeds 1 and 2 with the warped trend")."""
-    stated = {p for o in objectives for p, _ in o.monotone if space.specs[space.names.index(p)]["type"] == "int"}
+    """A label per candidate at a level of an integer parameter an objective states monotone where
+    no trial has met the objective's threshold, whether none was measured there or every one fell
+    below it ("n_layers=3"; "" for the others; an objective without a threshold: where none was
+    measured). There the trend only extrapolates, or has seen nothing but a cliff, and a batch of
+    such picks, conditioned on one another by the same optimistic draws, can spend every trial past
+    it (docs/experiments.md, "Seeds 1 and 2 with the warped trend", "Seed 0 on 0.16.0"): one trial
+    of a batch finds out for the next round. One label per candidate: where two parameters are at
+    such levels, the later by name (n_layers over n_heads)."""
+    stated = {(o, p) for o in objectives for p, _ in o.monotone if space.specs[space.names.index(p)]["type"] == "int"}
     if not stated:
         return None
     table = space.decode(pool)
     labels = np.full(len(pool), "", dtype=object)
-    for p in sorted(stated):
-        unseen = ~table[p].isin(set(history[p]))
+    ok = history["status"].eq(STATUS_OK).to_numpy()
+    for o, p in sorted(stated, key=lambda op: (op[1], op[0].name)):
+        passed = ok & (o.meets(history[o.name].to_numpy(float)) if o.name in history else False)
+        unseen = ~table[p].isin(set(history.loc[passed, p]))
         labels[unseen.to_numpy()] = [f"{p}={v}" for v in table.loc[unseen, p]]
     return labels
 
