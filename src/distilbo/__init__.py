@@ -1,7 +1,7 @@
 """distilbo: distill a question-answering teacher (BERT, RoBERTa, DeBERTa, ModernBERT, ...) into smaller
 students chosen by multi-objective Bayesian optimization."""
 
-__version__ = "0.16.0"
+__version__ = "0.17.0"
 
 
 def answer(model_dir: str, question: str, context: str, **kwargs):
