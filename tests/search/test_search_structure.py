@@ -47,7 +47,10 @@ def test_after_a_3_layer_student_failed_round_1_buys_no_batch_of_smaller_ones(se
     assert (table["n_layers"] < 4).sum() <= 1, table
     assert table["n_layers"].ge(4).sum() >= 3  # the batch goes where the data says students can pass
     shapes = table[["n_layers", "n_heads"]].apply(tuple, axis=1)
-    assert shapes.is_unique, table  # no two students of one size
+    # at most one size twice: since 0.17.0 the failed 4-layer student's depth is probed once a
+    # batch, which leaves the batch fewer new sizes worth buying, and a repeat has to be worth
+    # REPEAT_FACTOR times the best new one (test_a_batch_repeats_a_shape_only_where_...)
+    assert shapes.nunique() >= len(shapes) - 1, table
 
 
 def test_without_the_structure_the_surrogate_expects_the_mean_of_the_data_away_from_it():
