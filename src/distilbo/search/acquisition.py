@@ -158,8 +158,8 @@ def greedy_batch(acquisition: Acquisition, q: int, fallback: np.ndarray, shapes:
     (optional): a label per candidate; a label already picked counts REPEAT_FACTOR times less.
     `pending`: indices of trials suggested earlier and still running, conditioned on first and never
     picked. `cost` [N] (optional): each candidate's predicted cost; picks go by value per cost.
-    `probes` [N] (optional): a label per candidate that probes what no trial has measured ("" for
-    the others); a batch takes one candidate of each label."""
+    `probes` [N] (optional): a label per candidate at a level no trial has yet shown to meet the
+    threshold (strategy._probes; "" for the others); a batch takes one candidate of each label."""
     n = len(fallback)
     taken = [int(i) for i in (pending if pending is not None else [])]
     for i in taken:
